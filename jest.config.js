@@ -1,0 +1,22 @@
+// Two projects so that `npm test` can run the fast unit suite first and the lab suite
+// (real sshd, real IPVS kernel, real keepalived) once the lab is booted.
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
+
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // The lab's VMs run under software emulation; commands there take seconds.
+      testTimeout: 180000,
+    },
+  ],
+};

@@ -1,0 +1,251 @@
+// Running one command on a host: argv in, { exitCode, stdout, stderr } out.
+//
+// The command is rendered from argv by renderCommandLine (never interpolated), optionally
+// behind `sudo -n --`, and run on a pooled connection. A command is re-sent only when we
+// know it never reached the host (the channel could not even be opened); once the exec
+// request is out, a lost connection is reported, never papered over by a second run.
+
+import { constants as osConstants } from "os";
+import type { ClientChannel } from "ssh2";
+import { describeConnection, parseSshConnection, secretsOf, type SshConnection, type SshConnectionInput } from "./connection";
+import {
+  CommandTimeoutError,
+  RemoteCommandError,
+  SshChannelError,
+  SshConnectionLostError,
+  SudoPasswordRequiredError,
+  redactSecrets,
+} from "./errors";
+import type { HostKeySource } from "./hostKey";
+import { sshLog } from "./log";
+import { acquireConnection, countExec, evict, withChannelSlot, type PooledConnection } from "./pool";
+import { renderCommandLine } from "./quote";
+
+export interface ExecOptions {
+  /** Sent on the command's stdin, then EOF. Never logged. Without it stdin is closed at once. */
+  stdin?: string | Buffer;
+  /** Overrides `timeouts.commandMs` of the connection. */
+  timeoutMs?: number;
+  /** Overrides the connection's `sudo`. */
+  sudo?: boolean;
+}
+
+export interface ExecResult {
+  /** The exit status; 128 + signal number when the command was killed by a signal. */
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Set when the command was killed by a signal (e.g. "SIGKILL"). */
+  signal?: string;
+}
+
+export interface ConnectionInfo {
+  hostKeyFingerprint: string;
+  hostKeySource: HostKeySource;
+}
+
+// What `sudo -n` prints when the sudoers entry wants a password (wording varies by version).
+const SUDO_NEEDS_PASSWORD = /^sudo: (a password is required|a terminal is required|no tty present and no askpass program)/m;
+
+/** The channel never reached "command sent": re-running elsewhere is safe. */
+class NotSentError extends Error {}
+
+function toConnection(connection: SshConnectionInput | SshConnection): SshConnection {
+  return parseSshConnection(connection);
+}
+
+/** The argv actually sent: `sudo -n -- argv` when sudo applies (argv-level, then quoted). */
+export function effectiveArgv(conn: SshConnection, argv: readonly string[], sudo?: boolean): string[] {
+  return (sudo ?? conn.sudo) ? ["sudo", "-n", "--", ...argv] : [...argv];
+}
+
+function exitCodeOf(code: number | null | undefined, signal: string | undefined): number {
+  if (typeof code === "number") return code;
+  const n = signal ? (osConstants.signals as Record<string, number>)[signal] : undefined;
+  return n !== undefined ? 128 + n : 255;
+}
+
+/**
+ * Best effort: ask sshd to SIGKILL the command (RFC 4254 "signal"; OpenSSH sshd acts on it
+ * since 7.9). ssh2's public `channel.signal()` stays silent once we have sent EOF on
+ * stdin, which we always have, so the request goes through its protocol object; if that
+ * internal shape ever changes we just skip the kill (the error already warns the command
+ * may still be running).
+ */
+function killRemote(channel: ClientChannel): void {
+  const internals = channel as unknown as {
+    outgoing?: { id?: number; state?: string };
+    _client?: { _protocol?: { signal?: (id: number, name: string) => void } };
+  };
+  const id = internals.outgoing?.id;
+  const protocol = internals._client?._protocol;
+  if (typeof id !== "number" || typeof protocol?.signal !== "function") return;
+  if (internals.outgoing?.state !== "open" && internals.outgoing?.state !== "eof") return;
+  try {
+    protocol.signal(id, "KILL");
+  } catch {
+    // connection already gone
+  }
+}
+
+/** Open a session, run `command`, collect output. Rejects with NotSentError if it provably never ran. */
+function runOnChannel(
+  pc: PooledConnection,
+  command: string,
+  stdin: string | Buffer | undefined,
+  timeoutMs: number,
+  facts: { target: string; shown: string; secrets: string[] },
+): Promise<ExecResult> {
+  return new Promise<ExecResult>((resolve, reject) => {
+    let channel: ClientChannel | undefined;
+    let done = false;
+    const finish = (err: Error | undefined, result?: ExecResult): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(result!);
+    };
+    const timer = setTimeout(() => {
+      finish(new CommandTimeoutError({ target: facts.target, command: facts.shown, timeoutMs }, facts.secrets));
+      if (channel) {
+        killRemote(channel);
+        channel.close();
+      }
+    }, timeoutMs);
+
+    const onOpened = (err: (Error & { reason?: unknown }) | undefined, stream: ClientChannel): void => {
+      if (err) {
+        // ssh2 reports "Unable to exec" once the exec request itself was sent: the host
+        // either refused it (connection alive) or the connection died with it in flight,
+        // in which case the command may have run. Any other error is from opening the
+        // channel: a refusal by a live host (it carries the host's `reason`), or the
+        // connection dying before anything was sent.
+        if (err.message === "Unable to exec") {
+          return finish(
+            pc.alive
+              ? new SshChannelError({ target: facts.target, reason: "the host refused the exec request" }, facts.secrets)
+              : new SshConnectionLostError({ target: facts.target, command: facts.shown, reason: "the connection dropped" }, facts.secrets),
+          );
+        }
+        if (pc.alive && err.reason !== undefined) {
+          return finish(new SshChannelError({ target: facts.target, reason: err.message }, facts.secrets));
+        }
+        return finish(new NotSentError(err.message));
+      }
+      if (done) {
+        stream.close(); // timed out while opening
+        return;
+      }
+      channel = stream;
+      const out: Buffer[] = [];
+      const errOut: Buffer[] = [];
+      let exit: { code: number | null | undefined; signal: string | undefined } | undefined;
+      stream.on("data", (d: Buffer) => out.push(d));
+      stream.stderr.on("data", (d: Buffer) => errOut.push(d));
+      stream.on("exit", (code: number | null, signal?: string) => {
+        exit = { code, signal: signal ?? undefined };
+      });
+      const settle = (): void => {
+        if (!exit) {
+          const reason = pc.alive ? "the channel closed without an exit status" : "the connection dropped";
+          return finish(new SshConnectionLostError({ target: facts.target, command: facts.shown, reason }, facts.secrets));
+        }
+        // Decode after concatenating so multi-byte characters split across packets survive.
+        const result: ExecResult = {
+          exitCode: exitCodeOf(exit.code, exit.signal),
+          stdout: Buffer.concat(out).toString("utf8"),
+          stderr: Buffer.concat(errOut).toString("utf8"),
+          ...(exit.signal ? { signal: exit.signal } : {}),
+        };
+        finish(undefined, result);
+      };
+      // "close" follows the end of stdout; stderr is a separate stream and may still be
+      // delivering its last chunk, so wait for it too.
+      stream.on("close", () => {
+        if (stream.stderr.readableEnded || stream.stderr.destroyed) return settle();
+        stream.stderr.once("end", settle);
+        stream.stderr.once("close", settle);
+      });
+      stream.on("error", () => undefined); // surfaced through "close" without an exit status
+      if (stdin !== undefined) stream.end(stdin);
+      else stream.end();
+    };
+
+    try {
+      pc.client.exec(command, onOpened);
+    } catch (e) {
+      finish(new NotSentError((e as Error).message)); // "Not connected": nothing was sent
+    }
+  });
+}
+
+/**
+ * Run argv on the host and return its exit code and output; a non-zero exit is a result,
+ * not an error. Throws for transport failures, timeouts, and a sudo that needs a password.
+ */
+export async function exec(
+  connection: SshConnectionInput | SshConnection,
+  argv: readonly string[],
+  opts: ExecOptions = {},
+): Promise<ExecResult> {
+  const conn = toConnection(connection);
+  const useSudo = opts.sudo ?? conn.sudo;
+  const fullArgv = effectiveArgv(conn, argv, useSudo);
+  const command = renderCommandLine(fullArgv); // throws UnsafeArgumentError before any dial
+  const secrets = secretsOf(conn);
+  const target = describeConnection(conn);
+  const shown = redactSecrets(command, secrets);
+  const timeoutMs = opts.timeoutMs ?? conn.timeouts.commandMs;
+  countExec();
+
+  for (let attempt = 1; ; attempt++) {
+    const pc = await acquireConnection(conn);
+    try {
+      sshLog(`${target}: exec ${shown}`);
+      const result = await withChannelSlot(pc, () => {
+        // Queued behind other channels, the connection may have died meanwhile.
+        if (!pc.alive) throw new NotSentError("the connection closed while the command was queued");
+        return runOnChannel(pc, command, opts.stdin, timeoutMs, { target, shown, secrets });
+      });
+      sshLog(`${target}: exit ${result.exitCode}`);
+      if (useSudo && result.exitCode === 1 && SUDO_NEEDS_PASSWORD.test(result.stderr)) {
+        throw new SudoPasswordRequiredError({ target, command: shown }, secrets);
+      }
+      return result;
+    } catch (e) {
+      if (!(e instanceof NotSentError)) throw e;
+      evict(pc, e.message);
+      if (attempt >= 2) {
+        throw new SshConnectionLostError({ target, command: shown, reason: `${e.message}; the command was not sent` }, secrets);
+      }
+      sshLog(`${target}: connection lost before the command was sent (${e.message}); reconnecting`);
+    }
+  }
+}
+
+/** Like exec, but a non-zero exit throws RemoteCommandError (with trimmed stderr). */
+export async function run(
+  connection: SshConnectionInput | SshConnection,
+  argv: readonly string[],
+  opts: ExecOptions = {},
+): Promise<ExecResult> {
+  const conn = toConnection(connection);
+  const result = await exec(conn, argv, opts);
+  if (result.exitCode !== 0) {
+    const secrets = secretsOf(conn);
+    const shown = redactSecrets(renderCommandLine(effectiveArgv(conn, argv, opts.sudo)), secrets);
+    const { exitCode, stderr } = result;
+    throw new RemoteCommandError({ target: describeConnection(conn), command: shown, exitCode, stderr }, secrets);
+  }
+  return result;
+}
+
+/**
+ * Connect (or reuse the pooled connection) and report how the host key was trusted, so a
+ * caller under `hostKeyPolicy: "accept-new"` can record the fingerprint as `acceptedHostKey`.
+ */
+export async function connectionInfo(connection: SshConnectionInput | SshConnection): Promise<ConnectionInfo> {
+  const pc = await acquireConnection(toConnection(connection));
+  return { hostKeyFingerprint: pc.verdict.fingerprint, hostKeySource: pc.verdict.source };
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `npm test`: everything CI runs, in order, on a fresh clone with nothing installed by hand.
+#   1. npm dependencies (from the lockfile), type check, unit tests;
+#   2. the lab (installs its own Debian packages; boots once for the whole run);
+#   3. integration tests on the lab's real hosts (real sshd, IPVS kernel, keepalived).
+# A lab this script started is torn down at the end; one that was already up is left up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x node_modules/.bin/jest ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+npx tsc -p tsconfig.test.json
+npx jest --selectProjects unit
+
+if ! bash test/lab/lab.sh status >/dev/null 2>&1; then
+  trap 'bash test/lab/lab.sh down' EXIT
+  bash test/lab/lab.sh up
+fi
+npx jest --selectProjects integration --runInBand
