@@ -276,7 +276,8 @@ export class SshChannelError extends LvsError {
   constructor(f: Endpoint & { reason: string }, secrets: readonly string[] = []) {
     super(
       `could not open a session on ${f.target}: ${f.reason}. The command was not run. ` +
-        "sshd may limit concurrent sessions (MaxSessions); lower `maxChannels` or raise MaxSessions.",
+        "The host kept refusing new sessions: sshd limits them per connection (MaxSessions, 10 by default), " +
+        "and other clients may share it; lower `maxChannels` or raise MaxSessions in sshd_config.",
       secrets,
     );
     this.target = f.target;

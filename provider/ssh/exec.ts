@@ -18,7 +18,7 @@ import {
 } from "./errors";
 import type { HostKeySource } from "./hostKey";
 import { sshLog } from "./log";
-import { acquireConnection, countExec, evict, withChannelSlot, type PooledConnection } from "./pool";
+import { acquireConnection, countExec, evict, sshPoolConfig, withChannelSlot, type PooledConnection } from "./pool";
 import { renderCommandLine } from "./quote";
 
 export interface ExecOptions {
@@ -49,6 +49,9 @@ const SUDO_NEEDS_PASSWORD = /^sudo: (a password is required|a terminal is requir
 
 /** The channel never reached "command sent": re-running elsewhere is safe. */
 class NotSentError extends Error {}
+
+/** A live host refused to open a session channel: nothing ran; the same connection may take it later. */
+class ChannelRefusedError extends Error {}
 
 function toConnection(connection: SshConnectionInput | SshConnection): SshConnection {
   return parseSshConnection(connection);
@@ -128,9 +131,7 @@ function runOnChannel(
               : new SshConnectionLostError({ target: facts.target, command: facts.shown, reason: "the connection dropped" }, facts.secrets),
           );
         }
-        if (pc.alive && err.reason !== undefined) {
-          return finish(new SshChannelError({ target: facts.target, reason: err.message }, facts.secrets));
-        }
+        if (pc.alive && err.reason !== undefined) return finish(new ChannelRefusedError(err.message));
         return finish(new NotSentError(err.message));
       }
       if (done) {
@@ -199,7 +200,9 @@ export async function exec(
   const timeoutMs = opts.timeoutMs ?? conn.timeouts.commandMs;
   countExec();
 
-  for (let attempt = 1; ; attempt++) {
+  let reconnects = 0;
+  let refusals = 0;
+  for (;;) {
     const pc = await acquireConnection(conn);
     try {
       sshLog(`${target}: exec ${shown}`);
@@ -214,9 +217,17 @@ export async function exec(
       }
       return result;
     } catch (e) {
+      if (e instanceof ChannelRefusedError) {
+        // Outside the slot, so the channels that are still open can finish meanwhile.
+        const { channelOpenAttempts, channelOpenDelayMs, sleep } = sshPoolConfig();
+        if (++refusals >= channelOpenAttempts) throw new SshChannelError({ target, reason: e.message }, secrets);
+        sshLog(`${target}: session refused (${e.message}), attempt ${refusals} of ${channelOpenAttempts}; retrying`);
+        await sleep(channelOpenDelayMs * refusals);
+        continue;
+      }
       if (!(e instanceof NotSentError)) throw e;
       evict(pc, e.message);
-      if (attempt >= 2) {
+      if (++reconnects > 1) {
         throw new SshConnectionLostError({ target, command: shown, reason: `${e.message}; the command was not sent` }, secrets);
       }
       sshLog(`${target}: connection lost before the command was sent (${e.message}); reconnecting`);

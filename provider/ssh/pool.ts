@@ -28,12 +28,33 @@ export interface SshPoolConfig {
   dialAttempts: number;
   dialBaseDelayMs: number;
   dialMaxDelayMs: number;
+  /**
+   * Tries to open a session channel that a live host refused. sshd frees a finished
+   * session only after it has processed the close, so a new channel that arrives in the
+   * same read is refused ("no more sessions") although we stayed under MaxSessions.
+   * A refused open never ran anything, so trying again shortly is always safe.
+   */
+  channelOpenAttempts: number;
+  channelOpenDelayMs: number;
   /** Injected by tests to skip real backoff waits. */
   sleep: (ms: number) => Promise<void>;
 }
 
-const DEFAULT_CONFIG: SshPoolConfig = { idleMs: 3000, dialAttempts: 5, dialBaseDelayMs: 500, dialMaxDelayMs: 8000, sleep: realSleep };
+const DEFAULT_CONFIG: SshPoolConfig = {
+  idleMs: 3000,
+  dialAttempts: 5,
+  dialBaseDelayMs: 500,
+  dialMaxDelayMs: 8000,
+  channelOpenAttempts: 8,
+  channelOpenDelayMs: 50,
+  sleep: realSleep,
+};
 let config: SshPoolConfig = { ...DEFAULT_CONFIG };
+
+/** The current settings (exec reads the channel retry policy from here). */
+export function sshPoolConfig(): Readonly<SshPoolConfig> {
+  return config;
+}
 
 /** Change pool settings; returns the previous ones so a test can restore them. */
 export function configureSshPool(changes: Partial<SshPoolConfig>): SshPoolConfig {

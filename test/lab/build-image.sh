@@ -64,7 +64,7 @@ in_root passwd -l root >/dev/null
 # Nothing on a lab VM should compete for the emulated CPU.
 for unit in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer \
             e2scrub_reap.service fstrim.timer systemd-pstore.service getty@tty1.service \
-            serial-getty@ttyS0.service man-db.timer; do
+            serial-getty@ttyS0.service getty-static.service man-db.timer; do
   in_root systemctl mask "$unit" >/dev/null 2>&1 || true
 done
 echo 'lab' >"$root/etc/hostname"

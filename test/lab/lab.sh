@@ -25,6 +25,10 @@ golden_port=$((ssh_base_port + 90))
 vm_memory=448                     # part of the snapshot: every VM must match the golden one
 boot_timeout=${LVS_LAB_BOOT_TIMEOUT:-400}
 snapshot=lab-ready
+# One management MAC for every VM (each has its own private user-mode network). qemu's
+# user-mode network remembers the MAC it saw in the golden snapshot and never forgets it,
+# so a clone whose NIC came back from a reboot with another MAC would be unreachable.
+mgmt_mac=52:54:00:77:ff:ff
 # Nested KVM hangs at boot on these machines, so software emulation is the default.
 accel=$([ "${LVS_LAB_KVM:-0}" = 1 ] && echo kvm || echo tcg)
 
@@ -136,7 +140,7 @@ qemu_start() {
     -device virtio-rng-pci,addr=0x6 \
     -fw_cfg "name=opt/lvslab/seed,file=$golden/seed.tar" \
     -netdev "user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:$port-:22" \
-    -device "virtio-net-pci,netdev=mgmt,mac=$(mac_for ff "${octet:-99}"),addr=0x3" \
+    -device "virtio-net-pci,netdev=mgmt,mac=$mgmt_mac,addr=0x3" \
     -netdev "tap,id=front,ifname=lvsf-$name,script=no,downscript=no" \
     -device "virtio-net-pci,netdev=front,mac=$(mac_for 00 "${octet:-99}"),addr=0x4" \
     -netdev "tap,id=back,ifname=lvsb-$name,script=no,downscript=no" \

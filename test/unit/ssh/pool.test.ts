@@ -77,17 +77,26 @@ describe("connection reuse", () => {
     expect(target.maxConcurrentSessions).toBeLessThanOrEqual(8);
   });
 
-  it("is why the semaphore exists: past the host's MaxSessions a channel is refused", async () => {
+  it("retries sessions a busy host refuses (sshd's MaxSessions race); each command runs once", async () => {
     target.maxSessions = 2;
-    const outcomes = await Promise.allSettled(Array.from({ length: 6 }, () => exec(conn({ maxChannels: 6 }), ["sleep", "0.2"])));
-    const refused = outcomes.filter((o) => o.status === "rejected").map((o) => (o as PromiseRejectedResult).reason as Error);
-    expect(refused.length).toBeGreaterThan(0);
-    expect(refused[0]).toBeInstanceOf(SshChannelError);
-    expect(refused[0]!.message).toMatch(/MaxSessions/);
-    // The same burst with maxChannels within the limit all succeeds.
-    await resetSshPool();
-    const ok = await Promise.all(Array.from({ length: 6 }, () => exec(conn({ maxChannels: 2 }), ["sleep", "0.05"])));
-    expect(ok.every((r) => r.exitCode === 0)).toBe(true);
+    const previous = configureSshPool({ sleep: (ms) => new Promise((r) => setTimeout(r, ms)), channelOpenAttempts: 50, channelOpenDelayMs: 10 });
+    try {
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => exec(conn({ maxChannels: 6 }), ["sh", "-c", `sleep 0.1; echo ${i}`])));
+      expect(results.map((r) => r.stdout)).toEqual(["0\n", "1\n", "2\n", "3\n", "4\n", "5\n"]);
+      expect([...target.commands].sort()).toEqual(Array.from({ length: 6 }, (_, i) => `sh -c 'sleep 0.1; echo ${i}'`));
+      expect(target.maxConcurrentSessions).toBe(2);
+    } finally {
+      configureSshPool({ sleep: previous.sleep, channelOpenAttempts: previous.channelOpenAttempts, channelOpenDelayMs: previous.channelOpenDelayMs });
+    }
+  });
+
+  it("gives up with SshChannelError when the host keeps refusing sessions", async () => {
+    target.maxSessions = 0;
+    const err = await errorOf(exec(conn(), ["true"]));
+    expect(err).toBeInstanceOf(SshChannelError);
+    expect(err.message).toMatch(/could not open a session on root@127\.0\.0\.1:\d+: .*The command was not run.*MaxSessions/s);
+    expect(sleeps).toHaveLength(7); // 8 attempts
+    expect(target.commands).toEqual([]);
   });
 
   it("shares one in-flight dial between concurrent callers", async () => {
