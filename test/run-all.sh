@@ -14,8 +14,15 @@ fi
 npx tsc -p tsconfig.test.json
 npx jest --selectProjects unit
 
+# Teardown is part of the test: a lab that leaves anything behind fails the run.
+teardown_lab() {
+  local status=$?
+  bash test/lab/lab.sh down
+  bash test/lab/lab.sh check-clean || status=1
+  exit $status
+}
 if ! bash test/lab/lab.sh status >/dev/null 2>&1; then
-  trap 'bash test/lab/lab.sh down' EXIT
+  trap teardown_lab EXIT
   bash test/lab/lab.sh up
 fi
 npx jest --selectProjects integration --runInBand

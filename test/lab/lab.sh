@@ -294,6 +294,27 @@ cmd_status() {
   [ "$up" = "$total" ]
 }
 
+# Teardown must leave nothing behind: no qemu, no lab interface, no namespace, no mount.
+cmd_check_clean() {
+  local leftovers=()
+  pgrep -f 'qemu-system-x86_64 -name lvslab-' >/dev/null && leftovers+=("qemu processes: $(pgrep -f 'qemu-system-x86_64 -name lvslab-' | tr '\n' ' ')")
+  local links
+  links=$(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E '^(lvsf-|lvsb-|lvsfront0$|lvsback0$)' | tr '\n' ' ' || true)
+  [ -n "$links" ] && leftovers+=("interfaces: $links")
+  local namespaces
+  namespaces=$(ip netns list 2>/dev/null | grep -E '^lvs' | tr '\n' ' ' || true)
+  [ -n "$namespaces" ] && leftovers+=("network namespaces: $namespaces")
+  grep -q " $cache" /proc/mounts && leftovers+=("mounts: $(grep " $cache" /proc/mounts | awk '{print $2}' | tr '\n' ' ')")
+  [ -e "$run" ] && leftovers+=("run directory: $run")
+  [ -e "$inventory" ] && leftovers+=("inventory: $inventory")
+  if [ ${#leftovers[@]} -gt 0 ]; then
+    printf 'lab teardown left things behind:\n' >&2
+    printf '  %s\n' "${leftovers[@]}" >&2
+    return 1
+  fi
+  echo "lab teardown is clean: no qemu process, lab interface, namespace, mount or run state"
+}
+
 host_row() { # host_row NAME
   local row
   for row in "${LAB_HOSTS[@]}"; do
@@ -307,6 +328,7 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
+  check-clean) cmd_check_clean ;;
   start)
     # Power on after `stop`: a normal boot of the host's own disk.
     HOST=${2:?host}; row=$(host_row)
