@@ -1,0 +1,15 @@
+// pulumi-lvs: Linux Virtual Server (IPVS) load balancers as Pulumi resources.
+
+export { VirtualService, type VirtualServiceArgs } from "./provider/ipvs/virtualService";
+export { RealServer, type RealServerArgs } from "./provider/ipvs/realServer";
+export type { SshConnectionArgs } from "./provider/resource/connectionArgs";
+export type { AddressFamily, Forwarding, IpvsProtocol, Scheduler, SchedulerFlag, TunnelChecksum, TunnelType } from "./provider/ipvs/model";
+export {
+  HostKeyMismatchError,
+  HostKeyUnknownError,
+  LvsError,
+  RemoteCommandError,
+  SshAuthError,
+  SshDialError,
+  SudoPasswordRequiredError,
+} from "./provider/ssh";

@@ -1,0 +1,138 @@
+// The only part of the IPVS layer that touches a host. Everything it runs is an argv from
+// render.ts or rulesFile.ts; everything it returns is parsed by parse.ts.
+//
+// Cost matters: a refresh of a cluster with 100 RealServers calls `read` 100 times at
+// once in one provider process. Reads of the same director's table are coalesced: callers
+// that arrive while a read is in flight, or shortly after it finished with no change made
+// since, share its result. Writes bump the director's generation, so nobody is ever
+// handed a table older than their own change.
+
+import { describeConnection, exec, parseSshConnection, renderCommandLine, run, type SshConnection, type SshConnectionInput } from "../ssh";
+import { RemoteCommandError } from "../ssh/errors";
+import type { IpvsTable } from "./model";
+import {
+  CONNECTION_COUNTS_COMMAND,
+  KERNEL_RELEASE_COMMAND,
+  READ_TABLE_COMMANDS,
+  availableSchedulersCommand,
+  parseAvailableSchedulers,
+  parseConnectionCounts,
+  parseLiveTable,
+} from "./parse";
+import { IpvsChangeError } from "./errors";
+import { changeAndSaveArgv } from "./rulesFile";
+
+/** How long a finished read may be shared with later callers when nothing changed since. */
+const READ_SHARE_WINDOW_MS = 1_000;
+
+interface SharedRead {
+  generation: number;
+  promise: Promise<IpvsTable>;
+  finishedAt?: number;
+}
+
+const sharedReads = new Map<string, SharedRead>();
+const generations = new Map<string, number>();
+let tableReads = 0;
+
+/** The director a connection points at: the same table whatever user or key reaches it. */
+export function directorKey(connection: SshConnection): string {
+  return describeConnection({ ...connection, user: "any" });
+}
+
+function generationOf(key: string): number {
+  return generations.get(key) ?? 0;
+}
+
+function bumpGeneration(key: string): void {
+  generations.set(key, generationOf(key) + 1);
+}
+
+/** The number of table dumps actually sent to hosts (for tests and the cost report). */
+export function ipvsTableReadCount(): number {
+  return tableReads;
+}
+
+// All the read commands in one remote command (one round trip), their outputs separated by
+// a marker line. The script is made only of constants, quoted by the one quoting function.
+const OUTPUT_SEPARATOR = "@@pulumi-lvs-next-output@@";
+const READ_TABLE_SCRIPT = READ_TABLE_COMMANDS.map((argv) => renderCommandLine(argv)).join(
+  ` && echo ${OUTPUT_SEPARATOR} && `,
+);
+
+async function dumpTable(connection: SshConnection): Promise<IpvsTable> {
+  tableReads += 1;
+  const { stdout } = await run(connection, ["sh", "-c", READ_TABLE_SCRIPT]);
+  return parseLiveTable(stdout.split(`${OUTPUT_SEPARATOR}\n`));
+}
+
+/** The director's live IPVS table, shared with concurrent readers of the same director. */
+export function readIpvsTable(input: SshConnectionInput | SshConnection): Promise<IpvsTable> {
+  const connection = parseSshConnection(input);
+  const key = directorKey(connection);
+  const generation = generationOf(key);
+  const shared = sharedReads.get(key);
+  const fresh =
+    shared !== undefined &&
+    shared.generation === generation &&
+    (shared.finishedAt === undefined || Date.now() - shared.finishedAt < READ_SHARE_WINDOW_MS);
+  if (fresh) return shared.promise;
+
+  const entry: SharedRead = { generation, promise: dumpTable(connection) };
+  sharedReads.set(key, entry);
+  entry.promise.then(
+    () => {
+      entry.finishedAt = Date.now();
+    },
+    () => {
+      if (sharedReads.get(key) === entry) sharedReads.delete(key);
+    },
+  );
+  return entry.promise;
+}
+
+/**
+ * Applies one ipvsadm change and rewrites the rules file, atomically and under the
+ * host-wide lock. Returns the rules file written.
+ */
+export async function changeIpvsTable(input: SshConnectionInput | SshConnection, ipvsadmArgv: readonly string[]): Promise<string> {
+  const connection = parseSshConnection(input);
+  const key = directorKey(connection);
+  bumpGeneration(key);
+  try {
+    const result = await run(connection, changeAndSaveArgv(ipvsadmArgv));
+    return result.stdout.trim();
+  } catch (err) {
+    if (err instanceof RemoteCommandError) {
+      throw new IpvsChangeError({ host: describeConnection(connection), command: renderCommandLine(ipvsadmArgv), exitCode: err.exitCode, stderr: err.stderr });
+    }
+    throw err;
+  } finally {
+    // Readers that started during the change must not be handed a pre-change table.
+    bumpGeneration(key);
+  }
+}
+
+/** Active and inactive connection counts of one service's destinations (drain only). */
+export async function readConnectionCounts(
+  input: SshConnectionInput | SshConnection,
+  serviceSelector: readonly string[],
+): Promise<Map<string, { active: number; inactive: number }>> {
+  const connection = parseSshConnection(input);
+  const result = await run(connection, [...CONNECTION_COUNTS_COMMAND, ...serviceSelector]);
+  return parseConnectionCounts(result.stdout);
+}
+
+/** The schedulers this director's kernel can load, for a clear error when one is missing. */
+export async function availableSchedulers(input: SshConnectionInput | SshConnection): Promise<string[]> {
+  const connection = parseSshConnection(input);
+  const release = (await run(connection, KERNEL_RELEASE_COMMAND)).stdout;
+  const listing = await exec(connection, availableSchedulersCommand(release));
+  return parseAvailableSchedulers(listing.exitCode === 0 ? listing.stdout : "");
+}
+
+/** True when a failed ipvsadm command failed because the scheduler module does not exist. */
+export function isMissingSchedulerError(err: unknown): boolean {
+  // ipvsadm 1.31 says "Scheduler or persistence engine not found" (the kernel's ENOENT).
+  return err instanceof IpvsChangeError && /scheduler (or persistence engine )?not found/i.test(err.stderr);
+}

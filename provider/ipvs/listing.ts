@@ -1,0 +1,206 @@
+// `ipvsadm -L -n` listings: the only output with thresholds and connection counters.
+//
+// Each listing option swaps in its own destination columns (ipvsadm 1.31 honours only the
+// first of --thresholds, --persistent-conn and --tun-info), so the columns are read from
+// the header rather than assumed. ipvsadm cuts destination names to 28 characters unless
+// the service is IPv6, which only bites IPv6 real servers of IPv4 tun services; such rows
+// keep their printed name and are matched by prefix.
+
+import {
+  TUNNEL_TYPES,
+  destinationKeyString,
+  formatHostPort,
+  serviceFamily,
+  serviceKeyString,
+  type DestinationKey,
+  type Forwarding,
+  type IpvsProtocol,
+  type IpvsService,
+  type IpvsTable,
+  type ServiceKey,
+  type Tunnel,
+  type TunnelChecksum,
+} from "./model";
+import {
+  IpvsParseError,
+  failerFor,
+  numberedLines,
+  parseFwmark,
+  parseHostPort,
+  parseInteger,
+  parseNetmask,
+  parseScheduler,
+  parseSchedulerFlags,
+  type Fail,
+} from "./syntax";
+
+/** One `  -> …` row of a listing; which optional fields are set depends on its columns. */
+export interface ListedDestination {
+  service: ServiceKey;
+  /** As printed, possibly cut short. */
+  name: string;
+  /** Absent when the name was cut short. */
+  address?: string;
+  port?: number;
+  forwarding?: Forwarding;
+  weight?: number;
+  upperThreshold?: number;
+  lowerThreshold?: number;
+  persistentConnections?: number;
+  tunnel?: Tunnel;
+  active: number;
+  inactive: number;
+  /** 1-based, for error messages. */
+  lineNumber: number;
+}
+
+export interface IpvsListing {
+  services: IpvsService[];
+  destinations: ListedDestination[];
+}
+
+const LISTED_PROTOCOLS: Record<string, IpvsProtocol> = { TCP: "tcp", UDP: "udp", SCTP: "sctp" };
+const LISTED_FORWARDING: Record<string, Forwarding> = {
+  Route: "dr",
+  Masq: "nat",
+  Tunnel: "tun",
+  Local: "dr", // IP_VS_CONN_F_LOCALNODE (old kernels), which ipvsadm -S prints as -g too
+};
+const LISTED_CHECKSUMS: Record<string, TunnelChecksum> = { "-c": "nocsum", "+c": "csum", "r+c": "remcsum" };
+/** The destination columns of the four layouts; --stats and --rate are not supported. */
+const DESTINATION_COLUMNS = ["Forward", "TunnelInfo", "Weight", "Uthreshold", "Lthreshold", "PersistConn", "ActiveConn", "InActConn"];
+/** Longest destination name ipvsadm prints in a listing of a non-IPv6 service. */
+const LISTED_NAME_LIMIT = 28;
+
+/** `--tun-info` cells: `ipip`, `gue:6080:+c`, `gre:-c`, or `n/a` for other forwardings. */
+function parseTunnelInfo(cell: string, fail: Fail): Tunnel | undefined {
+  if (cell === "n/a") return undefined;
+  const [type, ...rest] = cell.split(":");
+  const checksum = rest.length > 0 ? LISTED_CHECKSUMS[rest[rest.length - 1]!] : undefined;
+  if (!TUNNEL_TYPES.includes(type as Tunnel["type"]) || (type !== "ipip" && checksum === undefined)) fail(`unknown tunnel info ${cell}`);
+  if (type === "gue") return { type, port: parseInteger(rest[0], 1, 65535, "tunnel port", fail), checksum: checksum! };
+  return type === "gre" ? { type, checksum: checksum! } : { type: "ipip" };
+}
+
+/** `TCP  10.0.0.1:80 wlc (sh-port) persistent 360 mask 255.255.255.0 ops`, `FWM  42 IPv6 rr`. */
+function parseListedService(tokens: string[], fail: Fail): IpvsService {
+  const [proto, name] = tokens;
+  let i = 2;
+  let key: ServiceKey;
+  if (proto === "FWM") {
+    const family = tokens[2] === "IPv6" ? "ipv6" : "ipv4";
+    if (family === "ipv6") i++;
+    key = { kind: "fwmark", fwmark: parseFwmark(name, fail), family };
+  } else {
+    const protocol = LISTED_PROTOCOLS[proto!] ?? fail(`unknown protocol ${JSON.stringify(proto)}`);
+    key = { kind: "address", protocol, ...parseHostPort(name ?? "", 0, fail) };
+  }
+  const scheduler = parseScheduler(tokens[i++], fail);
+  const service: IpvsService = { key, scheduler, schedulerFlags: [], onePacket: false };
+  while (i < tokens.length) {
+    const word = tokens[i++]!;
+    if (/^\(.*\)$/.test(word)) service.schedulerFlags = parseSchedulerFlags(word.slice(1, -1), scheduler, fail);
+    else if (word === "persistent") service.persistence = { timeoutSeconds: parseInteger(tokens[i++], 1, 2_678_400, "timeout", fail) };
+    else if (word === "mask" && service.persistence) service.persistence.netmask = parseNetmask(tokens[i++], serviceFamily(key), fail);
+    else if (word === "ops") service.onePacket = true;
+    else if (word === "pe") fail("persistence engines (--pe) are not supported");
+    else fail(`unexpected ${JSON.stringify(word)}`);
+  }
+  return service;
+}
+
+function parseListedDestination(tokens: string[], columns: string[], service: ServiceKey, lineNumber: number, fail: Fail): ListedDestination {
+  const unknown = columns.filter((c) => !DESTINATION_COLUMNS.includes(c));
+  if (unknown.length > 0) fail(`unsupported listing columns ${unknown.join(", ")}`);
+  if (tokens.length !== columns.length + 2) fail(`expected ${columns.length} columns after the address`);
+  const cell = (c: string) => tokens[2 + columns.indexOf(c)];
+  const has = (c: string) => columns.includes(c);
+  const count = (c: string) => parseInteger(cell(c), 0, 4_294_967_295, c, fail);
+  const name = tokens[1]!;
+  const cut = serviceFamily(service) !== "ipv6" && name.length === LISTED_NAME_LIMIT && !/^(\d+\.){3}\d+:\d+$/.test(name);
+  const row: ListedDestination = {
+    service,
+    name,
+    ...(cut ? {} : parseHostPort(name, 0, fail)),
+    active: count("ActiveConn"),
+    inactive: count("InActConn"),
+    lineNumber,
+  };
+  if (has("Forward")) row.forwarding = LISTED_FORWARDING[cell("Forward")!] ?? fail(`unknown forwarding ${cell("Forward")}`);
+  if (has("Weight")) row.weight = count("Weight");
+  if (has("Uthreshold")) row.upperThreshold = count("Uthreshold");
+  if (has("Lthreshold")) row.lowerThreshold = count("Lthreshold");
+  if (has("PersistConn")) row.persistentConnections = count("PersistConn");
+  const tunnel = has("TunnelInfo") ? parseTunnelInfo(cell("TunnelInfo")!, fail) : undefined;
+  if (tunnel) row.tunnel = tunnel;
+  return row;
+}
+
+/**
+ * Any `ipvsadm -L -n [--exact] [--thresholds | --persistent-conn | --tun-info]` listing,
+ * of the whole table or of one service.
+ */
+export function parseIpvsadmList(text: string): IpvsListing {
+  const listing: IpvsListing = { services: [], destinations: [] };
+  const serviceColumns: string[] = [];
+  const rowColumns: string[] = [];
+  let current: ServiceKey | undefined;
+  for (const { lineNumber, line } of numberedLines(text)) {
+    const fail = failerFor(lineNumber, line);
+    const tokens = line.trim().split(/\s+/);
+    if (line.trim() === "" || line.startsWith("IP Virtual Server version")) continue;
+    if (tokens[0] === "Prot") serviceColumns.push(...tokens.slice(2));
+    else if (tokens[0] === "->" && tokens[1] === "RemoteAddress:Port") rowColumns.push(...tokens.slice(2));
+    else if (tokens[0] !== "->") {
+      const service = parseListedService(tokens, fail);
+      listing.services.push(service);
+      current = service.key;
+    } else {
+      if (!current) fail("real server listed before any service");
+      // --thresholds and --persistent-conn put the row's columns on the first header line.
+      const columns = rowColumns.length > 0 ? rowColumns : serviceColumns;
+      listing.destinations.push(parseListedDestination(tokens, columns, current!, lineNumber, fail));
+    }
+  }
+  return listing;
+}
+
+/**
+ * The listed row of a destination: by exact address and port, or, when ipvsadm cut the
+ * name short, the one cut row whose name is a prefix of the destination's.
+ */
+export function findListedRow(rows: readonly ListedDestination[], d: Pick<DestinationKey, "address" | "port">): ListedDestination | undefined {
+  const exact = rows.find((r) => r.address === d.address && r.port === d.port);
+  if (exact) return exact;
+  const full = formatHostPort(d.address, d.port);
+  const cut = rows.filter((r) => r.address === undefined && full.startsWith(r.name));
+  return cut.length === 1 ? cut[0] : undefined;
+}
+
+/** What the drain logic polls: the plainest listing (any -L layout carries the counters). */
+export const CONNECTION_COUNTS_COMMAND: readonly string[] = ["ipvsadm", "-L", "-n", "--exact"];
+
+export interface ConnectionCounts {
+  active: number;
+  inactive: number;
+}
+
+/**
+ * Active and inactive connections per destinationKeyString, from any -L listing. Pass the
+ * table (parseLiveTable's) to resolve names ipvsadm cut short.
+ */
+export function parseConnectionCounts(listText: string, table?: IpvsTable): Map<string, ConnectionCounts> {
+  const counts = new Map<string, ConnectionCounts>();
+  for (const row of parseIpvsadmList(listText).destinations) {
+    let d: DestinationKey | undefined;
+    if (row.address !== undefined && row.port !== undefined) d = { service: row.service, address: row.address, port: row.port };
+    else {
+      const sameService = (table?.destinations ?? []).filter((c) => serviceKeyString(c.service) === serviceKeyString(row.service));
+      const matches = sameService.filter((c) => findListedRow([row], c) === row);
+      if (matches.length !== 1) throw new IpvsParseError("ipvsadm cut this real server's name short; pass the table to resolve it", row.lineNumber, row.name);
+      d = matches[0];
+    }
+    counts.set(destinationKeyString(d!), { active: row.active, inactive: row.inactive });
+  }
+  return counts;
+}

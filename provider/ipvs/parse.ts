@@ -1,0 +1,271 @@
+// Reading the live IPVS table from ipvsadm's own output.
+//
+// No single ipvsadm output holds the whole table (checked on ipvsadm 1.31 / kernel 6.1):
+// `-S -n` has everything except the thresholds (-x/-y), and each `-L` option swaps in one
+// column set (thresholds, persistent connections or tunnel info, never two at once). So a
+// read is `-S -n` plus `-L --thresholds`, merged by key. The listing also carries the
+// connection counters, which never enter the table: two reads of an unchanged host are equal.
+
+import { LvsError } from "../ssh/errors";
+import { findListedRow, parseIpvsadmList, type IpvsListing, type ListedDestination } from "./listing";
+import {
+  ALL_SCHEDULERS,
+  DEFAULT_SCHEDULER,
+  MAX_PERSISTENCE_TIMEOUT_SECONDS,
+  MAX_THRESHOLD,
+  TUNNEL_TYPES,
+  destinationKeyString,
+  normalizeTable,
+  serviceFamily,
+  serviceKeyString,
+  type Forwarding,
+  type IpvsDestination,
+  type IpvsService,
+  type IpvsTable,
+  type Scheduler,
+  type ServiceKey,
+  type Tunnel,
+  type TunnelChecksum,
+} from "./model";
+import {
+  failerFor,
+  numberedLines,
+  parseFwmark,
+  parseHostPort,
+  parseInteger,
+  parseNetmask,
+  parseScheduler,
+  parseSchedulerFlags,
+  type Fail,
+} from "./syntax";
+
+// Re-exported so that everything that reads ipvsadm output comes from one place.
+export { CONNECTION_COUNTS_COMMAND, parseConnectionCounts, parseIpvsadmList, type ConnectionCounts, type IpvsListing } from "./listing";
+export { IpvsParseError } from "./syntax";
+
+/** What ipvsadm uses for a bare `-p` (rules files written by hand may have one). */
+const DEFAULT_PERSISTENCE_TIMEOUT_SECONDS = 360;
+
+/** Long spellings ipvsadm accepts, mapped to the short ones its -S output mostly uses. */
+const SHORT_OPTION: Record<string, string> = {
+  "--add-service": "-A",
+  "--add-server": "-a",
+  "--tcp-service": "-t",
+  "--udp-service": "-u",
+  "--fwmark-service": "-f",
+  "--ipv6": "-6",
+  "--scheduler": "-s",
+  "--persistent": "-p",
+  "--netmask": "-M",
+  "--ops": "-o",
+  "--sched-flags": "-b",
+  "--real-server": "-r",
+  "--gatewaying": "-g",
+  "--masquerading": "-m",
+  "--ipip": "-i",
+  "--weight": "-w",
+  "--u-threshold": "-x",
+  "--l-threshold": "-y",
+};
+const VALUE_OPTIONS = ["-t", "-u", "--sctp-service", "-f", "-s", "-M", "-r", "-w", "-x", "-y", "--tun-type", "--tun-port", "--pe"];
+const FLAG_OPTIONS = ["-6", "-o", "-g", "-m", "-i", "--tun-nocsum", "--tun-csum", "--tun-remcsum"];
+/** Options whose value may be missing: `-p` (ipvsadm's default timeout) and `-b` (printed empty for bit 3). */
+const OPTIONAL_VALUE_OPTIONS = ["-p", "-b"];
+const FORWARDING_OPTION: Record<string, Forwarding> = { "-g": "dr", "-m": "nat", "-i": "tun" };
+const CHECKSUM_OPTION: Record<string, TunnelChecksum> = { "--tun-nocsum": "nocsum", "--tun-csum": "csum", "--tun-remcsum": "remcsum" };
+
+const isOption = (t: string | undefined) =>
+  t !== undefined && [...VALUE_OPTIONS, ...FLAG_OPTIONS, ...OPTIONAL_VALUE_OPTIONS].includes(SHORT_OPTION[t] ?? t);
+
+/** The options of one rules-file line, by short name (flags map to `true`). */
+function readOptions(tokens: string[], fail: Fail): Map<string, string | true> {
+  const options = new Map<string, string | true>();
+  for (let i = 1; i < tokens.length; ) {
+    const option = SHORT_OPTION[tokens[i]!] ?? tokens[i]!;
+    i++;
+    if (!isOption(option)) fail(`unknown option ${option}`);
+    if (options.has(option)) fail(`${option} given twice`);
+    if (FLAG_OPTIONS.includes(option)) options.set(option, true);
+    else if (OPTIONAL_VALUE_OPTIONS.includes(option)) options.set(option, !isOption(tokens[i]) && tokens[i] !== undefined ? tokens[i++]! : "");
+    else if (tokens[i] === undefined) fail(`${option} needs a value`);
+    else options.set(option, tokens[i++]!);
+  }
+  return options;
+}
+
+function readServiceKey(options: Map<string, string | true>, fail: Fail): ServiceKey {
+  const given = ["-t", "-u", "--sctp-service", "-f"].filter((o) => options.has(o));
+  if (given.length !== 1) return fail("needs exactly one of -t, -u, --sctp-service, -f");
+  const value = options.get(given[0]!) as string;
+  if (given[0] === "-f") return { kind: "fwmark", fwmark: parseFwmark(value, fail), family: options.has("-6") ? "ipv6" : "ipv4" };
+  const protocol = given[0] === "-t" ? "tcp" : given[0] === "-u" ? "udp" : "sctp";
+  return { kind: "address", protocol, ...parseHostPort(value, 0, fail) };
+}
+
+function readService(key: ServiceKey, options: Map<string, string | true>, fail: Fail): IpvsService {
+  if (options.has("--pe")) fail("persistence engines (--pe) are not supported");
+  const scheduler: Scheduler = options.has("-s") ? parseScheduler(options.get("-s") as string, fail) : DEFAULT_SCHEDULER;
+  const service: IpvsService = {
+    key,
+    scheduler,
+    schedulerFlags: parseSchedulerFlags((options.get("-b") as string | undefined) ?? "", scheduler, fail),
+    onePacket: options.has("-o"),
+  };
+  if (options.has("-p")) {
+    const timeout = options.get("-p") as string;
+    const timeoutSeconds = timeout === "" ? DEFAULT_PERSISTENCE_TIMEOUT_SECONDS : parseInteger(timeout, 1, MAX_PERSISTENCE_TIMEOUT_SECONDS, "timeout", fail);
+    service.persistence = { timeoutSeconds };
+    if (options.has("-M")) service.persistence.netmask = parseNetmask(options.get("-M") as string, serviceFamily(key), fail);
+  }
+  return service;
+}
+
+function readDestination(service: ServiceKey, options: Map<string, string | true>, fail: Fail): IpvsDestination {
+  const real = (options.get("-r") as string | undefined) ?? fail("-a without -r");
+  const forwardings = Object.keys(FORWARDING_OPTION).filter((o) => options.has(o));
+  if (forwardings.length > 1) fail("more than one of -g, -m, -i");
+  const forwarding = FORWARDING_OPTION[forwardings[0] ?? "-g"]!;
+  // Like ipvsadm: a real server without a port takes the service's (0 for firewall marks).
+  const { address, port } = parseHostPort(real, service.kind === "fwmark" ? 0 : service.port, fail);
+  const int = (option: string, fallback: number) =>
+    options.has(option) ? parseInteger(options.get(option) as string, 0, MAX_THRESHOLD, option, fail) : fallback;
+  const destination: IpvsDestination = {
+    service,
+    address,
+    port,
+    forwarding,
+    weight: int("-w", 1),
+    upperThreshold: int("-x", 0),
+    lowerThreshold: int("-y", 0),
+  };
+  if (forwarding === "tun") {
+    const type = (options.get("--tun-type") as string | undefined) ?? "ipip";
+    if (!TUNNEL_TYPES.includes(type as Tunnel["type"])) fail(`unknown tunnel type ${type}`);
+    const tunnel: Tunnel = { type: type as Tunnel["type"] };
+    if (options.has("--tun-port")) tunnel.port = parseInteger(options.get("--tun-port") as string, 1, 65535, "tunnel port", fail);
+    const checksum = Object.keys(CHECKSUM_OPTION).find((o) => options.has(o));
+    if (checksum) tunnel.checksum = CHECKSUM_OPTION[checksum]!;
+    destination.tunnel = tunnel;
+  }
+  return destination;
+}
+
+type SaveLine = { kind: "service"; service: IpvsService } | { kind: "destination"; destination: IpvsDestination };
+
+function readSaveLine(tokens: string[], fail: Fail): SaveLine {
+  const command = SHORT_OPTION[tokens[0]!] ?? tokens[0];
+  if (command !== "-A" && command !== "-a") return fail("expected -A (service) or -a (real server)");
+  const options = readOptions(tokens, fail);
+  const key = readServiceKey(options, fail);
+  return command === "-A"
+    ? { kind: "service", service: readService(key, options, fail) }
+    : { kind: "destination", destination: readDestination(key, options, fail) };
+}
+
+/**
+ * `ipvsadm -S -n` output (the rules-file format). Thresholds are not in it and read as 0
+ * unless the line has -x/-y (hand-written files); mergeListings fills them in.
+ */
+export function parseIpvsadmSave(text: string): IpvsTable {
+  const services: IpvsService[] = [];
+  const destinations: IpvsDestination[] = [];
+  const known = new Set<string>();
+  for (const { lineNumber, line } of numberedLines(text)) {
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+    const fail = failerFor(lineNumber, line);
+    const entry = readSaveLine(trimmed.split(/\s+/), fail);
+    if (entry.kind === "service") {
+      if (known.has(serviceKeyString(entry.service.key))) fail("service listed twice");
+      services.push(entry.service);
+      known.add(serviceKeyString(entry.service.key));
+    } else {
+      if (!known.has(serviceKeyString(entry.destination.service))) fail("real server listed before its service");
+      destinations.push(entry.destination);
+    }
+  }
+  return normalizeTable({ services, destinations });
+}
+
+/**
+ * The outputs of one read disagree: the table changed between the commands (another
+ * resource or an operator edited it meanwhile). Harmless; read again.
+ */
+export class IpvsListingMismatchError extends LvsError {
+  /** serviceKeyString or destinationKeyString of the entry that differs. */
+  readonly key: string;
+
+  constructor(key: string, detail: string) {
+    super(`the IPVS table changed while it was being read (${key}: ${detail}); read it again`);
+    this.key = key;
+  }
+}
+
+/**
+ * The saved table completed with what listings add (the thresholds), after checking that
+ * they describe the same entries. Throws IpvsListingMismatchError when they do not.
+ */
+export function mergeListings(saved: IpvsTable, ...listings: IpvsListing[]): IpvsTable {
+  const savedServices = new Set(saved.services.map((s) => serviceKeyString(s.key)));
+  const destinations = saved.destinations.map((d) => ({ ...d }));
+  for (const listing of listings) {
+    const listedServices = new Set(listing.services.map((s) => serviceKeyString(s.key)));
+    for (const key of new Set([...savedServices, ...listedServices])) {
+      if (!savedServices.has(key) || !listedServices.has(key)) throw new IpvsListingMismatchError(key, "service in only one output");
+    }
+    const rowsByService = new Map<string, ListedDestination[]>();
+    for (const row of listing.destinations) {
+      const key = serviceKeyString(row.service);
+      rowsByService.set(key, [...(rowsByService.get(key) ?? []), row]);
+    }
+    for (const d of destinations) {
+      const rows = rowsByService.get(serviceKeyString(d.service)) ?? [];
+      const row = findListedRow(rows, d);
+      if (!row) throw new IpvsListingMismatchError(destinationKeyString(d), "real server in only one output");
+      if ((row.weight ?? d.weight) !== d.weight || (row.forwarding ?? d.forwarding) !== d.forwarding)
+        throw new IpvsListingMismatchError(destinationKeyString(d), "weight or forwarding differ between outputs");
+      d.upperThreshold = row.upperThreshold ?? d.upperThreshold;
+      d.lowerThreshold = row.lowerThreshold ?? d.lowerThreshold;
+      rows.splice(rows.indexOf(row), 1);
+    }
+    const extra = [...rowsByService.values()].flat()[0];
+    if (extra) throw new IpvsListingMismatchError(`${serviceKeyString(extra.service)}->${extra.name}`, "real server in only one output");
+  }
+  return normalizeTable({ services: saved.services, destinations });
+}
+
+/**
+ * What one read of the table runs, in this order: the rules-file dump (all but the
+ * thresholds), then the thresholds listing (which also carries the connection counters).
+ */
+export const READ_TABLE_COMMANDS: readonly (readonly string[])[] = [
+  ["ipvsadm", "-S", "-n"],
+  ["ipvsadm", "-L", "-n", "--exact", "--thresholds"],
+];
+
+/** The table, from the stdouts of READ_TABLE_COMMANDS in their order. */
+export function parseLiveTable(outputs: readonly string[]): IpvsTable {
+  if (outputs.length !== READ_TABLE_COMMANDS.length)
+    throw new Error(`parseLiveTable needs the ${READ_TABLE_COMMANDS.length} outputs of READ_TABLE_COMMANDS, got ${outputs.length}`);
+  return mergeListings(parseIpvsadmSave(outputs[0]!), parseIpvsadmList(outputs[1]!));
+}
+
+/** Prints the running kernel's release, for availableSchedulersCommand. */
+export const KERNEL_RELEASE_COMMAND: readonly string[] = ["uname", "-r"];
+
+/** Lists the IPVS modules of a kernel release (`uname -r`): one ip_vs_<scheduler>.ko each. */
+export function availableSchedulersCommand(kernelRelease: string): string[] {
+  const release = kernelRelease.trim();
+  if (!/^[A-Za-z0-9._+~-]+$/.test(release)) throw new Error(`not a kernel release: ${JSON.stringify(kernelRelease)}`);
+  return ["ls", "-1", `/lib/modules/${release}/kernel/net/netfilter/ipvs`];
+}
+
+/**
+ * The schedulers in a module listing, in ALL_SCHEDULERS order. Reads `ls` output as well as
+ * modules.order / modules.builtin lines, and compressed modules (.ko.xz, .ko.zst, .ko.gz).
+ */
+export function parseAvailableSchedulers(text: string): Scheduler[] {
+  const found = new Set<string>();
+  for (const m of text.matchAll(/(?:^|[/\s])ip_vs_([a-z0-9]+)\.ko(?:\.(?:xz|zst|gz))?(?=\s|$)/g)) found.add(m[1]!);
+  return ALL_SCHEDULERS.filter((s) => found.has(s));
+}

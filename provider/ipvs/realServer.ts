@@ -1,0 +1,60 @@
+// The user-facing RealServer resource: one destination of a VirtualService.
+
+import * as pulumi from "@pulumi/pulumi";
+import { thinProvider } from "../dynamic/thinProvider";
+import { withSecretConnection } from "../resource/connectionArgs";
+import type { Forwarding, TunnelChecksum, TunnelType } from "./model";
+import type { VirtualService } from "./virtualService";
+
+export interface RealServerArgs {
+  /** The service this real server belongs to (its director and identity come from it). */
+  readonly virtualService: VirtualService;
+  /** The real server's address (RIP), same family as the service. */
+  readonly address: pulumi.Input<string>;
+  /** Required for address services; with dr and tun it must equal the service port. */
+  readonly port?: pulumi.Input<number>;
+  /** dr (default), nat or tun. */
+  readonly forwarding?: pulumi.Input<Forwarding>;
+  /** 0..65535, default 1. 0 = quiesced: no new connections. */
+  readonly weight?: pulumi.Input<number>;
+  /** Stop sending new connections above this many (0 = no limit). */
+  readonly upperThreshold?: pulumi.Input<number>;
+  /** Resume below this many. */
+  readonly lowerThreshold?: pulumi.Input<number>;
+  /** With forwarding tun: ipip (default), gue (needs port) or gre. */
+  readonly tunnel?: pulumi.Input<{ type: pulumi.Input<TunnelType>; port?: pulumi.Input<number>; checksum?: pulumi.Input<TunnelChecksum> }>;
+  /** On delete: weight 0, wait for connections to finish (or the timeout), then remove. */
+  readonly drain?: pulumi.Input<{ timeoutSeconds?: pulumi.Input<number>; pollSeconds?: pulumi.Input<number> }>;
+  /** Take over a destination that already exists instead of failing. */
+  readonly adopt?: pulumi.Input<boolean>;
+}
+
+export class RealServer extends pulumi.dynamic.Resource {
+  declare readonly address: pulumi.Output<string>;
+  declare readonly port: pulumi.Output<number | undefined>;
+  declare readonly forwarding: pulumi.Output<Forwarding>;
+  declare readonly weight: pulumi.Output<number>;
+  /** tcp:10.0.0.1:80->10.0.0.21:80 */
+  declare readonly destinationKey: pulumi.Output<string>;
+  declare readonly rulesFile: pulumi.Output<string>;
+
+  constructor(name: string, args: RealServerArgs, opts?: pulumi.CustomResourceOptions) {
+    const vs = args.virtualService;
+    const service = pulumi
+      .all([vs.protocol, vs.address, vs.port, vs.fwmark, vs.family])
+      .apply(([protocol, address, port, fwmark, family]) =>
+        fwmark !== undefined && fwmark !== null ? { fwmark, family: family ?? "ipv4" } : { protocol: protocol ?? "tcp", address, port },
+      );
+    const { virtualService: _vs, ...rest } = args;
+    super(
+      thinProvider("RealServer"),
+      name,
+      { ...rest, connection: vs.connection, service, destinationKey: undefined, hostKeyFingerprint: undefined, rulesFile: undefined },
+      // The connection and identity are outputs of the VirtualService, so Pulumi creates it
+      // first and deletes it last.
+      withSecretConnection(opts),
+      "lvs",
+      "RealServer",
+    );
+  }
+}

@@ -1,0 +1,141 @@
+// lvs:index:VirtualService on a plain director: one IPVS service, managed with ipvsadm.
+//
+// State is the checked inputs plus what was observed (the host key fingerprint and the
+// rules file written). `read` rebuilds the configuration from the kernel's live table, so
+// an out-of-band `ipvsadm -E` shows up as drift, and a service removed by hand reads as gone.
+
+import type * as pulumi from "@pulumi/pulumi";
+import { describeConnection, type SshConnection } from "../ssh";
+import { checkWithSchema } from "../resource/check";
+import { observedHostKeyFingerprint, resolveConnection } from "../resource/connection";
+import { AlreadyExistsError, SchedulerUnavailableError } from "../resource/errors";
+import { availableSchedulers, changeIpvsTable, isMissingSchedulerError, readIpvsTable } from "./executor";
+import { directorId, parseResourceId } from "./ids";
+import { serviceKeyString, type IpvsService } from "./model";
+import { planService } from "./plan";
+import { renderOp } from "./render";
+import { VirtualServiceInputsSchema, formatCheckFailures, toIpvsService, type VirtualServiceInputs } from "./schema";
+
+export const VIRTUAL_SERVICE_TYPE = "VirtualService";
+
+/** Inputs whose change means a different service: Pulumi replaces instead of editing. */
+const IDENTITY_PROPERTIES = ["protocol", "address", "port", "fwmark", "family"] as const;
+/** Inputs edited in place with `ipvsadm -E`: established connections keep flowing. */
+const EDITABLE_PROPERTIES = ["scheduler", "schedulerFlags", "persistence", "onePacket"] as const;
+
+export interface VirtualServiceState extends VirtualServiceInputs {
+  /** protocol:address:port or fwmark:N:family — the service's identity on the director. */
+  serviceKey: string;
+  hostKeyFingerprint: string;
+  rulesFile: string;
+}
+
+/** The configuration half of the inputs, as the live table says it is. */
+function configFromService(service: IpvsService): Pick<VirtualServiceInputs, (typeof EDITABLE_PROPERTIES)[number]> {
+  return {
+    scheduler: service.scheduler,
+    schedulerFlags: [...service.schedulerFlags],
+    persistence: service.persistence ? { ...service.persistence } : undefined,
+    onePacket: service.onePacket,
+  } as Pick<VirtualServiceInputs, (typeof EDITABLE_PROPERTIES)[number]>;
+}
+
+const json = (v: unknown) => JSON.stringify(v ?? null);
+
+/** Which properties differ, split into those that replace and those edited in place. */
+export function diffVirtualService(olds: Record<string, any>, news: Record<string, any>): { replaces: string[]; updates: string[] } {
+  const replaces: string[] = IDENTITY_PROPERTIES.filter((p) => json(olds[p]) !== json(news[p]));
+  const oldDirector = olds["connection"] ? directorId(olds["connection"]) : undefined;
+  const newDirector = news["connection"] ? directorId(news["connection"]) : undefined;
+  if (oldDirector !== newDirector) replaces.push("connection");
+  const updates: string[] = EDITABLE_PROPERTIES.filter((p) => json(olds[p]) !== json(news[p]));
+  if (json(olds["adopt"]) !== json(news["adopt"])) updates.push("adopt");
+  if (!replaces.includes("connection") && json(olds["connection"]) !== json(news["connection"])) updates.push("connection");
+  return { replaces, updates };
+}
+
+async function apply(connection: SshConnection, ops: ReturnType<typeof planService>, scheduler: string): Promise<string | undefined> {
+  let rulesFile: string | undefined;
+  for (const op of ops) {
+    try {
+      rulesFile = await changeIpvsTable(connection, renderOp(op));
+    } catch (err) {
+      if (isMissingSchedulerError(err)) {
+        throw new SchedulerUnavailableError({ scheduler, host: describeConnection(connection), available: await availableSchedulers(connection) });
+      }
+      throw err;
+    }
+  }
+  return rulesFile;
+}
+
+export const virtualServiceProvider = {
+  async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+    return checkWithSchema(VirtualServiceInputsSchema, news, formatCheckFailures);
+  },
+
+  async diff(_id: string, olds: Record<string, any>, news: Record<string, any>): Promise<pulumi.dynamic.DiffResult> {
+    const { replaces, updates } = diffVirtualService(olds, news);
+    return { changes: replaces.length + updates.length > 0, replaces };
+  },
+
+  async create(inputs: VirtualServiceInputs): Promise<pulumi.dynamic.CreateResult> {
+    const connection = resolveConnection(inputs.connection);
+    const desired = toIpvsService(inputs);
+    const id = `${directorId(inputs.connection)}/${serviceKeyString(desired.key)}`;
+    const live = await readIpvsTable(connection);
+    const exists = live.services.some((s) => serviceKeyString(s.key) === serviceKeyString(desired.key));
+    if (exists && !inputs.adopt) {
+      throw new AlreadyExistsError({ resourceType: VIRTUAL_SERVICE_TYPE, what: `IPVS service ${serviceKeyString(desired.key)}`, host: describeConnection(connection), id });
+    }
+    const rulesFile = await apply(connection, planService(live, desired, desired.key), desired.scheduler);
+    const outs: VirtualServiceState = {
+      ...inputs,
+      serviceKey: serviceKeyString(desired.key),
+      hostKeyFingerprint: await observedHostKeyFingerprint(connection),
+      rulesFile: rulesFile ?? "",
+    };
+    return { id, outs };
+  },
+
+  async read(id: string, props: Record<string, any>): Promise<pulumi.dynamic.ReadResult> {
+    const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
+    const key = parseResourceId(id).key;
+    const live = await readIpvsTable(connection);
+    const service = live.services.find((s) => serviceKeyString(s.key) === key);
+    if (!service) return {}; // removed out of band: Pulumi shows it as gone
+    const identity = service.key.kind === "fwmark"
+      ? { fwmark: service.key.fwmark, family: service.key.family }
+      : { protocol: service.key.protocol, address: service.key.address, port: service.key.port };
+    const config = { ...identity, ...configFromService(service) };
+    const state = {
+      ...props,
+      ...config,
+      serviceKey: key,
+      hostKeyFingerprint: props["hostKeyFingerprint"] ?? (await observedHostKeyFingerprint(connection)),
+    };
+    const inputs = { connection: props["connection"], adopt: props["adopt"] ?? false, ...config };
+    return { id, props: stripUndefined(state), inputs: stripUndefined(inputs) };
+  },
+
+  async update(id: string, olds: Record<string, any>, news: VirtualServiceInputs): Promise<pulumi.dynamic.UpdateResult> {
+    const connection = resolveConnection(news.connection, olds["hostKeyFingerprint"]);
+    const desired = toIpvsService(news);
+    const live = await readIpvsTable(connection);
+    const rulesFile = await apply(connection, planService(live, desired, desired.key), desired.scheduler);
+    return { outs: { ...olds, ...news, serviceKey: parseResourceId(id).key, rulesFile: rulesFile ?? olds["rulesFile"] } };
+  },
+
+  async delete(id: string, props: Record<string, any>): Promise<void> {
+    const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
+    const key = parseResourceId(id).key;
+    const live = await readIpvsTable(connection);
+    const service = live.services.find((s) => serviceKeyString(s.key) === key);
+    if (!service) return; // already gone: nothing of ours to remove
+    await apply(connection, planService(live, undefined, service.key), service.scheduler);
+  },
+};
+
+function stripUndefined<T extends Record<string, unknown>>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,18 @@
+// Kind → implementation. The serialised thin providers load this module by package name
+// (`pulumi-lvs/provider/registry`) inside the provider process.
+
+import type * as pulumi from "@pulumi/pulumi";
+import type { ResourceKind } from "./dynamic/thinProvider";
+import { realServerProvider } from "./ipvs/realServerProvider";
+import { virtualServiceProvider } from "./ipvs/virtualServiceProvider";
+
+const implementations: Partial<Record<ResourceKind, pulumi.dynamic.ResourceProvider>> = {
+  VirtualService: virtualServiceProvider as unknown as pulumi.dynamic.ResourceProvider,
+  RealServer: realServerProvider as unknown as pulumi.dynamic.ResourceProvider,
+};
+
+export function implementationOf(kind: ResourceKind): pulumi.dynamic.ResourceProvider {
+  const implementation = implementations[kind];
+  if (!implementation) throw new Error(`pulumi-lvs has no implementation of ${kind} in this version`);
+  return implementation;
+}

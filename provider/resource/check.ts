@@ -1,0 +1,55 @@
+// `check` for every resource: validate the inputs with the resource's zod schema and the
+// SSH connection schema, and report EVERY problem at once, each under its property path
+// with what to do. Pulumi shows these before anything touches a host.
+
+import type * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import { ConnectionConfigError, parseSshConnection } from "../ssh";
+
+export interface CheckFailure {
+  property: string;
+  reason: string;
+}
+
+/** `persistence.timeoutSeconds`, `tunnel.port`, `vips[2]` */
+export function propertyPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => {
+    if (typeof key === "number") return `${acc}[${key}]`;
+    return acc === "" ? String(key) : `${acc}.${String(key)}`;
+  }, "");
+}
+
+/** Problems with the connection object, as check failures (`connection.port`, …). */
+export function connectionFailures(raw: unknown, property = "connection"): CheckFailure[] {
+  if (raw === undefined) return [{ property, reason: "is required: how to reach the host over SSH ({ host, privateKey, hostKey, … })" }];
+  try {
+    parseSshConnection(raw, property);
+    return [];
+  } catch (err) {
+    if (err instanceof ConnectionConfigError) return err.issues.map((i) => ({ property: i.path, reason: i.message }));
+    throw err;
+  }
+}
+
+/**
+ * Validates `news` (without its connection fields) with `schema`, and the connection
+ * fields with the SSH schema. Returns the normalised inputs (defaults filled in) when
+ * there is no failure, so that state always holds the same shape whatever the user left out.
+ */
+export function checkWithSchema<S extends z.ZodType>(
+  schema: S,
+  news: Record<string, unknown>,
+  formatIssues: (issues: z.core.$ZodIssue[]) => CheckFailure[],
+  connectionProperties: readonly string[] = ["connection"],
+): pulumi.dynamic.CheckResult {
+  const failures: CheckFailure[] = [];
+  const rest: Record<string, unknown> = { ...news };
+  for (const property of connectionProperties) {
+    failures.push(...connectionFailures(news[property], property));
+  }
+  delete rest["__provider"];
+  const parsed = schema.safeParse(rest);
+  if (!parsed.success) failures.push(...formatIssues(parsed.error.issues));
+  if (failures.length > 0) return { failures };
+  return { inputs: { ...news, ...(parsed.data as Record<string, unknown>) } };
+}
