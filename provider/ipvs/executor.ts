@@ -18,12 +18,10 @@ import {
   parseAvailableSchedulers,
   parseConnectionCounts,
   parseLiveTable,
+  IpvsListingMismatchError,
 } from "./parse";
 import { IpvsChangeError } from "./errors";
-import { changeAndSaveArgv } from "./rulesFile";
-
-/** How long a finished read may be shared with later callers when nothing changed since. */
-const READ_SHARE_WINDOW_MS = 1_000;
+import { OUTPUT_SEPARATOR, changeAndDumpArgv, parseChangeAndDump, renderRulesFile, writeRulesFileArgv } from "./rulesFile";
 
 interface SharedRead {
   generation: number;
@@ -55,15 +53,21 @@ export function ipvsTableReadCount(): number {
 
 // All the read commands in one remote command (one round trip), their outputs separated by
 // a marker line. The script is made only of constants, quoted by the one quoting function.
-const OUTPUT_SEPARATOR = "@@pulumi-lvs-next-output@@";
 const READ_TABLE_SCRIPT = READ_TABLE_COMMANDS.map((argv) => renderCommandLine(argv)).join(
   ` && echo ${OUTPUT_SEPARATOR} && `,
 );
 
 async function dumpTable(connection: SshConnection): Promise<IpvsTable> {
-  tableReads += 1;
-  const { stdout } = await run(connection, ["sh", "-c", READ_TABLE_SCRIPT]);
-  return parseLiveTable(stdout.split(`${OUTPUT_SEPARATOR}\n`));
+  for (let attempt = 1; ; attempt++) {
+    tableReads += 1;
+    const { stdout } = await run(connection, ["sh", "-c", READ_TABLE_SCRIPT]);
+    try {
+      return parseLiveTable(stdout.split(`${OUTPUT_SEPARATOR}\n`));
+    } catch (err) {
+      // The table changed between the two listings (someone edited it meanwhile): read again.
+      if (!(err instanceof IpvsListingMismatchError) || attempt >= 3) throw err;
+    }
+  }
 }
 
 /** The director's live IPVS table, shared with concurrent readers of the same director. */
@@ -72,11 +76,9 @@ export function readIpvsTable(input: SshConnectionInput | SshConnection): Promis
   const key = directorKey(connection);
   const generation = generationOf(key);
   const shared = sharedReads.get(key);
-  const fresh =
-    shared !== undefined &&
-    shared.generation === generation &&
-    (shared.finishedAt === undefined || Date.now() - shared.finishedAt < READ_SHARE_WINDOW_MS);
-  if (fresh) return shared.promise;
+  // Only a read still in flight is shared: a read that has finished may already be older
+  // than an out-of-band edit, and refresh must see those.
+  if (shared !== undefined && shared.generation === generation && shared.finishedAt === undefined) return shared.promise;
 
   const entry: SharedRead = { generation, promise: dumpTable(connection) };
   sharedReads.set(key, entry);
@@ -92,21 +94,27 @@ export function readIpvsTable(input: SshConnectionInput | SshConnection): Promis
 }
 
 /**
- * Applies one ipvsadm change and rewrites the rules file, atomically and under the
- * host-wide lock. Returns the rules file written.
+ * Applies one ipvsadm change and rewrites the rules file from the live table, under the
+ * host-wide lock (see rulesFile.ts). Returns the rules file written, or the one a later
+ * concurrent change will write.
  */
 export async function changeIpvsTable(input: SshConnectionInput | SshConnection, ipvsadmArgv: readonly string[]): Promise<string> {
   const connection = parseSshConnection(input);
   const key = directorKey(connection);
   bumpGeneration(key);
   try {
-    const result = await run(connection, changeAndSaveArgv(ipvsadmArgv));
-    return result.stdout.trim();
-  } catch (err) {
-    if (err instanceof RemoteCommandError) {
-      throw new IpvsChangeError({ host: describeConnection(connection), command: renderCommandLine(ipvsadmArgv), exitCode: err.exitCode, stderr: err.stderr });
+    let dumped: ReturnType<typeof parseChangeAndDump>;
+    try {
+      dumped = parseChangeAndDump((await run(connection, changeAndDumpArgv(ipvsadmArgv))).stdout);
+    } catch (err) {
+      if (err instanceof RemoteCommandError) {
+        throw new IpvsChangeError({ host: describeConnection(connection), command: renderCommandLine(ipvsadmArgv), exitCode: err.exitCode, stderr: err.stderr });
+      }
+      throw err;
     }
-    throw err;
+    // Both listings were taken under the lock, so they describe the same table.
+    const content = renderRulesFile(parseLiveTable(dumped.listings));
+    return (await run(connection, writeRulesFileArgv(dumped.changeCount), { stdin: content })).stdout.trim();
   } finally {
     // Readers that started during the change must not be handed a pre-change table.
     bumpGeneration(key);

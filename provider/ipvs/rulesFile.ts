@@ -1,16 +1,24 @@
 // Reboot safety: after every change the director's rules file is rewritten from the live
 // table, so what the kernel has is what comes back after a reboot.
 //
-// The change and the save run in ONE remote command, under one host-wide lock:
-// - one SSH round trip per change instead of three;
-// - every save dumps the whole live table, and saves are serialised by the lock, so the
-//   last save always contains every change made before it: concurrent resources (100
-//   RealServers created at once) never lose each other's entries;
-// - the file is written to a temporary name and renamed, so a reader (or a reboot) never
-//   sees half a file.
+// Why we render the file ourselves instead of `ipvsadm -S > file`: ipvsadm 1.31's save
+// format drops the real servers' thresholds (-x/-y); a table restored from it comes back
+// without them (the reboot test caught this). So the live table is read (both listings),
+// parsed, and rendered back with every option.
 //
-// The script is a constant. The ipvsadm arguments reach it as positional parameters
-// ("$@"), so nothing is ever interpolated into shell text.
+// Two remote commands per change, both under one host-wide lock:
+//  1. apply the ipvsadm change, bump a change counter, dump the live table;
+//  2. write the rendered file (temporary name + rename: never half a file) — but only if
+//     the counter has not moved since step 1. If it moved, another resource changed the
+//     table after our dump, and its own save (whose dump includes our change) writes the
+//     file instead. So concurrent resources never lose each other's entries, and the last
+//     change always ends up in the file.
+//
+// The scripts are constants; values reach them as positional parameters ("$@"), and the
+// file content on stdin, so nothing is ever interpolated into shell text.
+
+import { normalizeTable, type IpvsTable } from "./model";
+import { renderOp } from "./render";
 
 /** Where the rules live and how boot restores them, per distribution family. */
 export const RULES_FILES = {
@@ -22,11 +30,27 @@ export const RULES_FILES = {
 
 /** Held while changing the table and saving it; /run/lock is tmpfs, so a crash frees it. */
 export const IPVS_LOCK_FILE = "/run/lock/pulumi-lvs-ipvsadm.lock";
+/** Counts changes made by pulumi-lvs since boot; guards the file write (see above). */
+export const IPVS_CHANGE_COUNTER = "/run/pulumi-lvs-ipvs.changes";
+/** Separates the outputs of the dump commands in one remote command's stdout. */
+export const OUTPUT_SEPARATOR = "@@pulumi-lvs-next-output@@";
 
-const CHANGE_AND_SAVE_SCRIPT = `set -e
+const CHANGE_AND_DUMP_SCRIPT = `set -e
 exec 9>${IPVS_LOCK_FILE}
 flock 9
-if [ "$#" -gt 0 ]; then "$@"; fi
+"$@"
+count=$(cat ${IPVS_CHANGE_COUNTER} 2>/dev/null || echo 0)
+count=$((count + 1))
+echo "$count" >${IPVS_CHANGE_COUNTER}
+ipvsadm -S -n
+echo ${OUTPUT_SEPARATOR}
+ipvsadm -L -n --exact --thresholds
+echo ${OUTPUT_SEPARATOR}
+echo "$count"`;
+
+const WRITE_IF_UNCHANGED_SCRIPT = `set -e
+exec 9>${IPVS_LOCK_FILE}
+flock 9
 if [ -e /etc/debian_version ] || [ ! -d /etc/sysconfig ]; then
   rules=${RULES_FILES.debian}
   defaults=/etc/default/ipvsadm
@@ -41,19 +65,49 @@ if [ -e /etc/debian_version ] || [ ! -d /etc/sysconfig ]; then
 else
   rules=${RULES_FILES.rhel}
 fi
-tmp="$rules.pulumi-lvs.tmp"
-ipvsadm -S -n >"$tmp"
-sync "$tmp" 2>/dev/null || true
-mv -f "$tmp" "$rules"
+count=$(cat ${IPVS_CHANGE_COUNTER} 2>/dev/null || echo 0)
+if [ "$count" != "$1" ]; then cat >/dev/null; echo "$rules"; exit 0; fi
+cat >"$rules.pulumi-lvs.tmp"
+sync "$rules.pulumi-lvs.tmp" 2>/dev/null || true
+mv -f "$rules.pulumi-lvs.tmp" "$rules"
 echo "$rules"`;
 
-/**
- * The argv that applies one ipvsadm change (or none, for a plain save) and rewrites the
- * rules file. Its stdout is the path of the rules file it wrote.
- */
-export function changeAndSaveArgv(ipvsadmArgv: readonly string[] = []): string[] {
-  if (ipvsadmArgv.length > 0 && ipvsadmArgv[0] !== "ipvsadm") {
-    throw new Error(`changeAndSaveArgv only runs ipvsadm, got "${ipvsadmArgv[0]}"`);
-  }
-  return ["sh", "-c", CHANGE_AND_SAVE_SCRIPT, "pulumi-lvs-ipvs", ...ipvsadmArgv];
+/** Step 1: apply one ipvsadm change, then dump the table. See parseChangeAndDump. */
+export function changeAndDumpArgv(ipvsadmArgv: readonly string[]): string[] {
+  if (ipvsadmArgv[0] !== "ipvsadm") throw new Error(`changeAndDumpArgv only runs ipvsadm, got "${ipvsadmArgv[0]}"`);
+  return ["sh", "-c", CHANGE_AND_DUMP_SCRIPT, "pulumi-lvs-ipvs", ...ipvsadmArgv];
 }
+
+/** The two listings (for parseLiveTable) and the change counter, from step 1's stdout. */
+export function parseChangeAndDump(stdout: string): { listings: string[]; changeCount: string } {
+  const parts = stdout.split(`${OUTPUT_SEPARATOR}\n`);
+  if (parts.length !== 3) throw new Error(`unexpected output from the IPVS change script (${parts.length} parts)`);
+  return { listings: [parts[0]!, parts[1]!], changeCount: parts[2]!.trim() };
+}
+
+/** Step 2: write the rules file (content on stdin) unless another change came after. */
+export function writeRulesFileArgv(changeCount: string): string[] {
+  if (!/^\d+$/.test(changeCount)) throw new Error(`not a change count: ${JSON.stringify(changeCount)}`);
+  return ["sh", "-c", WRITE_IF_UNCHANGED_SCRIPT, "pulumi-lvs-ipvs-save", changeCount];
+}
+
+/**
+ * The table in ipvsadm-restore's format: one ipvsadm command line per entry without the
+ * word "ipvsadm", every option included. ipvsadm-restore splits lines on white space
+ * and does not unquote, so tokens are written bare (none can contain white space).
+ */
+export function renderRulesFile(table: IpvsTable): string {
+  const t = normalizeTable(table);
+  const lines = [
+    ...t.services.map((service) => renderOp({ kind: "add-service", service })),
+    ...t.destinations.map((destination) => renderOp({ kind: "add-destination", destination })),
+  ].map((argv) => {
+    const tokens = argv.slice(1);
+    for (const token of tokens) {
+      if (/\s/.test(token) || token === "") throw new Error(`cannot write ${JSON.stringify(token)} into an ipvsadm rules file`);
+    }
+    return tokens.join(" ");
+  });
+  return lines.length > 0 ? `${lines.join("\n")}\n` : "";
+}
+

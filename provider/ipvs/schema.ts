@@ -213,7 +213,7 @@ export const RealServerInputsSchema = strictObject({
       if (typeof v !== "object" || v === null) return;
       const issue: Issue = (path, message) => ctx.addIssue({ code: "custom", path, message });
       const service: ServiceKeyFields = typeof v.service === "object" && v.service !== null ? v.service : {};
-      checkServiceKeyFields(service, issue, ["service"]);
+      if (v.service !== undefined) checkServiceKeyFields(service, issue, ["service"]); // a missing one is reported already
       const byMark = service.fwmark !== undefined;
       const servicePort = typeof service.port === "number" ? service.port : undefined;
       if (!byMark && v.port === undefined && servicePort !== undefined)

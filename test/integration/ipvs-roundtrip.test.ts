@@ -86,9 +86,8 @@ describe("IPVS round trips on a real kernel", () => {
         await virtualServiceProvider.delete(vs2.id, vs2.state);
         expect(await refresh(virtualServiceProvider, vs2)).toBeUndefined();
       }
-      const saved = await savedTable();
-      expect(saved).not.toContain(`10.77.0.${100 + i}:`);
-      expect(await rulesFile()).toBe(saved);
+      expect(await savedTable()).not.toContain(`10.77.0.${100 + i}:`);
+      expect(await rulesFile()).not.toContain(`10.77.0.${100 + i}:`);
     },
   );
 
