@@ -1,7 +1,8 @@
 // The SSH transport against the lab's real VMs and their real OpenSSH sshd. No fakes.
 // Requires `npm run lab:up`; without the inventory every test fails (never skips).
 
-import { createHash } from "crypto";
+import { createHash, randomBytes } from "crypto";
+import { inspect } from "util";
 import {
   HostKeyMismatchError,
   SshAuthError,
@@ -37,7 +38,7 @@ afterAll(closeSshPool);
 describe("commands on a lab host", () => {
   it("round-trips a hostile string through argv and through stdin", async () => {
     const c = labConnection("dir1");
-    expect((await run(c, ["printf", "%s", HOSTILE])).stdout).toBe(HOSTILE);
+    expect(await exec(c, ["printf", "%s", HOSTILE])).toEqual({ exitCode: 0, stdout: HOSTILE, stderr: "" });
     const digest = await run(c, ["sh", "-c", "cat | sha256sum"], { stdin: HOSTILE });
     expect(digest.stdout.split(" ")[0]).toBe(createHash("sha256").update(HOSTILE).digest("hex"));
     await run(c, ["tee", "/tmp/lvs-ssh-test-stdin"], { stdin: HOSTILE });
@@ -54,6 +55,7 @@ describe("commands on a lab host", () => {
   it("fails clearly when sudo wants a password (user `labpw`)", async () => {
     const err = await errorOf(exec(labConnection("dir1", { user: "sudoPassword" }), ["id", "-u"]));
     expect(err).toBeInstanceOf(SudoPasswordRequiredError);
+    expect(err.message).toMatch(/^sudo on labpw@127\.0\.0\.1:\d+ requires a password for: sudo -n -- id -u\. /);
     expect(err.message).toMatch(/NOPASSWD/);
   });
 });
@@ -64,12 +66,17 @@ describe("jump host", () => {
     expect(r.stdout.trim()).toBe(labHost("rs1").name);
   });
 
-  it("labels a failing jump host `proxy:`", async () => {
+  it("labels a failing jump host `proxy:`, without its secrets", async () => {
     const c = labConnection("rs1", { via: "dir1" });
-    c.proxy = { ...c.proxy!, privateKey: labWrongPrivateKey() };
+    const password = `jump-pw-${randomBytes(6).toString("hex")}`;
+    const wrong = labWrongPrivateKey();
+    c.proxy = { ...c.proxy!, privateKey: wrong, password };
     const err = await errorOf(exec(c, ["true"]));
     expect(err).toBeInstanceOf(SshAuthError);
     expect(err.message).toMatch(/^proxy: authentication to root@/);
+    const text = [String(err), err.stack, JSON.stringify(err), inspect(err, { depth: 10, showHidden: true })].join("\n");
+    expect(text).not.toContain(password);
+    for (const line of wrong.split("\n").filter((l) => l.length > 16 && !l.startsWith("-----"))) expect(text).not.toContain(line);
   });
 });
 
@@ -78,10 +85,13 @@ describe("host identity", () => {
   const dir2 = () => labHost("dir2");
 
   it("refuses dir1 when dir2's key is pinned for it, naming both fingerprints", async () => {
+    const h0 = sshPoolStats().handshakes;
     const err = await errorOf(exec({ ...labConnection("dir1"), hostKey: dir2().hostKey }, ["true"]));
     expect(err).toBeInstanceOf(HostKeyMismatchError);
     expect(err.message).toContain(dir2().hostKeyFingerprint);
     expect(err.message).toContain(dir1().hostKeyFingerprint);
+    expect(err.message).not.toMatch(/Host denied/); // ssh2's own words: the typed error must win
+    expect(sshPoolStats().handshakes).toBe(h0); // refused at the handshake, before authentication
   });
 
   it("refuses dir1 under accept-new when a different key was accepted before", async () => {
@@ -119,13 +129,25 @@ describe("connection reuse", () => {
     return r.stdout.split("\n").filter((l) => l.startsWith("Accepted publickey for root "));
   }
 
-  it("runs 50 concurrent execs over exactly one handshake (client and server agree)", async () => {
+  it("runs 50 concurrent execs over exactly one handshake (client and server agree), at most maxChannels at once", async () => {
     await resetSshPool();
     const host = "rs1";
     const before = await rootLogins(host);
-    const h0 = sshPoolStats().handshakes;
-    const results = await Promise.all(Array.from({ length: 50 }, () => run(labConnection(host), ["sh", "-c", 'echo "$SSH_CONNECTION"'])));
-    const handshakes = sshPoolStats().handshakes - h0;
+    const s0 = sshPoolStats();
+    // Each command marks its start and end in a file on the host, to count how many ran at once.
+    const marks = `/tmp/lvs-ssh-test-concurrency-${randomBytes(6).toString("hex")}`;
+    const script = `echo "$SSH_CONNECTION"; echo s >> ${marks}; sleep 1; echo e >> ${marks}`;
+    const results = await Promise.all(Array.from({ length: 50 }, () => run(labConnection(host), ["sh", "-c", script])));
+    const s1 = sshPoolStats();
+    const handshakes = s1.handshakes - s0.handshakes;
+    const lines = (await run(labConnection(host), ["cat", marks])).stdout.trim().split("\n");
+    await run(labConnection(host), ["rm", "-f", marks]);
+    let running = 0;
+    let mostAtOnce = 0;
+    for (const l of lines) {
+      running += l === "s" ? 1 : -1;
+      mostAtOnce = Math.max(mostAtOnce, running);
+    }
     await sleep(1000); // journald indexes asynchronously
     const after = await rootLogins(host);
     const sessions = new Set(results.map((r) => r.stdout.trim()));
@@ -136,10 +158,15 @@ describe("connection reuse", () => {
     console.log(
       `connection reuse on ${host}: 50 execs, client handshakes delta ${handshakes}, ` +
         `server "Accepted publickey for root" delta ${after.length - before.length} (${before.length} → ${after.length}), ` +
-        `distinct SSH_CONNECTION values ${sessions.size}, journal lines for our port ${ours.length}` +
+        `distinct SSH_CONNECTION values ${sessions.size}, journal lines for our port ${ours.length}, ` +
+        `most commands running at once ${mostAtOnce}` +
         (others.length ? `; root logins by others meanwhile: ${others.join(" | ")}` : ""),
     );
     expect(handshakes).toBe(1);
+    expect({ dials: s1.dials - s0.dials, execs: s1.execs - s0.execs }).toEqual({ dials: 1, execs: 50 });
+    expect(lines).toHaveLength(100);
+    expect(mostAtOnce).toBeGreaterThan(1);
+    expect(mostAtOnce).toBeLessThanOrEqual(8); // maxChannels' default; sshd itself would allow 10
     expect(sessions.size).toBe(1);
     expect(after.length - before.length).toBe(1);
     expect(ours).toHaveLength(1);
