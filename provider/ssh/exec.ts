@@ -69,13 +69,13 @@ function exitCodeOf(code: number | null | undefined, signal: string | undefined)
 }
 
 /**
- * Best effort: ask sshd to SIGKILL the command (RFC 4254 "signal"; OpenSSH sshd acts on it
- * since 7.9, but only for sessions without root privileges: for root, and so for anything
- * run through sudo, sshd answers "session signalling requires privilege separation" and
- * the command keeps running — which is why the timeout error says it may still be running). ssh2's public `channel.signal()` stays silent once we have sent EOF on
- * stdin, which we always have, so the request goes through its protocol object; if that
- * internal shape ever changes we just skip the kill (the error already warns the command
- * may still be running).
+ * Best effort: ask sshd to SIGKILL the command (RFC 4254 "signal"). OpenSSH acts on it only
+ * for sessions without root privileges: for root, and so for anything run through sudo,
+ * it answers "session signalling requires privilege separation" and the command keeps
+ * running, which is why the timeout error says it may still be running.
+ * ssh2's public `channel.signal()` stays silent once we have sent EOF on stdin, which we
+ * always have, so the request goes through its protocol object; if that internal shape
+ * ever changes we just skip the kill.
  */
 function killRemote(channel: ClientChannel): void {
   const internals = channel as unknown as {
