@@ -21,7 +21,9 @@ teardown_lab() {
   bash test/lab/lab.sh check-clean || status=1
   exit $status
 }
-if ! bash test/lab/lab.sh status >/dev/null 2>&1; then
+if [ -f test/lab/inventory.json ] && bash test/lab/lab.sh status >/dev/null 2>&1; then
+  echo "the lab is already up; leaving it up afterwards"
+else
   trap teardown_lab EXIT
   bash test/lab/lab.sh up
 fi
