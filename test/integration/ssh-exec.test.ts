@@ -16,18 +16,11 @@ import {
   type SshConnectionInput,
 } from "../../provider/ssh";
 import { labConnection, loadLabInventory } from "../support/lab";
+import { errorOf } from "../support/errorOf";
 
 const HOST = "rs1";
 const PASSWORD = "pa55-w0rd-that-must-not-leak";
 
-async function errorOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 beforeAll(() => {
   loadLabInventory(); // fails every test with "run `npm run lab:up` first" when the lab is down

@@ -33,19 +33,12 @@ import {
   type SshConnectionInput,
 } from "../../provider/ssh";
 import { labConnection, labHost, loadLabInventory } from "../support/lab";
+import { errorOf } from "../support/errorOf";
 
 const TARGET = "rs2";
 const JUMP = "rs1";
 const BROKEN = "client";
 
-async function errorOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
   const until = Date.now() + ms;

@@ -17,17 +17,10 @@ import {
   type SshConnectionInput,
 } from "../../provider/ssh";
 import { labConnection, labHost, labWrongPrivateKey, loadLabInventory } from "../support/lab";
+import { errorOf } from "../support/errorOf";
 
 const HOSTILE = `a b'c"d $(touch /tmp/pwned) \`touch /tmp/pwned\` ; && | \n\t * -x ünï 🙂 \\ $HOME ''`;
 
-async function errorOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(() => {

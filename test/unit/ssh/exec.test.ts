@@ -7,20 +7,13 @@ import { ConnectionConfigError, UnsafeArgumentError } from "../../../provider/ss
 import { effectiveArgv, exec } from "../../../provider/ssh/exec";
 import { configureSshPool, resetSshPool, sshPoolStats, type SshPoolConfig } from "../../../provider/ssh/pool";
 import { renderCommandLine } from "../../../provider/ssh/quote";
+import { errorOf } from "../../support/errorOf";
 
 // Nothing listens on port 1: were a check below to let the command through, the dial
 // would fail fast (one attempt) and the dial count would show it.
 const unreachable: SshConnectionInput = { host: "127.0.0.1", port: 1, password: "unused" };
 let saved: SshPoolConfig;
 
-async function errorOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 beforeAll(() => {
   saved = configureSshPool({ dialAttempts: 1 });

@@ -7,18 +7,11 @@ import { createServer, type AddressInfo } from "net";
 import { SshDialError } from "../../../provider/ssh/errors";
 import { exec } from "../../../provider/ssh/exec";
 import { configureSshPool, resetSshPool, sshPoolStats, type SshPoolConfig } from "../../../provider/ssh/pool";
+import { errorOf } from "../../support/errorOf";
 
 let saved: SshPoolConfig;
 const sleeps: number[] = [];
 
-async function errorOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 beforeAll(() => {
   saved = configureSshPool({
