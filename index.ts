@@ -2,6 +2,7 @@
 
 export { VirtualService, type VirtualServiceArgs } from "./provider/ipvs/virtualService";
 export { RealServer, type RealServerArgs } from "./provider/ipvs/realServer";
+export { Director, type DirectorArgs } from "./provider/director/director";
 export type { SshConnectionArgs } from "./provider/resource/connectionArgs";
 export type { AddressFamily, Forwarding, IpvsProtocol, Scheduler, SchedulerFlag, TunnelChecksum, TunnelType } from "./provider/ipvs/model";
 export {

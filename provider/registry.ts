@@ -2,6 +2,7 @@
 // (`pulumi-lvs/provider/registry`) inside the provider process.
 
 import type * as pulumi from "@pulumi/pulumi";
+import { directorProvider } from "./director/directorProvider";
 import type { ResourceKind } from "./dynamic/thinProvider";
 import { realServerProvider } from "./ipvs/realServerProvider";
 import { virtualServiceProvider } from "./ipvs/virtualServiceProvider";
@@ -9,6 +10,7 @@ import { virtualServiceProvider } from "./ipvs/virtualServiceProvider";
 const implementations: Partial<Record<ResourceKind, pulumi.dynamic.ResourceProvider>> = {
   VirtualService: virtualServiceProvider as unknown as pulumi.dynamic.ResourceProvider,
   RealServer: realServerProvider as unknown as pulumi.dynamic.ResourceProvider,
+  Director: directorProvider as unknown as pulumi.dynamic.ResourceProvider,
 };
 
 export function implementationOf(kind: ResourceKind): pulumi.dynamic.ResourceProvider {

@@ -19,6 +19,22 @@ export function propertyPath(path: readonly PropertyKey[]): string {
   }, "");
 }
 
+/**
+ * What the engine sends for a value not known yet at preview (an output of a resource not
+ * created yet, e.g. a VM's address). Mirrors @pulumi/pulumi's runtime/rpc unknownValue.
+ */
+export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Property paths (`connection.host`, `vips[1]`) whose value is not known yet. */
+export function unknownPaths(value: unknown, path = ""): string[] {
+  if (value === UNKNOWN_VALUE) return [path];
+  if (Array.isArray(value)) return value.flatMap((v, i) => unknownPaths(v, `${path}[${i}]`));
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value).flatMap(([k, v]) => unknownPaths(v, path === "" ? k : `${path}.${k}`));
+  }
+  return [];
+}
+
 /** Problems with the connection object, as check failures (`connection.port`, …). */
 export function connectionFailures(raw: unknown, property = "connection"): CheckFailure[] {
   if (raw === undefined) return [{ property, reason: "is required: how to reach the host over SSH ({ host, privateKey, hostKey, … })" }];
@@ -50,6 +66,18 @@ export function checkWithSchema<S extends z.ZodType>(
   delete rest["__provider"];
   const parsed = schema.safeParse(rest);
   if (!parsed.success) failures.push(...formatIssues(parsed.error.issues));
+
+  // At preview, values that come from resources not created yet are unknown. They are
+  // checked when known (the engine checks again at up); everything else is checked now.
+  const unknown = unknownPaths(rest);
+  if (unknown.length > 0) {
+    // Lenient on purpose: a problem missed now is caught by the check at `up`; a false
+    // problem now would block the preview.
+    const topLevel = (path: string) => path.split(/[.[]/)[0]!;
+    const unknownTops = new Set(unknown.map(topLevel));
+    const known = failures.filter((f) => f.property !== "" && !unknownTops.has(topLevel(f.property)));
+    return known.length > 0 ? { failures: known } : { inputs: news };
+  }
   if (failures.length > 0) return { failures };
   return { inputs: { ...news, ...(parsed.data as Record<string, unknown>) } };
 }

@@ -1,0 +1,71 @@
+// Several commands in one SSH round trip. Under emulation (and over a jump host) each
+// round trip costs far more than the commands themselves, and a Director change is ten
+// or so small commands.
+//
+// The script is a constant; the commands reach it as positional parameters, each one
+// prefixed with its argument count: `2 sysctl -p 3 rm -f /x`. So an argument is only ever
+// an argument, whatever it holds, exactly as if each command were sent on its own.
+
+/** What the script prints on stderr when a step fails, for the executor to find which. */
+export const STEP_FAILED_MARKER = "@@pulumi-lvs step";
+
+const BATCH_SCRIPT = `policy=$1
+shift
+# Run the first $1 arguments after it as one command. POSIX sh has a single array ("$@"),
+# so the wanted arguments are rotated to the end of a function's own copy of it.
+run_first() {
+  count=$1
+  shift
+  index=0
+  for arg do
+    shift
+    if [ "$index" -lt "$count" ]; then set -- "$@" "$arg"; fi
+    index=$((index + 1))
+  done
+  "$@"
+}
+step=0
+status=0
+while [ "$#" -gt 0 ]; do
+  n=$1
+  shift
+  step=$((step + 1))
+  run_first "$n" "$@"
+  rc=$?
+  shift "$n"
+  if [ "$rc" -ne 0 ]; then
+    echo "${STEP_FAILED_MARKER} $step exit $rc" >&2
+    if [ "$policy" = stop ]; then exit "$rc"; fi
+    status=$rc
+  fi
+done
+exit "$status"`;
+
+/**
+ * One argv that runs every command in order. `stop` (the default) stops at the first
+ * failure, so later steps never run on a half-applied host; `continue` runs every step
+ * (for best-effort cleanup) and exits with the last failure.
+ */
+export function batchArgv(commands: readonly (readonly string[])[], policy: "stop" | "continue" = "stop"): string[] {
+  const argv = ["sh", "-c", BATCH_SCRIPT, "pulumi-lvs-batch", policy];
+  for (const command of commands) {
+    if (command.length === 0) throw new Error("batchArgv: a command needs at least its program name");
+    argv.push(String(command.length), ...command);
+  }
+  return argv;
+}
+
+/** The failed steps (1-based) and their exit codes, from the batch's stderr. */
+export function failedSteps(stderr: string): { step: number; exitCode: number }[] {
+  const pattern = new RegExp(`^${STEP_FAILED_MARKER} (\\d+) exit (\\d+)$`, "gm");
+  return [...stderr.matchAll(pattern)].map((m) => ({ step: Number(m[1]), exitCode: Number(m[2]) }));
+}
+
+/** stderr without the step markers: what the commands themselves said. */
+export function commandsStderr(stderr: string): string {
+  return stderr
+    .split("\n")
+    .filter((line) => !line.startsWith(STEP_FAILED_MARKER))
+    .join("\n")
+    .trim();
+}

@@ -1,0 +1,60 @@
+// The user-facing Director resource. Its implementation is directorProvider, reached
+// through the thin serialised provider (see provider/dynamic/thinProvider.ts).
+
+import * as pulumi from "@pulumi/pulumi";
+import { thinProvider } from "../dynamic/thinProvider";
+import { withSecretConnection, type SshConnectionArgs } from "../resource/connectionArgs";
+import type { SysctlMap } from "./model";
+import type { PersistedFlags } from "./plan";
+import type { DirectorMode } from "./schema";
+
+export interface DirectorVipArgs {
+  /** IPv4 or IPv6. */
+  address: pulumi.Input<string>;
+  /** The interface it is bound on (e.g. eth1). */
+  interface: pulumi.Input<string>;
+  /** Default 32 (IPv4) or 128 (IPv6). */
+  prefixLength?: pulumi.Input<number>;
+}
+
+export interface DirectorArgs {
+  /** The director host. */
+  readonly connection: pulumi.Input<SshConnectionArgs>;
+  /** How the real servers are reached: sets the sysctls that mode needs. Changing it replaces the Director. */
+  readonly mode: pulumi.Input<DirectorMode>;
+  /** dr only: interfaces that also get send_redirects=0 (all and default always do). */
+  readonly interfaces?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Bind the VIP on this host (only when no keepalived pair manages it). */
+  readonly vip?: pulumi.Input<DirectorVipArgs>;
+  /** nat only: also net.ipv6.conf.all.forwarding=1 (needed for IPv6 VIPs; it turns off accepting router advertisements). */
+  readonly ipv6Forwarding?: pulumi.Input<boolean>;
+  /** Install ipvsadm with apt-get or dnf when it is missing (default: fail and say so). */
+  readonly installIpvsadm?: pulumi.Input<boolean>;
+  /** Take over a host where a Director's files already exist, keeping their recorded previous values. */
+  readonly adopt?: pulumi.Input<boolean>;
+}
+
+export class Director extends pulumi.dynamic.Resource {
+  declare readonly connection: pulumi.Output<SshConnectionArgs>;
+  declare readonly mode: pulumi.Output<DirectorMode>;
+  declare readonly interfaces: pulumi.Output<string[]>;
+  declare readonly vip: pulumi.Output<{ address: string; interface: string; prefixLength: number } | undefined>;
+  declare readonly hostKeyFingerprint: pulumi.Output<string>;
+  /** What delete restores: the values before the Director first set them. */
+  declare readonly previousSysctls: pulumi.Output<SysctlMap>;
+  /** The live values of the sysctls the mode needs (refresh shows drift here). */
+  declare readonly appliedSysctls: pulumi.Output<SysctlMap>;
+  declare readonly vipBound: pulumi.Output<boolean>;
+  declare readonly persisted: pulumi.Output<PersistedFlags>;
+
+  constructor(name: string, args: DirectorArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      thinProvider("Director"),
+      name,
+      { ...args, hostKeyFingerprint: undefined, previousSysctls: undefined, appliedSysctls: undefined, vipBound: undefined, persisted: undefined },
+      withSecretConnection(opts),
+      "lvs",
+      "Director",
+    );
+  }
+}

@@ -1,0 +1,130 @@
+// What a director is made of, as plain data: the sysctls a mode needs, the files that
+// make them survive a reboot, and what a probe of the host found. No SSH here.
+
+import type { DirectorInputs, DirectorMode, DirectorVip } from "./schema";
+
+/** Sysctl name → value, as `sysctl` prints them (`net.ipv4.ip_forward` → "1"). */
+export type SysctlMap = Record<string, string>;
+
+/**
+ * Everything the Director puts on a host. All of it is ours alone (nothing is edited in
+ * place in a file the user owns), so delete can remove it whole.
+ */
+export const DIRECTOR_FILES = {
+  /** Loads ip_vs at boot, before systemd-sysctl applies the net.ipv4.vs.* values that need it. */
+  modulesLoad: "/etc/modules-load.d/pulumi-lvs.conf",
+  /** The sysctls, re-applied at boot; per-interface ones when udev adds the interface. */
+  sysctl: "/etc/sysctl.d/60-pulumi-lvs-director.conf",
+  /** The values our sysctls had before we first set them, so delete can put them back. */
+  previous: "/var/lib/pulumi-lvs/director-previous.json",
+  /** Binds the VIP at boot (a oneshot unit: no address daemon needed). */
+  vipUnit: "/etc/systemd/system/pulumi-lvs-director-vip.service",
+} as const;
+
+export const VIP_UNIT_NAME = "pulumi-lvs-director-vip.service";
+
+/** Holds the record; removed on delete when nothing else of pulumi-lvs is left in it. */
+export const STATE_DIRECTORY = "/var/lib/pulumi-lvs";
+
+export type DirectorFile = keyof typeof DIRECTOR_FILES;
+
+/** The sysctl of one interface, in the form both procps `sysctl` and systemd-sysctl read. */
+export function interfaceSysctl(iface: string, leaf: string, family: "ipv4" | "ipv6" = "ipv4"): string {
+  // A dot inside a name (VLAN eth0.100) would read as a separator: sysctl swaps it for "/".
+  return `net.${family}.conf.${iface.replace(/\./g, "/")}.${leaf}`;
+}
+
+/**
+ * The sysctls a director in this mode needs, and their values.
+ * - expire_nodest_conn: connections to a removed real server are dropped at once, and
+ *   expire_quiescent_template: persistence templates of a weight-0 real server expire, so
+ *   a RealServer drain does not wait for sticky clients forever.
+ * - nat: the director routes the real servers' replies back to clients.
+ * - dr: the director and the real servers share a segment; ICMP redirects would tell
+ *   clients' routers to bypass the director.
+ * - tun: encapsulation needs neither.
+ */
+export function desiredSysctls(inputs: Pick<DirectorInputs, "mode" | "interfaces" | "ipv6Forwarding">): SysctlMap {
+  const wanted: SysctlMap = {
+    "net.ipv4.vs.expire_nodest_conn": "1",
+    "net.ipv4.vs.expire_quiescent_template": "1",
+  };
+  if (inputs.mode === "nat") {
+    wanted["net.ipv4.ip_forward"] = "1";
+    if (inputs.ipv6Forwarding) wanted["net.ipv6.conf.all.forwarding"] = "1";
+  }
+  if (inputs.mode === "dr") {
+    for (const iface of ["all", "default", ...(inputs.interfaces ?? [])]) wanted[interfaceSysctl(iface, "send_redirects")] = "0";
+  }
+  return sortedMap(wanted);
+}
+
+/** A map with its keys in order, so that state and files never change by reordering. */
+export function sortedMap(map: SysctlMap): SysctlMap {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** What the Director should look like on the host, from its checked inputs. */
+export interface DesiredDirector {
+  mode: DirectorMode;
+  sysctls: SysctlMap;
+  vip?: DirectorVip;
+}
+
+export function desiredDirector(inputs: DirectorInputs): DesiredDirector {
+  return { mode: inputs.mode, sysctls: desiredSysctls(inputs), ...(inputs.vip ? { vip: { ...inputs.vip } } : {}) };
+}
+
+/** One address of one interface, as `ip -o addr show` lists it. */
+export interface InterfaceAddress {
+  interface: string;
+  address: string;
+  prefixLength: number;
+}
+
+/** What a probe of the host found (see probe.ts). */
+export interface LiveDirector {
+  /** `ipvsadm --version` ran (false: the shell answered 127, command not found). */
+  ipvsadmPresent: boolean;
+  packageManager: "apt" | "dnf" | "unknown";
+  moduleLoaded: boolean;
+  /** What modprobe said when it could not load ip_vs. */
+  moduleLoadError?: string;
+  /** The requested sysctls that exist; a missing key is absent. */
+  sysctls: SysctlMap;
+  interfaces: string[];
+  addresses: InterfaceAddress[];
+  /** Content of each of our files that exists. */
+  files: Partial<Record<DirectorFile, string>>;
+  vipUnitEnabled: boolean;
+  vipUnitActive: boolean;
+}
+
+/** The on-host record of the values before we changed them (DIRECTOR_FILES.previous). */
+export interface PreviousRecord {
+  version: 1;
+  sysctls: SysctlMap;
+}
+
+export function renderPreviousRecord(sysctls: SysctlMap): string {
+  const record: PreviousRecord = { version: 1, sysctls: sortedMap(sysctls) };
+  return `${JSON.stringify(record, null, 2)}\n`;
+}
+
+/** The recorded values, or undefined when the file is unreadable (edited by hand?). */
+export function parsePreviousRecord(text: string | undefined): SysctlMap | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(text) as Partial<PreviousRecord>;
+    if (parsed.version !== 1 || typeof parsed.sysctls !== "object" || parsed.sysctls === null) return undefined;
+    const entries = Object.entries(parsed.sysctls).filter(([, v]) => typeof v === "string");
+    return sortedMap(Object.fromEntries(entries) as SysctlMap);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Is `vip` one of the addresses of its interface? */
+export function vipBound(live: Pick<LiveDirector, "addresses">, vip: Pick<DirectorVip, "address" | "interface">): boolean {
+  return live.addresses.some((a) => a.interface === vip.interface && a.address === vip.address);
+}

@@ -1,0 +1,154 @@
+// live × desired → operations. Pure: the provider probes the host, plans here, and sends
+// the plan as one batch. Planning again against the result yields nothing, so an update
+// with no drift sends no change at all.
+
+import { parseVipUnit, renderModulesLoadFile, renderSysctlFile, renderVipUnit } from "./render";
+import {
+  interfaceSysctl,
+  parsePreviousRecord,
+  renderPreviousRecord,
+  sortedMap,
+  vipBound,
+  type DesiredDirector,
+  type DirectorFile,
+  type LiveDirector,
+  type SysctlMap,
+} from "./model";
+import type { DirectorVip } from "./schema";
+
+export type DirectorOp =
+  | { kind: "writeFile"; file: DirectorFile; content: string }
+  | { kind: "removeFiles"; files: DirectorFile[] }
+  | { kind: "setSysctls"; values: SysctlMap }
+  | { kind: "restoreSysctls"; values: SysctlMap }
+  | { kind: "reloadSystemd" }
+  /** enable --now: bound now (ExecStart) and at every boot. */
+  | { kind: "startVipUnit" }
+  /** stop: the loaded unit's ExecStop removes the VIP it bound (used before it is rewritten). */
+  | { kind: "stopVipUnit" }
+  | { kind: "disableVipUnit" }
+  | { kind: "bindVip"; vip: DirectorVip }
+  | { kind: "unbindVip"; vip: DirectorVip }
+  /** rmdir the record's directory if it is empty (other pulumi-lvs resources may keep files there). */
+  | { kind: "removeStateDirectory" };
+
+/**
+ * The values to restore on delete. Once a value is recorded it is never overwritten (a
+ * second `up` must not record our own value as "previous"); a sysctl the inputs newly
+ * need is recorded as it is now; one they no longer need is released: restored now, and
+ * dropped from the record so a later delete does not clobber it again.
+ */
+export function previousValues(live: LiveDirector, desired: DesiredDirector, recorded: SysctlMap = {}): { keep: SysctlMap; release: SysctlMap } {
+  const known = parsePreviousRecord(live.files.previous) ?? recorded;
+  const keep: SysctlMap = {};
+  const release: SysctlMap = {};
+  for (const key of Object.keys(desired.sysctls)) {
+    const value = known[key] ?? live.sysctls[key];
+    if (value !== undefined) keep[key] = value;
+  }
+  for (const [key, value] of Object.entries(known)) if (!(key in desired.sysctls)) release[key] = value;
+  return { keep: sortedMap(keep), release: sortedMap(release) };
+}
+
+function differing(wanted: SysctlMap, live: SysctlMap): SysctlMap {
+  return sortedMap(Object.fromEntries(Object.entries(wanted).filter(([k, v]) => live[k] !== undefined && live[k] !== v)));
+}
+
+const nonEmpty = (m: SysctlMap) => Object.keys(m).length > 0;
+
+/** The operations that take the host from `live` to `desired`, in the order they must run. */
+export function planDirector(live: LiveDirector, desired: DesiredDirector, recorded?: SysctlMap): DirectorOp[] {
+  const ops: DirectorOp[] = [];
+  const { keep, release } = previousValues(live, desired, recorded);
+  // First: if any later step fails, the host already knows what to restore.
+  const record = renderPreviousRecord(keep);
+  if (live.files.previous !== record) ops.push({ kind: "writeFile", file: "previous", content: record });
+  const modulesLoad = renderModulesLoadFile();
+  if (live.files.modulesLoad !== modulesLoad) ops.push({ kind: "writeFile", file: "modulesLoad", content: modulesLoad });
+  const sysctlFile = renderSysctlFile(desired.sysctls);
+  if (live.files.sysctl !== sysctlFile) ops.push({ kind: "writeFile", file: "sysctl", content: sysctlFile });
+  const restore = differing(release, live.sysctls);
+  if (nonEmpty(restore)) ops.push({ kind: "restoreSysctls", values: restore });
+  const set = sortedMap(Object.fromEntries(Object.entries(desired.sysctls).filter(([k, v]) => live.sysctls[k] !== v)));
+  if (nonEmpty(set)) ops.push({ kind: "setSysctls", values: set });
+  ops.push(...planVip(live, desired.vip));
+  return ops;
+}
+
+function planVip(live: LiveDirector, vip: DirectorVip | undefined): DirectorOp[] {
+  if (vip === undefined) {
+    return live.files.vipUnit === undefined
+      ? []
+      : [{ kind: "disableVipUnit" }, { kind: "removeFiles", files: ["vipUnit"] }, { kind: "reloadSystemd" }];
+  }
+  const unit = renderVipUnit(vip);
+  if (live.files.vipUnit !== unit) {
+    // The running unit's ExecStop removes the old VIP; only then is it rewritten.
+    const stop: DirectorOp[] = live.files.vipUnit !== undefined && live.vipUnitActive ? [{ kind: "stopVipUnit" }] : [];
+    return [...stop, { kind: "writeFile", file: "vipUnit", content: unit }, { kind: "reloadSystemd" }, { kind: "startVipUnit" }];
+  }
+  const ops: DirectorOp[] = [];
+  if (!live.vipUnitEnabled || !live.vipUnitActive) ops.push({ kind: "startVipUnit" });
+  // enable --now does not re-run ExecStart on an active unit: an address removed by hand is re-added directly.
+  if (live.vipUnitActive && !vipBound(live, vip)) ops.push({ kind: "bindVip", vip });
+  return ops;
+}
+
+/**
+ * Delete: put every recorded value back, unbind the VIP, and remove every file of ours,
+ * the record last (a failure part-way leaves it for the next attempt). ip_vs stays loaded
+ * and ipvsadm installed: IPVS rules may still exist.
+ */
+export function planDirectorTeardown(live: LiveDirector, recorded: SysctlMap = {}): DirectorOp[] {
+  const ops: DirectorOp[] = [];
+  const known = parsePreviousRecord(live.files.previous) ?? recorded;
+  const restore = differing(known, live.sysctls);
+  if (nonEmpty(restore)) ops.push({ kind: "restoreSysctls", values: restore });
+  const unitVip = parseVipUnit(live.files.vipUnit);
+  if (live.files.vipUnit !== undefined) {
+    ops.push({ kind: "disableVipUnit" });
+    // A stopped unit runs no ExecStop: remove its address directly.
+    if (!live.vipUnitActive && unitVip && vipBound(live, unitVip)) ops.push({ kind: "unbindVip", vip: unitVip });
+  }
+  const order: DirectorFile[] = ["vipUnit", "sysctl", "modulesLoad", "previous"];
+  const files = order.filter((f) => live.files[f] !== undefined);
+  if (files.length > 0) ops.push({ kind: "removeFiles", files });
+  if (live.files.previous !== undefined) ops.push({ kind: "removeStateDirectory" });
+  if (live.files.vipUnit !== undefined) ops.push({ kind: "reloadSystemd" });
+  return ops;
+}
+
+/** Interfaces and sysctls the desired state needs that the host does not have. */
+export function missingOnHost(live: LiveDirector, desired: DesiredDirector & { interfaces: readonly string[] }): { interfaces: string[]; sysctls: string[] } {
+  const wantedInterfaces = [...new Set([...desired.interfaces, ...(desired.vip ? [desired.vip.interface] : [])])];
+  const interfaces = wantedInterfaces.filter((i) => !live.interfaces.includes(i));
+  const ofMissingInterface = new Set(interfaces.map((i) => interfaceSysctl(i, "send_redirects")));
+  const sysctls = Object.keys(desired.sysctls).filter((k) => live.sysctls[k] === undefined && !ofMissingInterface.has(k));
+  return { interfaces, sysctls };
+}
+
+/** Where the VIP is bound already, other than by our own unit; undefined when it is free (or ours). */
+export function vipConflict(live: LiveDirector, vip: DirectorVip): { boundOn: string } | undefined {
+  const ours = parseVipUnit(live.files.vipUnit);
+  const holders = live.addresses.filter((a) => a.address === vip.address && !(ours && ours.address === a.address && ours.interface === a.interface));
+  const holder = holders.find((a) => a.interface !== vip.interface) ?? holders[0];
+  return holder ? { boundOn: holder.interface } : undefined;
+}
+
+/** Whether the boot-time configuration on the host is the one these inputs need. */
+export interface PersistedFlags {
+  /** modules-load.d file loads ip_vs. */
+  modulesLoad: boolean;
+  /** sysctl.d file holds exactly the needed values. */
+  sysctlFile: boolean;
+  /** With a VIP: the unit binds it and is enabled. Without: no unit of ours is left. */
+  vipUnit: boolean;
+}
+
+export function persistedFlags(live: LiveDirector, desired: DesiredDirector): PersistedFlags {
+  return {
+    modulesLoad: live.files.modulesLoad === renderModulesLoadFile(),
+    sysctlFile: live.files.sysctl === renderSysctlFile(desired.sysctls),
+    vipUnit: desired.vip ? live.files.vipUnit === renderVipUnit(desired.vip) && live.vipUnitEnabled : live.files.vipUnit === undefined,
+  };
+}

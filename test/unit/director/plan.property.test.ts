@@ -1,0 +1,187 @@
+// Property tests of the planner against a model of the host: from any starting point,
+// applying the plan reaches the desired state and planning again yields nothing; then
+// the teardown plan puts every recorded value back and leaves nothing of ours.
+
+import fc from "fast-check";
+import {
+  desiredDirector,
+  desiredSysctls,
+  parseVipUnit,
+  persistedFlags,
+  planDirector,
+  planDirectorTeardown,
+  previousValues,
+  renderModulesLoadFile,
+  renderSysctlFile,
+  renderVipUnit,
+  vipConflict,
+  type DirectorOp,
+  type LiveDirector,
+} from "../../../provider/director";
+import { renderPreviousRecord, vipBound } from "../../../provider/director/model";
+import type { DirectorInputs } from "../../../provider/director/schema";
+
+/** The host as the planner sees it, plus the unit definition systemd has loaded. */
+interface Host extends LiveDirector {
+  loadedUnit: string | undefined;
+}
+
+function runUnit(host: Host, action: "start" | "stop"): void {
+  const vip = parseVipUnit(host.loadedUnit);
+  if (!vip) return;
+  const others = host.addresses.filter((a) => !(a.interface === vip.interface && a.address === vip.address));
+  host.addresses = action === "start" ? [...others, vip] : others;
+}
+
+/** What each operation does on a real host, as far as the planner can observe it. */
+function apply(start: Host, ops: readonly DirectorOp[]): Host {
+  const host: Host = structuredClone(start);
+  for (const op of ops) {
+    switch (op.kind) {
+      case "writeFile":
+        host.files[op.file] = op.content;
+        break;
+      case "removeFiles":
+        for (const f of op.files) delete host.files[f];
+        break;
+      case "setSysctls":
+        Object.assign(host.sysctls, op.values);
+        break;
+      case "restoreSysctls":
+        for (const [k, v] of Object.entries(op.values)) if (k in host.sysctls) host.sysctls[k] = v;
+        break;
+      case "reloadSystemd":
+        host.loadedUnit = host.files.vipUnit;
+        break;
+      case "startVipUnit":
+        host.vipUnitEnabled = true;
+        if (!host.vipUnitActive) runUnit(host, "start");
+        host.vipUnitActive = true;
+        break;
+      case "stopVipUnit":
+      case "disableVipUnit":
+        if (op.kind === "disableVipUnit") host.vipUnitEnabled = false;
+        if (host.vipUnitActive) runUnit(host, "stop");
+        host.vipUnitActive = false;
+        break;
+      case "bindVip":
+        if (!vipBound(host, op.vip)) host.addresses.push(op.vip);
+        break;
+      case "removeStateDirectory":
+        break;
+      case "unbindVip":
+        host.addresses = host.addresses.filter((a) => !(a.interface === op.vip.interface && a.address === op.vip.address));
+        break;
+    }
+  }
+  return host;
+}
+
+const INTERFACES = ["eth1", "eth2", "eth0.100"];
+const VIPS = [
+  { address: "10.0.0.100", interface: "eth1", prefixLength: 32 },
+  { address: "10.0.0.100", interface: "eth2", prefixLength: 32 },
+  { address: "10.0.0.101", interface: "eth1", prefixLength: 32 },
+  { address: "fd00::100", interface: "eth0.100", prefixLength: 128 },
+];
+const ALL_KEYS = Object.keys({
+  ...desiredSysctls({ mode: "dr", interfaces: INTERFACES, ipv6Forwarding: false }),
+  ...desiredSysctls({ mode: "nat", interfaces: [], ipv6Forwarding: true }),
+});
+
+const inputsArb = fc
+  .record({
+    mode: fc.constantFrom("dr" as const, "nat" as const, "tun" as const),
+    interfaces: fc.subarray(INTERFACES),
+    ipv6Forwarding: fc.boolean(),
+    vip: fc.option(fc.constantFrom(...VIPS), { nil: undefined }),
+  })
+  .map(
+    (r) =>
+      ({
+        connection: {},
+        mode: r.mode,
+        interfaces: r.mode === "dr" ? r.interfaces : [],
+        ipv6Forwarding: r.mode === "nat" && r.ipv6Forwarding,
+        ...(r.vip ? { vip: r.vip } : {}),
+      }) as DirectorInputs,
+  );
+
+/** Any host: values anywhere, our files present, edited or absent, the unit in any state. */
+const hostArb: fc.Arbitrary<Host> = fc
+  .record({
+    values: fc.array(fc.constantFrom("0", "1"), { minLength: ALL_KEYS.length, maxLength: ALL_KEYS.length }),
+    earlier: fc.option(inputsArb, { nil: undefined }),
+    edited: fc.subarray(["modulesLoad", "sysctl", "vipUnit"] as const),
+    unitEnabled: fc.boolean(),
+    unitActive: fc.boolean(),
+    vipBoundByHand: fc.boolean(),
+  })
+  .map(({ values, earlier, edited, unitEnabled, unitActive, vipBoundByHand }) => {
+    const sysctls = Object.fromEntries(ALL_KEYS.map((k, i) => [k, values[i]!]));
+    const host: Host = {
+      ipvsadmPresent: true,
+      packageManager: "apt",
+      moduleLoaded: true,
+      sysctls,
+      interfaces: ["eth0", "eth0.100", "eth1", "eth2", "lo"],
+      addresses: [],
+      files: {},
+      vipUnitEnabled: false,
+      vipUnitActive: false,
+      loadedUnit: undefined,
+    };
+    if (earlier) {
+      // A Director was here before (an earlier version of the inputs), maybe edited by hand since.
+      const d = desiredDirector(earlier);
+      host.files.previous = renderPreviousRecord(Object.fromEntries(Object.keys(d.sysctls).map((k) => [k, values[ALL_KEYS.indexOf(k)] === "0" ? "1" : "0"])));
+      host.files.modulesLoad = edited.includes("modulesLoad") ? "# mine\n" : renderModulesLoadFile();
+      host.files.sysctl = edited.includes("sysctl") ? "# mine\n" : renderSysctlFile(d.sysctls);
+      if (d.vip) {
+        host.files.vipUnit = edited.includes("vipUnit") ? renderVipUnit({ ...d.vip, prefixLength: 24 }) : renderVipUnit(d.vip);
+        host.loadedUnit = host.files.vipUnit;
+        host.vipUnitEnabled = unitEnabled;
+        host.vipUnitActive = unitActive;
+        const bound = parseVipUnit(host.loadedUnit)!;
+        if (unitActive && vipBoundByHand) host.addresses.push(bound);
+      }
+    }
+    return host;
+  });
+
+describe("planDirector against a model of the host", () => {
+  it("reaches the desired state, and planning again yields nothing", () => {
+    fc.assert(
+      fc.property(hostArb, inputsArb, (start, inputs) => {
+        const desired = desiredDirector(inputs);
+        fc.pre(!desired.vip || vipConflict(start, desired.vip) === undefined);
+        const after = apply(start, planDirector(start, desired));
+        for (const [k, v] of Object.entries(desired.sysctls)) expect(after.sysctls[k]).toBe(v);
+        expect(persistedFlags(after, desired)).toEqual({ modulesLoad: true, sysctlFile: true, vipUnit: true });
+        // Only the desired VIP is left: an earlier VIP of ours was unbound by its unit's ExecStop.
+        expect(after.addresses.map((a) => `${a.address}%${a.interface}`)).toEqual(desired.vip ? [`${desired.vip.address}%${desired.vip.interface}`] : []);
+        expect(after.loadedUnit).toBe(after.files.vipUnit);
+        expect(planDirector(after, desired)).toEqual([]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("then the teardown restores every recorded value and leaves nothing of ours", () => {
+    fc.assert(
+      fc.property(hostArb, inputsArb, (start, inputs) => {
+        const desired = desiredDirector(inputs);
+        fc.pre(!desired.vip || vipConflict(start, desired.vip) === undefined);
+        const recorded = previousValues(start, desired).keep;
+        const after = apply(start, planDirector(start, desired));
+        const gone = apply(after, planDirectorTeardown(after));
+        for (const [k, v] of Object.entries(recorded)) expect(gone.sysctls[k]).toBe(v);
+        expect(gone.files).toEqual({});
+        expect(gone.vipUnitEnabled || gone.vipUnitActive).toBe(false);
+        if (desired.vip) expect(vipBound(gone, desired.vip)).toBe(false);
+        expect(planDirectorTeardown(gone)).toEqual([]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,70 @@
+// Operations → argv, and the files the Director owns.
+
+import { describeOp, parseVipUnit, renderOp, renderSysctlFile, renderVipUnit, type DirectorOp } from "../../../provider/director";
+import { installIpvsadmArgv } from "../../../provider/director/executor";
+import { probeArgv } from "../../../provider/director/probe";
+
+const VIP4 = { address: "10.77.0.240", interface: "eth1", prefixLength: 32 };
+const VIP6 = { address: "fd77::240", interface: "eth1", prefixLength: 128 };
+
+describe("renderOp", () => {
+  it.each<[DirectorOp, string[]]>([
+    [{ kind: "setSysctls", values: { "net.ipv4.vs.expire_nodest_conn": "1", "net.ipv4.ip_forward": "1" } }, ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv4.vs.expire_nodest_conn=1"]],
+    [{ kind: "restoreSysctls", values: { "net.ipv4.conf.eth0/100.send_redirects": "1" } }, ["sysctl", "-q", "-e", "-w", "net.ipv4.conf.eth0/100.send_redirects=1"]],
+    [{ kind: "removeFiles", files: ["vipUnit", "previous"] }, ["rm", "-f", "--", "/etc/systemd/system/pulumi-lvs-director-vip.service", "/var/lib/pulumi-lvs/director-previous.json"]],
+    [{ kind: "reloadSystemd" }, ["systemctl", "daemon-reload"]],
+    [{ kind: "startVipUnit" }, ["systemctl", "enable", "--now", "pulumi-lvs-director-vip.service"]],
+    [{ kind: "stopVipUnit" }, ["systemctl", "stop", "pulumi-lvs-director-vip.service"]],
+    [{ kind: "disableVipUnit" }, ["systemctl", "disable", "--now", "pulumi-lvs-director-vip.service"]],
+    [{ kind: "bindVip", vip: VIP4 }, ["ip", "addr", "replace", "10.77.0.240/32", "dev", "eth1"]],
+    [{ kind: "bindVip", vip: VIP6 }, ["ip", "addr", "replace", "fd77::240/128", "dev", "eth1", "nodad"]],
+    [{ kind: "unbindVip", vip: VIP6 }, ["ip", "addr", "del", "fd77::240/128", "dev", "eth1"]],
+    [{ kind: "removeStateDirectory" }, ["rmdir", "--ignore-fail-on-non-empty", "--", "/var/lib/pulumi-lvs"]],
+  ])("%j", (op, argv) => {
+    expect(renderOp(op)).toEqual(argv);
+    expect(describeOp(op).length).toBeGreaterThan(0);
+  });
+
+  it("writes a file with a constant script; path, mode and content are arguments", () => {
+    const argv = renderOp({ kind: "writeFile", file: "sysctl", content: "x = 1\n" });
+    expect(argv.slice(0, 2)).toEqual(["sh", "-c"]);
+    expect(argv.slice(3)).toEqual(["pulumi-lvs-write-file", "/etc/sysctl.d/60-pulumi-lvs-director.conf", "0644", "x = 1\n"]);
+    expect(argv[2]).not.toContain("x = 1");
+  });
+
+  it("probes and installs with constant scripts too", () => {
+    expect(probeArgv("read", ["net.ipv4.ip_forward"]).slice(3)).toEqual(["pulumi-lvs-probe", "read", "net.ipv4.ip_forward"]);
+    const install = installIpvsadmArgv();
+    expect(install.slice(3)).toEqual(["pulumi-lvs-install-ipvsadm"]);
+    expect(install[2]).toContain("DEBIAN_FRONTEND=noninteractive");
+    expect(install[2]).toContain("apt-get install -y ipvsadm");
+    expect(install[2]).toContain("dnf install -y ipvsadm");
+  });
+});
+
+describe("files", () => {
+  it("the sysctl.d file lists the values sorted, one per line", () => {
+    expect(renderSysctlFile({ "net.ipv4.vs.expire_nodest_conn": "1", "net.ipv4.ip_forward": "1" })).toMatch(
+      /^# Written by pulumi-lvs[^\n]*\n#[^\n]*\nnet\.ipv4\.ip_forward = 1\nnet\.ipv4\.vs\.expire_nodest_conn = 1\n$/,
+    );
+  });
+
+  it("the VIP unit binds at start, unbinds at stop, and is started at boot", () => {
+    const unit = renderVipUnit(VIP4);
+    expect(unit).toContain("\nType=oneshot\nRemainAfterExit=yes\n");
+    expect(unit).toContain("\nExecStart=/sbin/ip addr replace 10.77.0.240/32 dev eth1\n");
+    expect(unit).toContain("\nExecStop=-/sbin/ip addr del 10.77.0.240/32 dev eth1\n");
+    expect(unit).toContain("\nAfter=network-online.target\n");
+    expect(unit).toContain("\n[Install]\nWantedBy=multi-user.target\n");
+    expect(renderVipUnit(VIP6)).toContain("ExecStart=/sbin/ip addr replace fd77::240/128 dev eth1 nodad\n");
+  });
+
+  it.each([VIP4, VIP6, { address: "10.0.0.1", interface: "eth0.100", prefixLength: 24 }])("parseVipUnit(renderVipUnit(%j)) round-trips", (vip) => {
+    expect(parseVipUnit(renderVipUnit(vip))).toEqual(vip);
+  });
+
+  it("parseVipUnit knows no VIP in a unit that is not ours", () => {
+    expect(parseVipUnit("[Service]\nExecStart=/bin/true\n")).toBeUndefined();
+    expect(parseVipUnit(undefined)).toBeUndefined();
+  });
+});
