@@ -8,7 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -x node_modules/.bin/jest ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # Versions come from package-lock.json. Not `npm ci`: npm 11 refuses this lockfile
+  # because it has no entries for other platforms' optional binaries (unrs-resolver's).
+  npm install --no-audit --no-fund --no-save
 fi
 
 npx tsc -p tsconfig.test.json
