@@ -1,4 +1,4 @@
-// Resource ids name the director and the entity on it, so `pulumi import` and `read` can
+// Resource ids name the director and the entity on it, so an import (the `import` resource option) and `read` can
 // find the entity from the id alone:
 //   VirtualService  127.0.0.1:2201/tcp:10.77.0.100:80
 //   RealServer      127.0.0.1:2201/tcp:10.77.0.100:80->10.77.0.21:80

@@ -8,7 +8,8 @@ export class AlreadyExistsError extends LvsError {
     super(
       `cannot create ${f.what} on ${f.host}: it already exists there, and ${f.resourceType} never takes over ` +
         `something it did not create without being told. To manage the existing one, import it ` +
-        `(\`pulumi import lvs:index:${f.resourceType} <name> '${f.id}'\`) or set \`adopt: true\`; ` +
+        `(pass \`{ import: "${f.id}" }\` in the ${f.resourceType}'s resource options: dynamic resources are imported ` +
+        `from the program) or set \`adopt: true\`; ` +
         `to keep it unmanaged, choose another identity.`,
     );
   }

@@ -7,6 +7,7 @@ import { closeSshPool, resetSshPool, run, sshPoolStats } from "../../provider/ss
 import { ipvsTableReadCount } from "../../provider/ipvs/executor";
 import { realServerProvider } from "../../provider/ipvs/realServerProvider";
 import { virtualServiceProvider } from "../../provider/ipvs/virtualServiceProvider";
+import { AlreadyExistsError } from "../../provider/resource/errors";
 import { labConnection } from "../support/lab";
 import { preview, refresh, up, type Deployed } from "../support/providerSteps";
 import { rebootAndWait } from "../support/reboot";
@@ -55,6 +56,31 @@ describe("drift: read returns the live kernel table", () => {
 
     await ipvsadm("-D", "-t", "10.77.0.120:80");
     expect(await refresh(virtualServiceProvider, vs)).toBeUndefined();
+  });
+});
+
+describe("create never takes over, import and adopt do", () => {
+  const service = () => ({ connection: dir1(), protocol: "tcp", address: "10.77.0.123", port: 443, scheduler: "wlc" });
+
+  it("refuses an existing service, pointing to pulumi import or adopt", async () => {
+    await ipvsadm("-A", "-t", "10.77.0.123:443", "-s", "rr");
+    const attempt = up(virtualServiceProvider, service());
+    await expect(attempt).rejects.toThrow(AlreadyExistsError);
+    await expect(attempt).rejects.toThrow(/\{ import: "127\.0\.0\.1:2201\/tcp:10\.77\.0\.123:443" \}.*adopt: true/s);
+    expect(await ipvsadm("-S", "-n")).toContain("-A -t 10.77.0.123:443 -s rr"); // untouched
+  });
+
+  it("imports it: read from the id and the program's inputs alone returns the live entry", async () => {
+    const imported = await refresh(virtualServiceProvider, { id: "127.0.0.1:2201/tcp:10.77.0.123:443", state: service() });
+    expect(imported?.inputs).toMatchObject({ address: "10.77.0.123", port: 443, scheduler: "rr" });
+    expect(imported?.props?.["hostKeyFingerprint"]).toMatch(/^SHA256:/);
+  });
+
+  it("adopts it when told to, converging it to the declared config", async () => {
+    const adopted = await up(virtualServiceProvider, { ...service(), adopt: true });
+    expect(await ipvsadm("-S", "-n")).toContain("-A -t 10.77.0.123:443 -s wlc");
+    await virtualServiceProvider.delete(adopted.id, adopted.state);
+    expect(await ipvsadm("-S", "-n")).not.toContain("10.77.0.123");
   });
 });
 
