@@ -75,6 +75,10 @@ async function cleanUp(): Promise<void> {
 
 beforeAll(async () => {
   await cleanUp();
+  // net.ipv4.vs.* exist only once ip_vs is loaded. The Director loads it before recording
+  // what it finds, so the before-snapshot is taken in that same state (on a freshly booted
+  // director the module is not loaded yet).
+  await run(dir2, ["modprobe", "ip_vs"]);
   before = await sysctls();
 });
 
