@@ -62,7 +62,7 @@ describe("drift: read returns the live kernel table", () => {
 describe("create never takes over, import and adopt do", () => {
   const service = () => ({ connection: dir1(), protocol: "tcp", address: "10.77.0.123", port: 443, scheduler: "wlc" });
 
-  it("refuses an existing service, pointing to pulumi import or adopt", async () => {
+  it("refuses an existing service, pointing to the import option or adopt", async () => {
     await ipvsadm("-A", "-t", "10.77.0.123:443", "-s", "rr");
     const attempt = up(virtualServiceProvider, service());
     await expect(attempt).rejects.toThrow(AlreadyExistsError);
