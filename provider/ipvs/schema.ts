@@ -64,19 +64,13 @@ export interface VirtualServiceInputs {
 /** A RealServer's service: the VirtualService's identity. */
 export type ServiceReference = { protocol: IpvsProtocol; address: string; port: number } | { fwmark: number; family: AddressFamily };
 
-/** Validated RealServer inputs: defaults filled in, values as the kernel reports them. */
-export interface RealServerInputs {
+/**
+ * Validated RealServer inputs: defaults filled in, values as the kernel reports them. The
+ * destination's own fields are the model's (port 0 = the packet's own port, fwmark services).
+ */
+export interface RealServerInputs extends Omit<IpvsDestination, "service"> {
   connection: unknown;
   service: ServiceReference;
-  address: string;
-  /** 0 for "the packet's own port" (firewall-mark services). */
-  port: number;
-  forwarding: Forwarding;
-  weight: number;
-  upperThreshold: number;
-  lowerThreshold: number;
-  /** Present exactly when forwarding is "tun". */
-  tunnel?: Tunnel;
   /** Graceful removal on delete; absent = remove at once. */
   drain?: { timeoutSeconds: number; pollSeconds: number };
   adopt: boolean;
