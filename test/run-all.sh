@@ -13,7 +13,8 @@ if [ ! -x node_modules/.bin/jest ] || [ package-lock.json -nt node_modules/.pack
   npm install --no-audit --no-fund --no-save
 fi
 
-npx tsc -p tsconfig.test.json
+npx tsc -p tsconfig.test.json   # type check, tests included
+npx tsc -p tsconfig.json        # the build users get: dist/ with typed exports
 npx jest --selectProjects unit
 
 # Teardown is part of the test: a lab that leaves anything behind fails the run.
