@@ -3,6 +3,7 @@
 export { VirtualService, type VirtualServiceArgs } from "./provider/ipvs/virtualService";
 export { RealServer, type RealServerArgs } from "./provider/ipvs/realServer";
 export { Director, type DirectorArgs } from "./provider/director/director";
+export { RealServerArpConfig, type RealServerArpConfigArgs } from "./provider/arp/realServerArpConfig";
 export type { SshConnectionArgs } from "./provider/resource/connectionArgs";
 export type { AddressFamily, Forwarding, IpvsProtocol, Scheduler, SchedulerFlag, TunnelChecksum, TunnelType } from "./provider/ipvs/model";
 export {

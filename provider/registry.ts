@@ -2,6 +2,7 @@
 // (`pulumi-lvs/provider/registry`) inside the provider process.
 
 import type * as pulumi from "@pulumi/pulumi";
+import { realServerArpConfigProvider } from "./arp/arpProvider";
 import { directorProvider } from "./director/directorProvider";
 import type { ResourceKind } from "./dynamic/thinProvider";
 import { realServerProvider } from "./ipvs/realServerProvider";
@@ -11,6 +12,7 @@ const implementations: Partial<Record<ResourceKind, pulumi.dynamic.ResourceProvi
   VirtualService: virtualServiceProvider as unknown as pulumi.dynamic.ResourceProvider,
   RealServer: realServerProvider as unknown as pulumi.dynamic.ResourceProvider,
   Director: directorProvider as unknown as pulumi.dynamic.ResourceProvider,
+  RealServerArpConfig: realServerArpConfigProvider as unknown as pulumi.dynamic.ResourceProvider,
 };
 
 export function implementationOf(kind: ResourceKind): pulumi.dynamic.ResourceProvider {
