@@ -4,6 +4,9 @@ export { VirtualService, type VirtualServiceArgs } from "./provider/ipvs/virtual
 export { RealServer, type RealServerArgs } from "./provider/ipvs/realServer";
 export { Director, type DirectorArgs } from "./provider/director/director";
 export { RealServerArpConfig, type RealServerArpConfigArgs } from "./provider/arp/realServerArpConfig";
+export { KeepalivedPair, type KeepalivedPairArgs, type KeepalivedNodeArgs, type KeepalivedPairTarget } from "./provider/keepalived/keepalivedPair";
+export { getVrrpStatus, type VrrpStatus, type VrrpNodeReport, type VrrpRole } from "./provider/keepalived/status";
+export type { HealthCheck } from "./provider/keepalived/serviceModel";
 export type { SshConnectionArgs } from "./provider/resource/connectionArgs";
 export type { AddressFamily, Forwarding, IpvsProtocol, Scheduler, SchedulerFlag, TunnelChecksum, TunnelType } from "./provider/ipvs/model";
 export {

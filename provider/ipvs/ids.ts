@@ -28,3 +28,9 @@ export function parseResourceId(id: string): { director: string; key: string } {
   }
   return { director: id.slice(0, slash), key: id.slice(slash + 1) };
 }
+
+/** The director of a VirtualService / RealServer: a plain one, or both nodes of a KeepalivedPair. */
+export function directorOf(v: { connection?: unknown; keepalived?: { nodes?: ReadonlyArray<{ connection?: unknown }> } | undefined }): string {
+  if (v.keepalived) return `keepalived:${(v.keepalived.nodes ?? []).map((n) => directorId(n.connection)).join("+")}`;
+  return directorId(v.connection);
+}

@@ -5,6 +5,7 @@ import { thinProvider } from "../dynamic/thinProvider";
 import { withSecretConnection } from "../resource/connectionArgs";
 import type { Forwarding, TunnelChecksum, TunnelType } from "./model";
 import type { VirtualService } from "./virtualService";
+import type { HealthCheck } from "../keepalived/serviceModel";
 
 export interface RealServerArgs {
   /** The service this real server belongs to (its director and identity come from it). */
@@ -27,7 +28,17 @@ export interface RealServerArgs {
   readonly drain?: pulumi.Input<{ timeoutSeconds?: pulumi.Input<number>; pollSeconds?: pulumi.Input<number> }>;
   /** Take over a destination that already exists instead of failing. */
   readonly adopt?: pulumi.Input<boolean>;
+  /** keepalived only: how keepalived decides the server is healthy. */
+  readonly healthCheck?: pulumi.Input<HealthCheckArgs>;
+  /** keepalived only: on a failed check set weight 0 instead of removing the server. */
+  readonly inhibitOnFailure?: pulumi.Input<boolean>;
+  /** keepalived only: scripts (argv) run when the server comes up / goes down. */
+  readonly notifyUp?: pulumi.Input<pulumi.Input<string>[]>;
+  readonly notifyDown?: pulumi.Input<pulumi.Input<string>[]>;
 }
+
+/** keepalived's health checks (the keepalived.conf checker blocks), with their options. */
+export type HealthCheckArgs = HealthCheck;
 
 export class RealServer extends pulumi.dynamic.Resource {
   declare readonly address: pulumi.Output<string>;
@@ -49,10 +60,10 @@ export class RealServer extends pulumi.dynamic.Resource {
     super(
       thinProvider("RealServer"),
       name,
-      { ...rest, connection: vs.connection, service, destinationKey: undefined, hostKeyFingerprint: undefined, rulesFile: undefined },
+      { ...rest, connection: vs.connection, keepalived: vs.keepalived, service, destinationKey: undefined, hostKeyFingerprint: undefined, hostKeyFingerprints: undefined, rulesFile: undefined },
       // The connection and identity are outputs of the VirtualService, so Pulumi creates it
       // first and deletes it last.
-      withSecretConnection(opts),
+      withSecretConnection(opts, ["connection", "keepalived"]),
       "lvs",
       "RealServer",
     );

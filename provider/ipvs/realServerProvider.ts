@@ -6,15 +6,17 @@
 
 import type * as pulumi from "@pulumi/pulumi";
 import { describeConnection, type SshConnection } from "../ssh";
-import { checkWithSchema } from "../resource/check";
+import { checkWithSchema, directorConnections } from "../resource/check";
+import { keepalivedRealServerProvider } from "../keepalived/serviceProviders";
+import { KEEPALIVED_REAL_SERVER_ONLY } from "../keepalived/serviceSchema";
 import { observedHostKeyFingerprint, resolveConnection } from "../resource/connection";
 import { AlreadyExistsError, StateError } from "../resource/errors";
 import { changeIpvsTable, readConnectionCounts, readIpvsTable } from "./executor";
-import { directorId, parseResourceId } from "./ids";
+import { directorOf, parseResourceId } from "./ids";
 import { destinationKeyString, serviceKeyString, type IpvsDestination, type IpvsTable, type ServiceKey } from "./model";
 import { planDestination } from "./plan";
 import { renderOp, renderServiceSelector } from "./render";
-import { RealServerInputsSchema, formatCheckFailures, toIpvsDestination, type RealServerInputs } from "./schema";
+import { RealServerInputsSchema, formatCheckFailures, toIpvsDestination, type KeepalivedRealServerInputs, type RealServerInputs } from "./schema";
 
 export const REAL_SERVER_TYPE = "RealServer";
 
@@ -26,10 +28,11 @@ const json = (v: unknown) => JSON.stringify(v ?? null);
 
 export function diffRealServer(olds: Record<string, any>, news: Record<string, any>): { replaces: string[]; updates: string[] } {
   const replaces: string[] = IDENTITY_PROPERTIES.filter((p) => json(olds[p]) !== json(news[p]));
-  const sameDirector = directorId(olds["connection"]) === directorId(news["connection"]);
-  if (!sameDirector) replaces.push("connection");
-  const updates: string[] = [...EDITABLE_PROPERTIES, ...STATE_ONLY_PROPERTIES].filter((p) => json(olds[p]) !== json(news[p]));
+  const sameDirector = directorOf(olds) === directorOf(news);
+  if (!sameDirector) replaces.push(news["keepalived"] !== undefined ? "keepalivedPair" : "connection");
+  const updates: string[] = [...EDITABLE_PROPERTIES, ...STATE_ONLY_PROPERTIES, ...KEEPALIVED_REAL_SERVER_ONLY].filter((p) => json(olds[p]) !== json(news[p]));
   if (sameDirector && json(olds["connection"]) !== json(news["connection"])) updates.push("connection");
+  if (sameDirector && json(olds["keepalived"]) !== json(news["keepalived"])) updates.push("keepalivedPair");
   return { replaces, updates };
 }
 
@@ -66,7 +69,7 @@ async function drain(connection: SshConnection, live: IpvsTable, current: IpvsDe
 
 export const realServerProvider = {
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-    return checkWithSchema(RealServerInputsSchema, news, formatCheckFailures);
+    return checkWithSchema(RealServerInputsSchema, news, formatCheckFailures, directorConnections);
   },
 
   async diff(_id: string, olds: Record<string, any>, news: Record<string, any>): Promise<pulumi.dynamic.DiffResult> {
@@ -75,10 +78,11 @@ export const realServerProvider = {
   },
 
   async create(inputs: RealServerInputs): Promise<pulumi.dynamic.CreateResult> {
+    if (inputs.keepalived) return keepalivedRealServerProvider.create(inputs as KeepalivedRealServerInputs);
     const connection = resolveConnection(inputs.connection);
     const desired = toIpvsDestination(inputs);
     const key = destinationKeyString(desired);
-    const id = `${directorId(inputs.connection)}/${key}`;
+    const id = `${directorOf(inputs)}/${key}`;
     const live = await readIpvsTable(connection);
     requireService(live, desired.service, connection);
     if (findDestination(live, key) && !inputs.adopt) {
@@ -92,6 +96,7 @@ export const realServerProvider = {
   },
 
   async read(id: string, props: Record<string, any>): Promise<pulumi.dynamic.ReadResult> {
+    if (props["keepalived"]) return keepalivedRealServerProvider.read(id, props);
     const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
     const key = parseResourceId(id).key;
     const live = findDestination(await readIpvsTable(connection), key);
@@ -117,6 +122,7 @@ export const realServerProvider = {
   },
 
   async update(id: string, olds: Record<string, any>, news: RealServerInputs): Promise<pulumi.dynamic.UpdateResult> {
+    if (news.keepalived) return keepalivedRealServerProvider.update(id, olds, news as KeepalivedRealServerInputs);
     const connection = resolveConnection(news.connection, olds["hostKeyFingerprint"]);
     const desired = toIpvsDestination(news);
     const live = await readIpvsTable(connection);
@@ -125,6 +131,7 @@ export const realServerProvider = {
   },
 
   async delete(id: string, props: Record<string, any>): Promise<void> {
+    if (props["keepalived"]) return keepalivedRealServerProvider.delete(id, props);
     const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
     const key = parseResourceId(id).key;
     let live = await readIpvsTable(connection);

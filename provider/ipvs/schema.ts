@@ -39,6 +39,16 @@ import {
   type Tunnel,
 } from "./model";
 import { ipAddress, integerBetween, oneOf, strictObject, type Issue } from "./inputFields";
+import {
+  KEEPALIVED_REAL_SERVER_ONLY,
+  KEEPALIVED_SERVICE_ONLY,
+  KeepalivedTargetSchema,
+  checkDirectorChoice,
+  keepalivedRealServerShape,
+  keepalivedServiceShape,
+  type KeepalivedTarget,
+} from "../keepalived/serviceSchema";
+import type { KeepalivedRealServerOptions, KeepalivedServiceOptions } from "../keepalived/serviceModel";
 
 export { formatCheckFailures } from "./inputFields";
 
@@ -59,7 +69,12 @@ export interface VirtualServiceInputs {
   persistence?: Persistence;
   onePacket: boolean;
   adopt: boolean;
+  /** Set when the director is a KeepalivedPair (then `connection` is absent). */
+  keepalived?: KeepalivedTarget;
 }
+
+/** VirtualService inputs on a KeepalivedPair: the same inputs plus keepalived's own. */
+export type KeepalivedVirtualServiceInputs = VirtualServiceInputs & KeepalivedServiceOptions & { keepalived: KeepalivedTarget };
 
 /** A RealServer's service: the VirtualService's identity. */
 export type ServiceReference = { protocol: IpvsProtocol; address: string; port: number } | { fwmark: number; family: AddressFamily };
@@ -74,7 +89,11 @@ export interface RealServerInputs extends Omit<IpvsDestination, "service"> {
   /** Graceful removal on delete; absent = remove at once. */
   drain?: { timeoutSeconds: number; pollSeconds: number };
   adopt: boolean;
+  /** Set when the director is a KeepalivedPair (then `connection` is absent). */
+  keepalived?: KeepalivedTarget;
 }
+
+export type KeepalivedRealServerInputs = RealServerInputs & KeepalivedRealServerOptions & { keepalived: KeepalivedTarget };
 
 const PORT_RANGE = "set port between 1 and 65535";
 
@@ -134,11 +153,14 @@ export const VirtualServiceInputsSchema = strictObject({
   }).optional(),
   onePacket: z.boolean({ error: "must be true or false" }).default(false),
   adopt: z.boolean({ error: "must be true or false" }).default(false),
+  keepalived: KeepalivedTargetSchema.optional(),
+  ...keepalivedServiceShape,
 })
   .superRefine(
     (v, ctx) => {
       if (typeof v !== "object" || v === null) return;
       const issue: Issue = (path, message) => ctx.addIssue({ code: "custom", path, message });
+      checkDirectorChoice(v, KEEPALIVED_SERVICE_ONLY, issue, "VirtualService");
       checkServiceKeyFields(v, issue, []);
       if (v.port === 0 && v.fwmark === undefined && v.persistence === undefined)
         issue(["port"], "0 (all ports) needs persistence: ipvsadm refuses a non-persistent service on port 0; set persistence, or a port 1..65535");
@@ -179,8 +201,14 @@ export const VirtualServiceInputsSchema = strictObject({
       ...(service.persistence ? { persistence: service.persistence } : {}),
       onePacket: service.onePacket,
       adopt: v.adopt,
+      ...definedOnly(v, ["keepalived", ...KEEPALIVED_SERVICE_ONLY]),
     };
   });
+
+/** The listed properties of `v` that are set (so state never carries `undefined`s). */
+function definedOnly(v: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => v[k] !== undefined).map((k) => [k, v[k]]));
+}
 
 export const RealServerInputsSchema = strictObject({
   connection: z.unknown().optional(), // validated by the SSH connection schema
@@ -201,11 +229,16 @@ export const RealServerInputsSchema = strictObject({
     pollSeconds: integerBetween(1, 3_600, "set pollSeconds between 1 and 3600").default(2),
   }).optional(),
   adopt: z.boolean({ error: "must be true or false" }).default(false),
+  keepalived: KeepalivedTargetSchema.optional(),
+  ...keepalivedRealServerShape,
 })
   .superRefine(
     (v, ctx) => {
       if (typeof v !== "object" || v === null) return;
       const issue: Issue = (path, message) => ctx.addIssue({ code: "custom", path, message });
+      checkDirectorChoice(v, KEEPALIVED_REAL_SERVER_ONLY, issue, "RealServer");
+      if (v.keepalived !== undefined && v.drain !== undefined)
+        issue(["drain"], "is not supported on a KeepalivedPair yet (keepalived owns the weights there); remove drain, or set weight 0 in one update and delete in the next");
       const service: ServiceKeyFields = typeof v.service === "object" && v.service !== null ? v.service : {};
       if (v.service !== undefined) checkServiceKeyFields(service, issue, ["service"]); // a missing one is reported already
       const byMark = service.fwmark !== undefined;
@@ -266,6 +299,7 @@ export const RealServerInputsSchema = strictObject({
       ...(d.tunnel ? { tunnel: d.tunnel } : {}),
       ...(v.drain ? { drain: v.drain } : {}),
       adopt: v.adopt,
+      ...definedOnly(v, ["keepalived", ...KEEPALIVED_REAL_SERVER_ONLY]),
     };
   });
 

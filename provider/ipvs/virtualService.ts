@@ -4,11 +4,29 @@
 import * as pulumi from "@pulumi/pulumi";
 import { thinProvider } from "../dynamic/thinProvider";
 import { withSecretConnection, type SshConnectionArgs } from "../resource/connectionArgs";
+import type { KeepalivedPair, KeepalivedPairTarget } from "../keepalived/keepalivedPair";
 import type { AddressFamily, IpvsProtocol, Scheduler, SchedulerFlag } from "./model";
 
 export interface VirtualServiceArgs {
-  /** The director (a plain one, managed with ipvsadm). */
-  readonly connection: pulumi.Input<SshConnectionArgs>;
+  /** A plain director, managed with ipvsadm. Exactly one of connection / keepalivedPair. */
+  readonly connection?: pulumi.Input<SshConnectionArgs>;
+  /** A KeepalivedPair: the service becomes a keepalived virtual_server on both nodes. */
+  readonly keepalivedPair?: KeepalivedPair;
+  /** keepalived only: seconds between health checks. */
+  readonly delayLoop?: pulumi.Input<number>;
+  /** keepalived only: where traffic goes when no real server is healthy. */
+  readonly sorryServer?: pulumi.Input<{ address: pulumi.Input<string>; port: pulumi.Input<number> }>;
+  /** keepalived only: Host header for HTTP_GET / SSL_GET checks. */
+  readonly virtualhost?: pulumi.Input<string>;
+  /** keepalived only: real servers start as down until their first check passes. */
+  readonly alpha?: pulumi.Input<boolean>;
+  /** keepalived only: run quorumDown and clear the service when keepalived stops. */
+  readonly omega?: pulumi.Input<boolean>;
+  /** keepalived only: minimum total weight of healthy real servers. */
+  readonly quorum?: pulumi.Input<number>;
+  readonly hysteresis?: pulumi.Input<number>;
+  readonly quorumUp?: pulumi.Input<pulumi.Input<string>[]>;
+  readonly quorumDown?: pulumi.Input<pulumi.Input<string>[]>;
   /** tcp (default), udp or sctp; with `address` and `port`. */
   readonly protocol?: pulumi.Input<IpvsProtocol>;
   /** The VIP, IPv4 or IPv6. */
@@ -31,7 +49,7 @@ export interface VirtualServiceArgs {
 }
 
 export class VirtualService extends pulumi.dynamic.Resource {
-  declare readonly connection: pulumi.Output<SshConnectionArgs>;
+  declare readonly connection: pulumi.Output<SshConnectionArgs | undefined>;
   declare readonly protocol: pulumi.Output<IpvsProtocol | undefined>;
   declare readonly address: pulumi.Output<string | undefined>;
   declare readonly port: pulumi.Output<number | undefined>;
@@ -44,12 +62,16 @@ export class VirtualService extends pulumi.dynamic.Resource {
   /** The rules file rewritten after each change (/etc/ipvsadm.rules on Debian). */
   declare readonly rulesFile: pulumi.Output<string>;
 
+  /** Set when the director is a KeepalivedPair (secret: it holds the connections). */
+  declare readonly keepalived: pulumi.Output<KeepalivedPairTarget | undefined>;
+
   constructor(name: string, args: VirtualServiceArgs, opts?: pulumi.CustomResourceOptions) {
+    const { keepalivedPair, ...rest } = args;
     super(
       thinProvider("VirtualService"),
       name,
-      { ...args, serviceKey: undefined, hostKeyFingerprint: undefined, rulesFile: undefined },
-      withSecretConnection(opts),
+      { ...rest, keepalived: keepalivedPair?.target, serviceKey: undefined, hostKeyFingerprint: undefined, hostKeyFingerprints: undefined, rulesFile: undefined },
+      withSecretConnection(opts, ["connection", "keepalived"]),
       "lvs",
       "VirtualService",
     );

@@ -6,15 +6,17 @@
 
 import type * as pulumi from "@pulumi/pulumi";
 import { describeConnection, type SshConnection } from "../ssh";
-import { checkWithSchema } from "../resource/check";
+import { checkWithSchema, directorConnections } from "../resource/check";
+import { keepalivedVirtualServiceProvider } from "../keepalived/serviceProviders";
+import { KEEPALIVED_SERVICE_ONLY } from "../keepalived/serviceSchema";
 import { observedHostKeyFingerprint, resolveConnection } from "../resource/connection";
 import { AlreadyExistsError, SchedulerUnavailableError } from "../resource/errors";
 import { availableSchedulers, changeIpvsTable, isMissingSchedulerError, readIpvsTable } from "./executor";
-import { directorId, parseResourceId } from "./ids";
+import { directorOf, parseResourceId } from "./ids";
 import { serviceKeyString, type IpvsService } from "./model";
 import { planService } from "./plan";
 import { renderOp } from "./render";
-import { VirtualServiceInputsSchema, formatCheckFailures, toIpvsService, type VirtualServiceInputs } from "./schema";
+import { VirtualServiceInputsSchema, formatCheckFailures, toIpvsService, type KeepalivedVirtualServiceInputs, type VirtualServiceInputs } from "./schema";
 
 export const VIRTUAL_SERVICE_TYPE = "VirtualService";
 
@@ -45,12 +47,13 @@ const json = (v: unknown) => JSON.stringify(v ?? null);
 /** Which properties differ, split into those that replace and those edited in place. */
 export function diffVirtualService(olds: Record<string, any>, news: Record<string, any>): { replaces: string[]; updates: string[] } {
   const replaces: string[] = IDENTITY_PROPERTIES.filter((p) => json(olds[p]) !== json(news[p]));
-  const oldDirector = olds["connection"] ? directorId(olds["connection"]) : undefined;
-  const newDirector = news["connection"] ? directorId(news["connection"]) : undefined;
-  if (oldDirector !== newDirector) replaces.push("connection");
-  const updates: string[] = EDITABLE_PROPERTIES.filter((p) => json(olds[p]) !== json(news[p]));
+  const directorProperty = news["keepalived"] !== undefined ? "keepalivedPair" : "connection";
+  if (directorOf(olds) !== directorOf(news)) replaces.push(directorProperty);
+  const updates: string[] = [...EDITABLE_PROPERTIES, ...KEEPALIVED_SERVICE_ONLY].filter((p) => json(olds[p]) !== json(news[p]));
   if (json(olds["adopt"]) !== json(news["adopt"])) updates.push("adopt");
-  if (!replaces.includes("connection") && json(olds["connection"]) !== json(news["connection"])) updates.push("connection");
+  const sameDirector = !replaces.includes(directorProperty);
+  if (sameDirector && json(olds["connection"]) !== json(news["connection"])) updates.push("connection");
+  if (sameDirector && json(olds["keepalived"]) !== json(news["keepalived"])) updates.push("keepalivedPair");
   return { replaces, updates };
 }
 
@@ -71,7 +74,7 @@ async function apply(connection: SshConnection, ops: ReturnType<typeof planServi
 
 export const virtualServiceProvider = {
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-    return checkWithSchema(VirtualServiceInputsSchema, news, formatCheckFailures);
+    return checkWithSchema(VirtualServiceInputsSchema, news, formatCheckFailures, directorConnections);
   },
 
   async diff(_id: string, olds: Record<string, any>, news: Record<string, any>): Promise<pulumi.dynamic.DiffResult> {
@@ -80,9 +83,10 @@ export const virtualServiceProvider = {
   },
 
   async create(inputs: VirtualServiceInputs): Promise<pulumi.dynamic.CreateResult> {
+    if (inputs.keepalived) return keepalivedVirtualServiceProvider.create(inputs as KeepalivedVirtualServiceInputs);
     const connection = resolveConnection(inputs.connection);
     const desired = toIpvsService(inputs);
-    const id = `${directorId(inputs.connection)}/${serviceKeyString(desired.key)}`;
+    const id = `${directorOf(inputs)}/${serviceKeyString(desired.key)}`;
     const live = await readIpvsTable(connection);
     const exists = live.services.some((s) => serviceKeyString(s.key) === serviceKeyString(desired.key));
     if (exists && !inputs.adopt) {
@@ -99,6 +103,7 @@ export const virtualServiceProvider = {
   },
 
   async read(id: string, props: Record<string, any>): Promise<pulumi.dynamic.ReadResult> {
+    if (props["keepalived"]) return keepalivedVirtualServiceProvider.read(id, props);
     const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
     const key = parseResourceId(id).key;
     const live = await readIpvsTable(connection);
@@ -119,6 +124,7 @@ export const virtualServiceProvider = {
   },
 
   async update(id: string, olds: Record<string, any>, news: VirtualServiceInputs): Promise<pulumi.dynamic.UpdateResult> {
+    if (news.keepalived) return keepalivedVirtualServiceProvider.update(id, olds, news as KeepalivedVirtualServiceInputs);
     const connection = resolveConnection(news.connection, olds["hostKeyFingerprint"]);
     const desired = toIpvsService(news);
     const live = await readIpvsTable(connection);
@@ -127,6 +133,7 @@ export const virtualServiceProvider = {
   },
 
   async delete(id: string, props: Record<string, any>): Promise<void> {
+    if (props["keepalived"]) return keepalivedVirtualServiceProvider.delete(id, props);
     const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
     const key = parseResourceId(id).key;
     const live = await readIpvsTable(connection);

@@ -56,12 +56,13 @@ export function checkWithSchema<S extends z.ZodType>(
   schema: S,
   news: Record<string, unknown>,
   formatIssues: (issues: z.core.$ZodIssue[]) => CheckFailure[],
-  connectionProperties: readonly string[] = ["connection"],
+  connectionProperties: readonly string[] | ((news: Record<string, unknown>) => Array<[path: string, value: unknown]>) = ["connection"],
 ): pulumi.dynamic.CheckResult {
   const failures: CheckFailure[] = [];
   const rest: Record<string, unknown> = { ...news };
-  for (const property of connectionProperties) {
-    failures.push(...connectionFailures(news[property], property));
+  const connections = typeof connectionProperties === "function" ? connectionProperties(news) : connectionProperties.map((p): [string, unknown] => [p, news[p]]);
+  for (const [path, value] of connections) {
+    failures.push(...connectionFailures(value, path));
   }
   delete rest["__provider"];
   const parsed = schema.safeParse(rest);
@@ -80,4 +81,14 @@ export function checkWithSchema<S extends z.ZodType>(
   }
   if (failures.length > 0) return { failures };
   return { inputs: { ...news, ...(parsed.data as Record<string, unknown>) } };
+}
+
+/**
+ * The connections a VirtualService or RealServer reaches its director by: `connection` on
+ * a plain director, each node's on a KeepalivedPair.
+ */
+export function directorConnections(news: Record<string, unknown>): Array<[string, unknown]> {
+  const pair = news["keepalived"] as { nodes?: Array<{ connection?: unknown }> } | undefined;
+  if (pair === undefined) return [["connection", news["connection"]]];
+  return (Array.isArray(pair.nodes) ? pair.nodes : []).map((n, i): [string, unknown] => [`keepalivedPair.nodes[${i}].connection`, n?.connection]);
 }

@@ -1,0 +1,181 @@
+// The shell that runs on a pair node. Every script is a constant: paths, file contents
+// and flags reach it as positional parameters or on stdin (base64, one file per line),
+// so nothing a user passes is ever interpolated into shell text. File contents travel on
+// stdin rather than argv because they can hold the VRRP password, and stdin is never
+// logged or put into an error.
+
+import { CONFIG_ROOT, KEEPALIVED_CONF, LIVE_LINK } from "./layout";
+
+/** Held for a whole change on a node (stage → check → swap → reload): resources apply one at a time. */
+export const KEEPALIVED_LOCK_FILE = "/run/lock/pulumi-lvs-keepalived.lock";
+/** First line of the keepalived.conf we write; how we tell ours from a user's own. */
+export const MAIN_FILE_MARKER = "# pulumi-lvs: keepalived configuration is in /etc/keepalived/pulumi-lvs/live";
+export const ORIGINAL_SUFFIX = ".pulumi-lvs-orig";
+
+export const EXIT = {
+  keepalivedMissing: 3,
+  foreignConfig: 4,
+  rejected: 65,
+  reloadFailed: 70,
+  badOp: 2,
+} as const;
+
+const COMMON = `set -eu
+root=${JSON.stringify(CONFIG_ROOT)} main=${JSON.stringify(KEEPALIVED_CONF)} live=${JSON.stringify(LIVE_LINK)}
+marker=${JSON.stringify(MAIN_FILE_MARKER)}
+exec 9>${JSON.stringify(KEEPALIVED_LOCK_FILE)}
+flock 9
+journal_cursor() { journalctl -u keepalived -n 0 --show-cursor --no-pager 2>/dev/null | sed -n 's/^-- cursor: //p'; }
+journal_since() { if [ -n "$1" ]; then journalctl -u keepalived --after-cursor="$1" -o cat --no-pager 2>/dev/null; else journalctl -u keepalived -o cat --no-pager 2>/dev/null | tail -n 200; fi; }
+# Reload (never restart: a restart drops the VIPs and keepalived's IPVS rules) or, when
+# keepalived is not running yet, start it; then wait until keepalived says it is done.
+reload_keepalived() {
+  cursor=$(journal_cursor)
+  if systemctl is-active --quiet keepalived; then
+    systemctl reload keepalived; want="Reload complete"; echo "reloaded"
+  else
+    systemctl enable --quiet keepalived 2>/dev/null || true
+    systemctl start keepalived || true; want="Startup complete"; echo "started"
+  fi
+  i=0
+  while [ "$i" -lt 100 ]; do
+    if journal_since "$cursor" | grep -q "$want"; then
+      if journal_since "$cursor" | grep -E '(Line [0-9]+\\)|Stopped|exited with' >&2; then return 1; fi
+      systemctl is-active --quiet keepalived && return 0
+      return 1
+    fi
+    if ! systemctl is-active --quiet keepalived && [ "$i" -gt 10 ]; then journal_since "$cursor" | tail -n 20 >&2; return 1; fi
+    sleep 0.2; i=$((i + 1))
+  done
+  echo "keepalived did not report '$want' within 20 s" >&2
+  journal_since "$cursor" | tail -n 20 >&2
+  return 1
+}
+swap_live() { # $1 = generation name, or empty for none
+  if [ -n "$1" ]; then ln -sfn "$1" "$root/live.tmp" && mv -Tf "$root/live.tmp" "$live"; else rm -f "$live"; fi
+}`;
+
+/**
+ * Builds a new generation from the live one plus the ops on stdin, checks it with
+ * `keepalived -t`, swaps it in, reloads, and waits for keepalived to finish. On a failure
+ * after the swap the previous generation is swapped back and reloaded.
+ * $1: "pair" when this change may install the main file (create of a KeepalivedPair);
+ * $2: "adopt" to take over a foreign keepalived.conf.
+ * stdin: lines `write <relative path> <base64>`, `remove <relative path>`, `removetree <relative path>`.
+ * stdout: `previous <path> <base64>` / `absent <path>` per op, then `generation <name>`.
+ */
+const APPLY_SCRIPT = `${COMMON}
+installs_main=$1 adopt=$2
+command -v keepalived >/dev/null 2>&1 || { echo "keepalived is not installed" >&2; exit ${EXIT.keepalivedMissing}; }
+if [ "$installs_main" = pair ] && [ -e "$main" ] && ! grep -qxF "$marker" "$main"; then
+  [ "$adopt" = adopt ] || { echo "foreign $main" >&2; exit ${EXIT.foreignConfig}; }
+fi
+mkdir -p "$root"; chmod 0700 "$root"
+old=$(readlink "$live" 2>/dev/null || true)
+new="gen.$(date +%s%N)"
+trap 'rm -rf "$root/$new"' EXIT
+if [ -n "$old" ] && [ -d "$root/$old" ]; then cp -a "$root/$old" "$root/$new"; else mkdir -p "$root/$new"; fi
+while IFS=' ' read -r op rel data; do
+  case "$rel" in ''|/*|*..*) echo "refusing path '$rel'" >&2; exit ${EXIT.badOp};; esac
+  f="$root/$new/$rel"
+  if [ -f "$f" ]; then printf 'previous %s %s\\n' "$rel" "$(base64 -w0 <"$f")"; else printf 'absent %s\\n' "$rel"; fi
+  case "$op" in
+    write) mkdir -p "$(dirname "$f")"; printf '%s' "$data" | base64 -d >"$f"; chmod 0600 "$f" ;;
+    remove) rm -f "$f" ;;
+    removetree) rm -rf "$f" ;;
+    *) echo "unknown op '$op'" >&2; exit ${EXIT.badOp} ;;
+  esac
+done
+if ! out=$(cd / && keepalived -t -f "$root/$new/keepalived.conf" 2>&1); then
+  printf '%s\\n' "$out" | sed "s#$root/$new/#candidate:#g" >&2
+  exit ${EXIT.rejected}
+fi
+if [ "$installs_main" = pair ] && ! { [ -e "$main" ] && grep -qxF "$marker" "$main"; }; then
+  if [ ! -e "$root/original" ]; then
+    { if [ -e "$main" ]; then echo "conf=kept"; else echo "conf=absent"; fi
+      if systemctl is-active --quiet keepalived; then echo "active=yes"; else echo "active=no"; fi
+      if systemctl is-enabled --quiet keepalived 2>/dev/null; then echo "enabled=yes"; else echo "enabled=no"; fi
+    } >"$root/original"
+  fi
+  [ -e "$main" ] && mv -f "$main" "$main${ORIGINAL_SUFFIX}"
+  mkdir -p "$(dirname "$main")"
+  printf '%s\\ninclude %s/keepalived.conf\\n' "$marker" "$live" >"$main.tmp" && mv -f "$main.tmp" "$main"
+fi
+swap_live "$new"
+trap - EXIT
+if ! reload_keepalived; then
+  swap_live "$old"
+  if [ -n "$old" ]; then reload_keepalived >/dev/null 2>&1 || true; else systemctl stop keepalived || true; fi
+  rm -rf "$root/$new"
+  exit ${EXIT.reloadFailed}
+fi
+for g in "$root"/gen.*; do [ "$g" = "$root/$new" ] || rm -rf "$g"; done
+echo "generation $new"`;
+
+export function applyArgv(installsMain: boolean, adopt: boolean): string[] {
+  return ["sh", "-c", APPLY_SCRIPT, "pulumi-lvs-keepalived-apply", installsMain ? "pair" : "service", adopt ? "adopt" : "no-adopt"];
+}
+
+/**
+ * Deletes a pair from a node: stop keepalived (the VIPs and its IPVS rules go with it),
+ * remove our tree, put back the keepalived.conf that was there before, and start
+ * keepalived again if it was running before the pair was created.
+ */
+const REMOVE_PAIR_SCRIPT = `${COMMON}
+[ -e "$root" ] || [ -e "$main" ] || exit 0
+was_active=no
+[ -f "$root/original" ] && grep -qx 'active=yes' "$root/original" && was_active=yes
+was_enabled=yes
+[ -f "$root/original" ] && grep -qx 'enabled=no' "$root/original" && was_enabled=no
+if [ -e "$main" ] && grep -qxF "$marker" "$main"; then
+  systemctl stop keepalived || true
+  if [ -e "$main${ORIGINAL_SUFFIX}" ]; then mv -f "$main${ORIGINAL_SUFFIX}" "$main"; else rm -f "$main"; fi
+fi
+rm -rf "$root"
+[ "$was_enabled" = no ] && systemctl disable --quiet keepalived 2>/dev/null || true
+if [ "$was_active" = yes ]; then systemctl start keepalived; fi
+echo removed`;
+
+export function removePairArgv(): string[] {
+  return ["sh", "-c", REMOVE_PAIR_SCRIPT, "pulumi-lvs-keepalived-remove-pair"];
+}
+
+/** Prints each requested file of the live generation: `file <path> <base64>` or `absent <path>`. */
+const READ_SCRIPT = `set -eu
+live=${JSON.stringify(LIVE_LINK)}
+for rel in "$@"; do
+  f="$live/$rel"
+  if [ -f "$f" ]; then printf 'file %s %s\\n' "$rel" "$(base64 -w0 <"$f")"; else printf 'absent %s\\n' "$rel"; fi
+done
+if [ -e ${JSON.stringify(KEEPALIVED_CONF)} ] && grep -qxF ${JSON.stringify(MAIN_FILE_MARKER)} ${JSON.stringify(KEEPALIVED_CONF)}; then echo "main ours"; elif [ -e ${JSON.stringify(KEEPALIVED_CONF)} ]; then echo "main foreign"; else echo "main absent"; fi`;
+
+export function readFilesArgv(relativePaths: readonly string[]): string[] {
+  return ["sh", "-c", READ_SCRIPT, "pulumi-lvs-keepalived-read", ...relativePaths];
+}
+
+/**
+ * keepalived's own view: the VRRP instances as JSON (SIGJSON writes /tmp/keepalived.json),
+ * the addresses on the host, and the IPVS table keepalived programmed.
+ */
+const STATUS_SCRIPT = `set -u
+pid=$(systemctl show -p MainPID --value keepalived 2>/dev/null || echo 0)
+echo "pid $pid"
+echo "active $(systemctl is-active keepalived 2>/dev/null || true)"
+if [ "$pid" != 0 ] && [ -n "$pid" ]; then
+  before=$(stat -c %Y.%y /tmp/keepalived.json 2>/dev/null || echo none)
+  kill -s "$(keepalived --signum=JSON)" "$pid" 2>/dev/null || true
+  i=0
+  while [ "$i" -lt 50 ]; do
+    now=$(stat -c %Y.%y /tmp/keepalived.json 2>/dev/null || echo none)
+    [ "$now" != "$before" ] && [ -s /tmp/keepalived.json ] && break
+    sleep 0.1; i=$((i + 1))
+  done
+  sleep 0.1
+  printf 'json %s\\n' "$(base64 -w0 </tmp/keepalived.json 2>/dev/null || true)"
+fi
+printf 'addrs %s\\n' "$(ip -o addr show | base64 -w0)"
+printf 'ipvs %s\\n' "$(ipvsadm -S -n 2>/dev/null | base64 -w0)"`;
+
+export function statusArgv(): string[] {
+  return ["sh", "-c", STATUS_SCRIPT, "pulumi-lvs-keepalived-status"];
+}

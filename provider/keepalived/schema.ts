@@ -1,0 +1,218 @@
+// The inputs of KeepalivedPair, validated by zod: the single source of validation for
+// `check`. Every problem is reported at once, under its property path, saying what to do.
+//
+// Values that end up in keepalived.conf are restricted to what keepalived's grammar can
+// carry as one token (no spaces, quotes, braces or comment signs), so nothing a user
+// passes can open a block, close one, or hide the rest of a line.
+
+import { isIPv4 } from "net";
+import { z } from "zod";
+import { canonicalAddress } from "../ipvs/model";
+import { integerBetween, ipAddress, oneOf, strictObject, type Issue } from "../ipvs/inputFields";
+import { AUTH_TYPES, GARP_KEYWORDS, NOTIFY_EVENTS, VRRP_STATES, type KeepalivedPairConfig, type NotifyScripts, type PairNode } from "./model";
+
+export { formatCheckFailures } from "../ipvs/inputFields";
+
+const NAME = /^[A-Za-z0-9_.:@-]+$/;
+const ARG = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** An interface, script or router name: one keepalived token. */
+export const configName = (what: string, max = 64) =>
+  z
+    .string({ error: (iss) => `must be a string (${what}) (got ${JSON.stringify(iss.input) ?? "nothing"})` })
+    .max(max, { error: `is longer than ${max} characters; use a shorter ${what}` })
+    .regex(NAME, { error: `may only hold letters, digits and _ . : @ - (${what}); keepalived.conf cannot carry spaces, quotes, braces or # here` });
+
+/** A command as argv; keepalived re-splits it on spaces, so arguments cannot contain any. */
+export const commandArgv = z
+  .array(
+    z.string({ error: "must be a string" }).regex(ARG, {
+      error: (iss) => `${JSON.stringify(iss.input)} cannot be passed through keepalived: arguments may only hold letters, digits and _ @ % + = : , . / - (no spaces or quotes); put complex commands in a script file and pass its path`,
+    }),
+    { error: "must be a list of arguments, e.g. [\"/usr/local/bin/check\", \"--port=80\"]" },
+  )
+  .min(1, { error: "needs at least the program path" })
+  .refine((argv) => argv[0]?.startsWith("/") ?? false, { error: "must start with an absolute program path (keepalived runs scripts without a PATH search)" });
+
+/** A free-form line for global_defs / vrrp_instance: checked by `keepalived -t` at apply. */
+const freeFormLine = z
+  .string({ error: "must be a string: one keepalived.conf line" })
+  .refine((l) => l.trim().length > 0, { error: "is empty; remove it" })
+  .refine((l) => !/[{}"#!\n\r]/.test(l), { error: "must be one line without braces, quotes or comment signs (a block cannot be opened from here)" });
+
+const vipObject = strictObject({
+  address: ipAddress,
+  prefixLength: z.int({ error: "must be an integer prefix length (32 for IPv4 /32, 128 for IPv6)" }).min(1).max(128).optional(),
+  dev: configName("interface", 15).optional(),
+  label: configName("interface label", 15).optional(),
+});
+
+const nodeSchema = strictObject({
+  connection: z.unknown().optional(), // validated by the SSH connection schema
+  state: oneOf(VRRP_STATES, "VRRP state").optional(),
+  priority: integerBetween(1, 254, "set priority between 1 and 254 (255 is reserved for the address owner); the MASTER's must be the higher"),
+  routerId: configName("router_id").optional(),
+  unicastSrcIp: ipAddress.optional(),
+});
+
+const seconds = (what: string, max = 3600) => integerBetween(0, max, `set ${what} in seconds, 0..${max}`);
+
+export const KeepalivedPairInputsSchema = strictObject({
+  nodes: z.array(nodeSchema, { error: "must be a list of exactly two nodes: [{ connection, priority }, { connection, priority }]" }).length(2, {
+    error: "must hold exactly two nodes (a KeepalivedPair is two directors)",
+  }),
+  instanceName: configName("vrrp_instance name").optional(),
+  interface: configName("interface", 15),
+  virtualRouterId: integerBetween(1, 255, "set virtualRouterId between 1 and 255, unique on the segment"),
+  advertInt: integerBetween(1, 255, "set advertInt (seconds between adverts) between 1 and 255").default(1),
+  vips: z.array(z.union([ipAddress, vipObject], { error: "must be an address or { address, prefixLength?, dev?, label? }" })).min(1, { error: "needs at least one VIP" }),
+  auth: strictObject({
+    type: oneOf(AUTH_TYPES, "auth type").default("PASS"),
+    password: z
+      .string({ error: "must be a string (use pulumi.secret(...))" })
+      .min(1, { error: "is empty; set a password of 1..8 characters" })
+      .max(8, { error: "is longer than 8 characters: VRRP carries only 8 and keepalived would silently cut it; use at most 8" })
+      .regex(/^[!-~]+$/, { error: "may only hold printable ASCII without spaces" })
+      .refine((p) => !/["{}#!]/.test(p), { error: "cannot contain \" { } # or ! (keepalived.conf syntax)" }),
+  }).optional(),
+  nopreempt: z.boolean({ error: "must be true or false" }).default(false),
+  preemptDelay: seconds("preemptDelay", 1000).optional(),
+  unicast: z.boolean({ error: "must be true or false" }).default(false),
+  trackInterfaces: z.array(z.union([configName("interface", 15), strictObject({ name: configName("interface", 15), weight: integerBetween(-253, 253, "set weight between -253 and 253").optional() })])).default([]),
+  trackScripts: z
+    .array(
+      strictObject({
+        name: configName("vrrp_script name"),
+        command: commandArgv,
+        interval: integerBetween(1, 3600, "set interval in seconds").optional(),
+        timeout: integerBetween(1, 3600, "set timeout in seconds").optional(),
+        weight: integerBetween(-253, 253, "set weight between -253 and 253").optional(),
+        rise: integerBetween(1, 100, "set rise between 1 and 100").optional(),
+        fall: integerBetween(1, 100, "set fall between 1 and 100").optional(),
+        user: configName("user").optional(),
+      }),
+    )
+    .default([]),
+  notify: strictObject(Object.fromEntries(NOTIFY_EVENTS.map((e) => [e, commandArgv.optional()])) as Record<(typeof NOTIFY_EVENTS)[number], z.ZodOptional<typeof commandArgv>>).default({}),
+  garp: strictObject(
+    Object.fromEntries(Object.keys(GARP_KEYWORDS).map((k) => [k, integerBetween(0, 86400, `set garp.${k} (keepalived's ${GARP_KEYWORDS[k as keyof typeof GARP_KEYWORDS]})`).optional()])) as Record<
+      keyof typeof GARP_KEYWORDS,
+      z.ZodOptional<z.ZodInt>
+    >,
+  ).default({}),
+  lvsSyncDaemon: strictObject({ interface: configName("interface", 15), syncId: integerBetween(0, 255, "set syncId between 0 and 255").optional() }).optional(),
+  extraGlobalDefs: z.array(freeFormLine).default([]),
+  extraInstanceConfig: z.array(freeFormLine).default([]),
+  adopt: z.boolean({ error: "must be true or false" }).default(false),
+})
+  .superRefine(
+    (v, ctx) => {
+      if (typeof v !== "object" || v === null) return;
+      const issue: Issue = (path, message) => ctx.addIssue({ code: "custom", path, message });
+      const nodes = Array.isArray(v.nodes) && v.nodes.length === 2 ? v.nodes : undefined;
+      if (nodes) {
+        const [a, b] = nodes;
+        if (a && b && typeof a.priority === "number" && a.priority === b.priority)
+          issue(["nodes", 1, "priority"], `equals nodes[0].priority (${a.priority}); give the intended MASTER the higher priority so the election is deterministic`);
+        const masters = nodes.filter((n) => n?.state === "MASTER").length;
+        if (v.nopreempt === true && masters > 0)
+          issue(["nopreempt"], 'only works when both nodes start as BACKUP (keepalived ignores it for a MASTER); remove `state: "MASTER"` (the higher priority still wins the first election)');
+        else if (masters > 1) issue(["nodes", 1, "state"], 'both nodes are MASTER; set one to "BACKUP" (or leave state out: the higher priority becomes MASTER)');
+        nodes.forEach((n, i) => {
+          const other = nodes[1 - i];
+          if (n?.state === "MASTER" && other && typeof n.priority === "number" && typeof other.priority === "number" && n.priority < other.priority)
+            issue(["nodes", i, "priority"], `is lower than the BACKUP's (${other.priority}) on the MASTER: the backup would take over at once; give the MASTER the higher priority`);
+          if (v.unicast === true && n && n.unicastSrcIp === undefined)
+            issue(["nodes", i, "unicastSrcIp"], "is required with unicast: true: this node's own address on the VRRP interface (the other node sends its adverts there)");
+        });
+        if (a?.routerId !== undefined && a.routerId === b?.routerId) issue(["nodes", 1, "routerId"], "must differ from nodes[0].routerId (each node needs its own router_id)");
+      }
+      if (v.unicast !== true) nodes?.forEach((n, i) => n?.unicastSrcIp !== undefined && issue(["nodes", i, "unicastSrcIp"], "only applies with unicast: true; set unicast or remove it"));
+      if (v.preemptDelay !== undefined && v.nopreempt === true) issue(["preemptDelay"], "has no effect with nopreempt (the node never preempts); remove one of them");
+      const scripts = Array.isArray(v.trackScripts) ? v.trackScripts : [];
+      const seen = new Set<string>();
+      scripts.forEach((s, i) => {
+        if (s && seen.has(s.name)) issue(["trackScripts", i, "name"], `"${s.name}" is used twice; give each vrrp_script its own name`);
+        if (s) seen.add(s.name);
+      });
+      (Array.isArray(v.vips) ? v.vips : []).forEach((vip, i) => {
+        if (typeof vip === "object" && vip?.label !== undefined && typeof vip.address === "string" && !isIPv4(vip.address))
+          issue(["vips", i, "label"], "interface labels are IPv4 only; remove label");
+      });
+      const modelled = new Set(["state", "interface", "virtual_router_id", "priority", "advert_int", "nopreempt", "preempt_delay", "authentication", "unicast_src_ip", "unicast_peer", "virtual_ipaddress", "track_interface", "track_script", ...Object.values(GARP_KEYWORDS), ...NOTIFY_EVENTS.map((e) => (e === "notify" ? e : `notify_${e}`))]);
+      (Array.isArray(v.extraInstanceConfig) ? v.extraInstanceConfig : []).forEach((line, i) => {
+        const keyword = typeof line === "string" ? line.trim().split(/\s+/)[0] : undefined;
+        if (keyword && modelled.has(keyword)) issue(["extraInstanceConfig", i], `sets "${keyword}", which has an input of its own; use that input instead (so refresh can read it back)`);
+      });
+      (Array.isArray(v.extraGlobalDefs) ? v.extraGlobalDefs : []).forEach((line, i) => {
+        const keyword = typeof line === "string" ? line.trim().split(/\s+/)[0] : undefined;
+        if (keyword && ["router_id", "lvs_sync_daemon", "script_user", "enable_script_security"].includes(keyword))
+          issue(["extraGlobalDefs", i], `sets "${keyword}", which pulumi-lvs renders itself; use nodes[].routerId / lvsSyncDaemon instead`);
+      });
+    },
+    { when: () => true },
+  )
+  .transform((v): KeepalivedPairInputs => {
+    const vrid = v.virtualRouterId;
+    const instanceName = v.instanceName ?? `VI_${vrid}`;
+    const higher = (v.nodes[0]!.priority >= v.nodes[1]!.priority ? 0 : 1) as 0 | 1;
+    const nodes = v.nodes.map((n, i): PairNodeInputs => ({
+      connection: n.connection,
+      routerId: n.routerId ?? `${instanceName}-node${i + 1}`,
+      state: v.nopreempt ? "BACKUP" : (n.state ?? (i === higher ? "MASTER" : "BACKUP")),
+      priority: n.priority,
+      ...(n.unicastSrcIp !== undefined ? { unicastSrcIp: canonicalAddress(n.unicastSrcIp)! } : {}),
+    })) as [PairNodeInputs, PairNodeInputs];
+    const notify: NotifyScripts = Object.fromEntries(Object.entries(v.notify).filter(([, a]) => a !== undefined));
+    return {
+      instanceName,
+      interface: v.interface,
+      virtualRouterId: vrid,
+      advertInt: v.advertInt,
+      vips: v.vips.map((vip) => {
+        const o = typeof vip === "string" ? { address: vip } : vip;
+        const address = canonicalAddress(o.address)!;
+        return {
+          address,
+          prefixLength: o.prefixLength ?? (isIPv4(address) ? 32 : 128),
+          ...("dev" in o && o.dev !== undefined ? { dev: o.dev } : {}),
+          ...("label" in o && o.label !== undefined ? { label: o.label } : {}),
+        };
+      }),
+      ...(v.auth ? { auth: v.auth } : {}),
+      nopreempt: v.nopreempt,
+      ...(v.preemptDelay !== undefined ? { preemptDelay: v.preemptDelay } : {}),
+      unicast: v.unicast,
+      trackInterfaces: v.trackInterfaces.map((t) => (typeof t === "string" ? { name: t } : t)),
+      trackScripts: v.trackScripts,
+      notify,
+      garp: Object.fromEntries(Object.entries(v.garp).filter(([, x]) => x !== undefined)),
+      ...(v.lvsSyncDaemon ? { lvsSyncDaemon: v.lvsSyncDaemon } : {}),
+      extraGlobalDefs: v.extraGlobalDefs.map(normaliseLine),
+      extraInstanceConfig: v.extraInstanceConfig.map(normaliseLine),
+      nodes,
+      adopt: v.adopt,
+    };
+  });
+
+/** Free-form lines as read back: single spaces between tokens. */
+export function normaliseLine(line: string): string {
+  return line.trim().split(/\s+/).join(" ");
+}
+
+export interface PairNodeInputs extends PairNode {
+  connection: unknown;
+}
+
+/** Validated KeepalivedPair inputs: the pair's config, with each node's connection. */
+export interface KeepalivedPairInputs extends Omit<KeepalivedPairConfig, "nodes"> {
+  nodes: [PairNodeInputs, PairNodeInputs];
+  adopt: boolean;
+}
+
+/** The config half of the inputs (what the files say). */
+export function pairConfigOf(inputs: KeepalivedPairInputs): KeepalivedPairConfig {
+  const { adopt: _adopt, nodes, ...shared } = inputs;
+  const strip = ({ connection: _c, ...node }: PairNodeInputs): PairNode => node;
+  return { ...shared, nodes: [strip(nodes[0]), strip(nodes[1])] };
+}
