@@ -210,7 +210,9 @@ export class ProviderHost {
         }
       };
       signal("SIGTERM");
-      const stopped = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const stopped = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 5000)))]);
+      clearTimeout(timer);
       if (!stopped) signal("SIGKILL");
     }
     await this.engine.close();
