@@ -86,6 +86,17 @@ while IFS=' ' read -r op rel data; do
     *) echo "unknown op '$op'" >&2; exit ${EXIT.badOp} ;;
   esac
 done
+# keepalived refuses a virtual_server without real servers, so a service is included
+# (services/<s>.conf -> include <s>.vs) only while it has at least one real server file.
+for vs in "$root/$new/services"/*.vs; do
+  [ -e "$vs" ] || continue
+  stem=$(basename "$vs" .vs)
+  if ls "$root/$new/services/$stem.d/"*.conf >/dev/null 2>&1; then
+    printf 'include %s.vs\n' "$stem" >"$root/$new/services/$stem.conf"
+  else
+    rm -f "$root/$new/services/$stem.conf"
+  fi
+done
 if ! out=$(cd / && keepalived -t -f "$root/$new/keepalived.conf" 2>&1); then
   printf '%s\\n' "$out" | sed "s#$root/$new/#candidate:#g" >&2
   exit ${EXIT.rejected}

@@ -27,17 +27,21 @@ export function realServerDirName(key: ServiceKey): string {
   return `${serviceFileStem(key)}.d`;
 }
 
-/** Paths relative to a generation directory. */
+/**
+ * Paths relative to a generation directory. A service's virtual_server block is in
+ * `<stem>.vs`; the apply script includes it (`<stem>.conf`: `include <stem>.vs`) only while
+ * the service has a real server, because keepalived rejects a virtual_server without any.
+ */
 export function serviceFile(key: ServiceKey): string {
-  return `${SERVICES_DIR}/${serviceFileStem(key)}.conf`;
+  return `${SERVICES_DIR}/${serviceFileStem(key)}.vs`;
 }
 
 export function realServerFile(key: ServiceKey, address: string, port: number): string {
   return `${SERVICES_DIR}/${realServerDirName(key)}/${address.replace(/:/g, "-")}_${port}.conf`;
 }
 
-export function realServerPlaceholder(key: ServiceKey): string {
-  return `${SERVICES_DIR}/${realServerDirName(key)}/${PLACEHOLDER_FILE}`;
+export function realServerDir(key: ServiceKey): string {
+  return `${SERVICES_DIR}/${realServerDirName(key)}`;
 }
 
 export const SERVICES_PLACEHOLDER = `${SERVICES_DIR}/${PLACEHOLDER_FILE}`;

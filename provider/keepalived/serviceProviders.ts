@@ -18,10 +18,10 @@ import { AlreadyExistsError, StateError } from "../resource/errors";
 import { MixedManagementError } from "./errors";
 import { applyToPair, readNodeFiles } from "./executor";
 import type { FileOp } from "./fileOps";
-import { realServerFile, realServerPlaceholder, serviceFile } from "./layout";
+import { realServerDir, realServerFile, serviceFile } from "./layout";
 import { applyOrder } from "./model";
 import { parseRealServerFile, parseVirtualServerFile } from "./parse";
-import { renderPlaceholder, renderRealServerBlock, renderVirtualServerBlock } from "./render";
+import { renderRealServerBlock, renderVirtualServerBlock } from "./render";
 import { KEEPALIVED_REAL_SERVER_ONLY, KEEPALIVED_SERVICE_ONLY, type KeepalivedTarget } from "./serviceSchema";
 import type { NodeStatus } from "./status";
 
@@ -64,10 +64,7 @@ async function applyService(inputs: KeepalivedVirtualServiceInputs, connections:
 
 function serviceOps(inputs: KeepalivedVirtualServiceInputs): FileOp[] {
   const service = toIpvsService(inputs);
-  return [
-    { op: "write", path: realServerPlaceholder(service.key), content: renderPlaceholder("one file per RealServer of this service") },
-    { op: "write", path: serviceFile(service.key), content: renderVirtualServerBlock(service, pick(inputs, KEEPALIVED_SERVICE_ONLY)) },
-  ];
+  return [{ op: "write", path: serviceFile(service.key), content: renderVirtualServerBlock(service, pick(inputs, KEEPALIVED_SERVICE_ONLY)) }];
 }
 
 export const keepalivedVirtualServiceProvider = {
@@ -87,7 +84,8 @@ export const keepalivedVirtualServiceProvider = {
             `(or \`ipvsadm -D\` the entry and remove it from /etc/ipvsadm.rules), then run \`pulumi up\` again.`,
         );
     }
-    await applyService(inputs, connections, serviceOps(inputs), verifyServicePresent(key));
+    // Not in IPVS until its first real server: keepalived refuses a virtual_server without one.
+    await applyService(inputs, connections, serviceOps(inputs));
     const hostKeyFingerprints = await Promise.all(connections.map(observedHostKeyFingerprint));
     return { id, outs: { ...inputs, serviceKey: serviceKeyString(key), hostKeyFingerprint: hostKeyFingerprints[0], hostKeyFingerprints, rulesFile: "" } };
   },
@@ -101,7 +99,7 @@ export const keepalivedVirtualServiceProvider = {
     const parsed = contents.map((t, i) => (t === undefined ? undefined : parseVirtualServerFile(t, `${describeConnection(connections[i]!)}:${file}`)));
     if (parsed.every((p) => p === undefined)) return {};
     // A node that lost (or changed) its file is the one to report: that is the drift.
-    const expected = (serviceOps(props as KeepalivedVirtualServiceInputs)[1] as { content: string }).content;
+    const expected = (serviceOps(props as KeepalivedVirtualServiceInputs)[0] as { content: string }).content;
     const at = contents.findIndex((t) => t !== expected);
     const chosen = (at >= 0 && parsed[at] !== undefined ? parsed[at] : parsed.find((p) => p !== undefined))!;
     const { service, options } = chosen;
@@ -120,7 +118,7 @@ export const keepalivedVirtualServiceProvider = {
 
   async update(_id: string, olds: Record<string, any>, news: KeepalivedVirtualServiceInputs): Promise<pulumi.dynamic.UpdateResult> {
     const connections = pairConnections(news.keepalived, olds["hostKeyFingerprints"]);
-    await applyService(news, connections, serviceOps(news), verifyServicePresent(serviceKeyOf(news)));
+    await applyService(news, connections, serviceOps(news), await hasRealServers(connections[0]!, serviceKeyOf(news)) ? verifyServicePresent(serviceKeyOf(news)) : undefined);
     return { outs: { ...news, serviceKey: serviceKeyString(serviceKeyOf(news)), hostKeyFingerprint: olds["hostKeyFingerprint"], hostKeyFingerprints: olds["hostKeyFingerprints"], rulesFile: "" } };
   },
 
@@ -131,8 +129,7 @@ export const keepalivedVirtualServiceProvider = {
     const live = await Promise.all(connections.map((c) => readNodeFiles(c, [])));
     if (live.every((l) => l.main !== "ours")) return; // the pair is gone already: nothing of ours is left
     await applyService(inputs, connections, [
-      { op: "remove", path: realServerPlaceholder(key) },
-      { op: "removetree", path: realServerPlaceholder(key).replace(/\/[^/]+$/, "") },
+      { op: "removetree", path: realServerDir(key) },
       { op: "remove", path: serviceFile(key) },
     ]);
   },
@@ -143,12 +140,18 @@ function realServerOps(inputs: KeepalivedRealServerInputs): FileOp[] {
   return [{ op: "write", path: realServerFile(d.service, d.address, d.port), content: renderRealServerBlock(d, pick(inputs, KEEPALIVED_REAL_SERVER_ONLY)) }];
 }
 
-async function applyRealServer(inputs: KeepalivedRealServerInputs, connections: SshConnection[], ops: FileOp[]) {
+async function applyRealServer(inputs: KeepalivedRealServerInputs, connections: SshConnection[], ops: FileOp[], verify?: ReturnType<typeof verifyServicePresent>) {
   await applyToPair(
     connections.map((connection) => ({ connection })),
     [ops, ops],
-    { what: `RealServer ${destinationKeyString(toIpvsDestination(inputs))}`, order: applyOrder(inputs.keepalived.nodes), installsMain: false, adopt: false, secrets: [] },
+    { what: `RealServer ${destinationKeyString(toIpvsDestination(inputs))}`, order: applyOrder(inputs.keepalived.nodes), installsMain: false, adopt: false, secrets: [], ...(verify ? { verify } : {}) },
   );
+}
+
+/** Whether the service has real server files on this node (so keepalived has it in IPVS). */
+async function hasRealServers(connection: SshConnection, key: ServiceKey): Promise<boolean> {
+  const live = await readNodeFiles(connection, [serviceFile(key).replace(/\.vs$/, ".conf")]);
+  return live.files.get(serviceFile(key).replace(/\.vs$/, ".conf")) !== undefined;
 }
 
 export const keepalivedRealServerProvider = {
@@ -165,7 +168,7 @@ export const keepalivedRealServerProvider = {
       if (live.files.get(file) !== undefined && !inputs.adopt)
         throw new AlreadyExistsError({ resourceType: "RealServer", what: `keepalived real_server ${key}`, host: describeConnection(connection), id });
     }
-    await applyRealServer(inputs, connections, realServerOps(inputs));
+    await applyRealServer(inputs, connections, realServerOps(inputs), verifyServicePresent(d.service));
     const hostKeyFingerprints = await Promise.all(connections.map(observedHostKeyFingerprint));
     return { id, outs: { ...inputs, destinationKey: key, hostKeyFingerprint: hostKeyFingerprints[0], hostKeyFingerprints, rulesFile: "" } };
   },

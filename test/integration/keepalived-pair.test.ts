@@ -1,0 +1,247 @@
+// KeepalivedPair on the lab's two directors: real keepalived, real VRRP between dir1 and
+// dir2 on the front segment, real IPVS, real health checks against the real servers'
+// web servers, and a client whose HTTP requests to the VIP keep getting answers.
+
+import { realServerArpConfigProvider } from "../../provider/arp/arpProvider";
+import { realServerProvider } from "../../provider/ipvs/realServerProvider";
+import { virtualServiceProvider } from "../../provider/ipvs/virtualServiceProvider";
+import { KeepalivedConfigRejectedError } from "../../provider/keepalived/errors";
+import { keepalivedPairProvider } from "../../provider/keepalived/pairProvider";
+import { getVrrpStatus } from "../../provider/keepalived/status";
+import { closeSshPool, run } from "../../provider/ssh";
+import { errorOf } from "../support/errorOf";
+import { labConnection, labHost } from "../support/lab";
+import { powerOff, powerOn } from "../support/labPower";
+import { refresh, up, upChanged, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
+
+const VIP = "10.77.0.100";
+const PASSWORD = "s3cr3tXy";
+const REAL_SERVERS = ["rs1", "rs2", "rs3"] as const;
+const dirs = ["dir1", "dir2"] as const;
+
+function pairInputs(extra: Record<string, unknown> = {}) {
+  return {
+    nodes: [
+      { connection: labConnection("dir1"), priority: 150, routerId: "dir1", ...((extra["unicast"] ? { unicastSrcIp: labHost("dir1").interfaces.front.ipv4 } : {}) as object) },
+      { connection: labConnection("dir2"), priority: 100, routerId: "dir2", ...((extra["unicast"] ? { unicastSrcIp: labHost("dir2").interfaces.front.ipv4 } : {}) as object) },
+    ],
+    interface: "eth1",
+    virtualRouterId: 51,
+    advertInt: 1,
+    vips: [{ address: VIP, dev: "eth1" }],
+    auth: { password: PASSWORD },
+    ...extra,
+  };
+}
+
+const stack: Array<[ProviderUnderTest, Deployed]> = [];
+let pair: Deployed;
+let service: Deployed;
+const realServers = new Map<string, Deployed>();
+
+async function vrrp() {
+  return getVrrpStatus([labConnection("dir1"), labConnection("dir2")], { vips: [VIP] });
+}
+
+async function holder(): Promise<string | undefined> {
+  const status = await vrrp();
+  return status.nodes.filter((n) => n.vipsHeld.includes(VIP)).map((n) => (n.host.includes(String(labHost("dir1").ssh.port)) ? "dir1" : "dir2")).join("+") || undefined;
+}
+
+/** Polls `probe` every 250 ms until it returns true; resolves with the elapsed ms. */
+async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    if (await probe()) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+async function answersFromClient(requests: number): Promise<Map<string, number>> {
+  const script = 'for i in $(seq "$1"); do curl -sS --max-time 2 "http://$2/" 2>/dev/null || echo FAILED; done';
+  const out = (await run(labConnection("client"), ["sh", "-c", script, "requests", String(requests), VIP])).stdout;
+  const counts = new Map<string, number>();
+  for (const line of out.split("\n").filter((l) => l.length > 0)) counts.set(line, (counts.get(line) ?? 0) + 1);
+  return counts;
+}
+
+/** Starts a request loop on the client (one request every 100 ms, 1 s timeout) that runs for `seconds`. */
+function clientLoop(seconds: number): Promise<{ ok: number; failed: number }> {
+  const script = 'end=$(($(date +%s) + $1)); ok=0; failed=0; while [ "$(date +%s)" -lt "$end" ]; do if curl -s --max-time 1 "http://$2/" >/dev/null; then ok=$((ok+1)); else failed=$((failed+1)); fi; sleep 0.1; done; echo "$ok $failed"';
+  return run(labConnection("client"), ["sh", "-c", script, "loop", String(seconds), VIP], { timeoutMs: (seconds + 30) * 1000 }).then((r) => {
+    const [ok, failed] = r.stdout.trim().split(" ").map(Number);
+    return { ok: ok!, failed: failed! };
+  });
+}
+
+async function liveRealServers(director: string): Promise<string[]> {
+  const out = (await run(labConnection(director), ["ipvsadm", "-S", "-n"])).stdout;
+  return out.split("\n").filter((l) => l.startsWith(`-a -t ${VIP}:80`)).map((l) => l.split(" ")[4]!.split(":")[0]!).sort();
+}
+
+beforeAll(async () => {
+  for (const d of dirs) await run(labConnection(d), ["sh", "-c", "systemctl stop keepalived; rm -rf /etc/keepalived/keepalived.conf /etc/keepalived/pulumi-lvs; ipvsadm -D -t \"$1:80\" 2>/dev/null || true", "reset", VIP]);
+  for (const name of REAL_SERVERS) await run(labConnection(name), ["systemctl", "start", "lab-web"]);
+});
+
+afterAll(async () => {
+  try {
+    for (const [provider, deployed] of stack.reverse()) await provider.delete(deployed.id, deployed.state);
+  } finally {
+    await closeSshPool();
+  }
+});
+
+describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service", () => {
+  it("creates the pair: the VIP is on the MASTER only, and keepalived runs the config on both nodes", async () => {
+    pair = await up(keepalivedPairProvider, pairInputs());
+    stack.push([keepalivedPairProvider, pair]);
+    await waitFor(async () => (await holder()) === "dir1", 15_000, "dir1 to hold the VIP");
+    const status = await vrrp();
+    expect(status.nodes.map((n) => n.state)).toEqual(["MASTER", "BACKUP"]);
+    expect(status.splitBrain).toBe(false);
+    expect(await holder()).toBe("dir1");
+    // The password is in the file keepalived reads (it must be), readable by root only.
+    const mode = (await run(labConnection("dir2"), ["stat", "-L", "-c", "%a", "/etc/keepalived/pulumi-lvs/live/keepalived.conf"])).stdout.trim();
+    expect(mode).toBe("600");
+  });
+
+  it("serves the VIP through keepalived's virtual_server with health-checked real servers", async () => {
+    for (const name of REAL_SERVERS) {
+      stack.push([realServerArpConfigProvider, await up(realServerArpConfigProvider, { connection: labConnection(name), vips: [VIP], mode: "dr", interfaces: ["eth1"] })]);
+    }
+    const target = pair.state["target"];
+    service = await up(virtualServiceProvider, { keepalived: target, protocol: "tcp", address: VIP, port: 80, scheduler: "rr", delayLoop: 2 });
+    stack.push([virtualServiceProvider, service]);
+    for (const name of REAL_SERVERS) {
+      const rs = await up(realServerProvider, {
+        keepalived: target,
+        service: { protocol: "tcp", address: VIP, port: 80 },
+        address: labHost(name).interfaces.front.ipv4,
+        port: 80,
+        forwarding: "dr",
+        healthCheck: { type: "HTTP_GET", urls: [{ path: "/", statusCode: 200 }], connectTimeout: 2, retry: 1, delayBeforeRetry: 1 },
+      });
+      realServers.set(name, rs);
+      stack.push([realServerProvider, rs]);
+    }
+    const expected = REAL_SERVERS.map((n) => labHost(n).interfaces.front.ipv4).sort();
+    for (const d of dirs) await waitFor(async () => JSON.stringify(await liveRealServers(d)) === JSON.stringify(expected), 30_000, `${d}'s IPVS table to list every real server`);
+    await run(labConnection("client"), ["ip", "neigh", "flush", "all"]);
+    const counts = await answersFromClient(30);
+    console.log(`keepalived DR service: answers ${JSON.stringify(Object.fromEntries(counts))}`);
+    expect(counts.get("FAILED")).toBeUndefined();
+    expect([...counts.keys()].sort()).toEqual([...REAL_SERVERS]);
+  });
+
+  it("reads back what it applied, identically twice, with no drift", async () => {
+    const first = await refresh(keepalivedPairProvider, pair);
+    const second = await refresh(keepalivedPairProvider, pair);
+    expect(second).toEqual(first);
+    const diff = await keepalivedPairProvider.diff(pair.id, first!.props!, pair.state);
+    expect(diff.changes).toBe(false);
+    const rs = realServers.get("rs1")!;
+    const rsRead = await refresh(realServerProvider, rs);
+    expect((await realServerProvider.diff(rs.id, rsRead!.props!, rs.state)).changes).toBe(false);
+  });
+
+  it("a hand edit of one node's file shows as drift of exactly that property", async () => {
+    await run(labConnection("dir2"), ["sed", "-i", "s/^  priority 100$/  priority 90/", "/etc/keepalived/pulumi-lvs/live/keepalived.conf"]);
+    const read = await refresh(keepalivedPairProvider, pair);
+    expect(read!.props!["nodes"][1].priority).toBe(90);
+    const { updates } = (await import("../../provider/keepalived/pairProvider")).diffKeepalivedPair(read!.props!, pair.state);
+    expect(updates).toEqual(["nodes"]);
+    pair = (await upChanged(keepalivedPairProvider, { id: pair.id, state: read!.props! }, pairInputs())).deployed;
+    expect((await refresh(keepalivedPairProvider, pair))!.props!["nodes"][1].priority).toBe(100);
+  });
+
+  it("health checks: a stopped web server leaves the live IPVS table and returns; read shows no drift either way", async () => {
+    const rs2 = labHost("rs2").interfaces.front.ipv4;
+    await run(labConnection("rs2"), ["systemctl", "stop", "lab-web"]);
+    try {
+      const removedAfter = await waitFor(async () => !(await liveRealServers("dir1")).includes(rs2), 30_000, "keepalived to remove rs2");
+      console.log(`health check: rs2 removed from dir1's IPVS table ${removedAfter} ms after its web server stopped`);
+      const rs = realServers.get("rs2")!;
+      const read = await refresh(realServerProvider, rs);
+      expect(read).toBeDefined();
+      expect((await realServerProvider.diff(rs.id, read!.props!, rs.state)).changes).toBe(false);
+      const counts = await answersFromClient(12);
+      expect(counts.get("rs2")).toBeUndefined();
+      expect(counts.get("FAILED")).toBeUndefined();
+    } finally {
+      await run(labConnection("rs2"), ["systemctl", "start", "lab-web"]);
+    }
+    const backAfter = await waitFor(async () => (await liveRealServers("dir1")).includes(rs2), 30_000, "keepalived to add rs2 back");
+    console.log(`health check: rs2 back in dir1's IPVS table ${backAfter} ms after its web server started`);
+  });
+
+  it("refuses a config keepalived rejects (through a free-form option): running config and VIP untouched, keepalived's line in the error", async () => {
+    const before = await Promise.all(dirs.map(async (d) => (await run(labConnection(d), ["cat", "/etc/keepalived/pulumi-lvs/live/keepalived.conf"])).stdout));
+    const err = await errorOf(upChanged(keepalivedPairProvider, pair, pairInputs({ extraInstanceConfig: ["no_such_keyword 3"] })));
+    expect(err).toBeInstanceOf(KeepalivedConfigRejectedError);
+    expect(err.message).toMatch(/Line \d+\) Unknown keyword 'no_such_keyword'/);
+    expect(err.message).not.toContain(PASSWORD);
+    const after = await Promise.all(dirs.map(async (d) => (await run(labConnection(d), ["cat", "/etc/keepalived/pulumi-lvs/live/keepalived.conf"])).stdout));
+    expect(after).toEqual(before);
+    expect(await holder()).toBe("dir1");
+    expect((await answersFromClient(3)).get("FAILED")).toBeUndefined();
+  });
+
+  it("fails over when the MASTER is powered off, while the client keeps getting answers; preempts back when it returns", async () => {
+    const loop = clientLoop(25);
+    await new Promise((r) => setTimeout(r, 3000));
+    const poweredOffAt = Date.now();
+    await powerOff("dir1");
+    // Watched on dir2 itself, so the SSH round trip is not part of the measurement.
+    const watch = 'while ! ip -o addr show dev eth1 | grep -q " $1/"; do sleep 0.05; done';
+    await run(labConnection("dir2"), ["sh", "-c", watch, "watch", VIP], { timeoutMs: 30_000 });
+    const failoverMs = Date.now() - poweredOffAt;
+    const { ok, failed } = await loop;
+    console.log(`failover: dir2 held the VIP ${failoverMs} ms after dir1 was powered off (bound 3 × advert_int + 1 s = 4000 ms); client requests during the switch: ${ok} answered, ${failed} failed`);
+    expect(failoverMs).toBeLessThanOrEqual(4000);
+    expect(ok).toBeGreaterThan(0);
+    expect((await answersFromClient(6)).get("FAILED")).toBeUndefined();
+
+    // dir1 boots its own disk: keepalived starts with the persisted config and, with
+    // preemption (the default), takes the VIP back from the lower-priority dir2.
+    await powerOn("dir1");
+    await waitFor(async () => (await holder()) === "dir1", 120_000, "dir1 to preempt the VIP after its boot");
+    expect((await vrrp()).splitBrain).toBe(false);
+  });
+
+  it("with nopreempt, a returning node does not take the VIP back", async () => {
+    pair = (await upChanged(keepalivedPairProvider, pair, pairInputs({ nopreempt: true }))).deployed;
+    await waitFor(async () => (await holder()) === "dir1", 15_000, "dir1 to keep the VIP across the reload");
+    await run(labConnection("dir1"), ["systemctl", "stop", "keepalived"]);
+    await waitFor(async () => (await holder()) === "dir2", 10_000, "dir2 to take over");
+    await run(labConnection("dir1"), ["systemctl", "start", "keepalived"]);
+    await new Promise((r) => setTimeout(r, 8000)); // several advert intervals
+    expect(await holder()).toBe("dir2");
+    expect((await vrrp()).nodes.map((n) => n.state)).toEqual(["BACKUP", "MASTER"]);
+  });
+
+  it("runs in unicast mode too", async () => {
+    pair = (await upChanged(keepalivedPairProvider, pair, pairInputs({ unicast: true }))).deployed;
+    const conf = (await run(labConnection("dir1"), ["cat", "/etc/keepalived/pulumi-lvs/live/keepalived.conf"])).stdout;
+    expect(conf).toContain(`unicast_peer {\n      ${labHost("dir2").interfaces.front.ipv4}\n`);
+    // Preemption is back on: dir1 (150) takes the VIP over unicast adverts.
+    await waitFor(async () => (await holder()) === "dir1", 20_000, "dir1 to hold the VIP in unicast mode");
+    await run(labConnection("dir1"), ["systemctl", "stop", "keepalived"]);
+    await waitFor(async () => (await holder()) === "dir2", 10_000, "dir2 to take over in unicast mode");
+    expect((await answersFromClient(6)).get("FAILED")).toBeUndefined();
+    await run(labConnection("dir1"), ["systemctl", "start", "keepalived"]);
+    await waitFor(async () => (await holder()) === "dir1", 20_000, "dir1 to take the VIP back in unicast mode");
+  });
+
+  it("destroy leaves no keepalived config, VIP or IPVS entry behind", async () => {
+    for (const [provider, deployed] of stack.reverse()) await provider.delete(deployed.id, deployed.state);
+    stack.length = 0;
+    for (const d of dirs) {
+      const out = (await run(labConnection(d), ["sh", "-c", "ls /etc/keepalived; systemctl is-active keepalived || true; ip -o addr show; ipvsadm -S -n"])).stdout;
+      expect(out).not.toContain("pulumi-lvs");
+      expect(out).not.toContain(VIP);
+      expect(out).toContain("inactive");
+    }
+  });
+});

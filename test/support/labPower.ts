@@ -1,0 +1,18 @@
+// Hard power-off and power-on of a lab VM (test/lab/lab.sh stop|start): what a director
+// dying looks like, with no clean shutdown and no VRRP goodbye.
+
+import { execFile } from "child_process";
+import { resolve } from "path";
+import { promisify } from "util";
+
+const run = promisify(execFile);
+const LAB_SH = resolve(__dirname, "..", "lab", "lab.sh");
+
+export async function powerOff(host: string): Promise<void> {
+  await run("bash", [LAB_SH, "stop", host]);
+}
+
+/** Boots the host's own disk and waits until it answers SSH. */
+export async function powerOn(host: string): Promise<void> {
+  await run("bash", [LAB_SH, "start", host], { timeout: 900_000 });
+}
