@@ -18,3 +18,4 @@ export {
   SshDialError,
   SudoPasswordRequiredError,
 } from "./provider/ssh";
+export { LvsCluster, LvsClusterArgsError, type LvsClusterArgs, type LvsClusterDirectorArgs, type LvsClusterKeepalivedPairArgs, type LvsClusterRealServerArgs, type LvsClusterServiceArgs, type ClusterMode } from "./components/lvsCluster";

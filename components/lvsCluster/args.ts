@@ -1,0 +1,245 @@
+// LvsCluster's arguments: the user-facing types (Pulumi inputs where a value may come from
+// another resource, such as a VM's address or generated key) and the zod schema that checks
+// them before any child resource exists.
+//
+// The shape of the cluster (mode, which director kind, service and real-server names,
+// ports, protocols) must be plain values: child resource names are derived from it, and
+// Pulumi needs names at construction time. Connections, addresses and the VIP may be
+// outputs; the resources that receive them check them again when their values are known.
+
+import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import type { SshConnectionArgs } from "../../provider/resource/connectionArgs";
+import type { KeepalivedNodeArgs } from "../../provider/keepalived/keepalivedPair";
+import type { HealthCheck } from "../../provider/keepalived/serviceModel";
+import { HEALTH_CHECK_TYPES } from "../../provider/keepalived/serviceModel";
+import { ALL_SCHEDULERS, IPVS_PROTOCOLS, type IpvsProtocol, type Scheduler } from "../../provider/ipvs/model";
+
+/** How the director forwards to the real servers. */
+export const CLUSTER_MODES = ["dr", "nat", "tun"] as const;
+export type ClusterMode = (typeof CLUSTER_MODES)[number];
+
+export interface LvsClusterDirectorArgs {
+  readonly connection: pulumi.Input<SshConnectionArgs>;
+  /** The director's interface towards the real servers (dr: also gets send_redirects=0). */
+  readonly interface?: string;
+  /** Where the VIP is bound (default: `interface`). */
+  readonly vipInterface?: string;
+}
+
+export interface LvsClusterKeepalivedPairArgs {
+  readonly nodes: readonly [KeepalivedNodeArgs, KeepalivedNodeArgs];
+  /** The interface VRRP runs on and the VIP is bound on. */
+  readonly interface: string;
+  /** 1..255, unique on the segment. */
+  readonly virtualRouterId: number;
+  readonly advertInt?: number;
+  readonly auth?: pulumi.Input<{ type?: pulumi.Input<"PASS" | "AH">; password: pulumi.Input<string> }>;
+  readonly nopreempt?: boolean;
+  readonly unicast?: boolean;
+}
+
+export interface LvsClusterServiceArgs {
+  /** tcp (default), udp or sctp. */
+  readonly protocol?: IpvsProtocol;
+  readonly port: number;
+  /** Default wlc, as ipvsadm. */
+  readonly scheduler?: Scheduler;
+  readonly persistence?: { readonly timeoutSeconds: number; readonly netmask?: string };
+  /** keepalivedPair only: the check keepalived runs against every real server of this service. */
+  readonly healthCheck?: HealthCheck;
+  /** keepalivedPair only: seconds between health checks. */
+  readonly delayLoop?: number;
+}
+
+export interface LvsClusterRealServerArgs {
+  /** Short name used in child resource names (`<cluster>-<name>-tcp-80`). */
+  readonly name: string;
+  /** SSH to the real server (dr/tun: for its ARP/VIP preparation; unused in nat). */
+  readonly connection?: pulumi.Input<SshConnectionArgs>;
+  /** The address the director forwards to (RIP). */
+  readonly address: pulumi.Input<string>;
+  /** Default 1. */
+  readonly weight?: number;
+  /** nat only: the port on the real server (default: the service port). */
+  readonly port?: number;
+  /** dr/tun: interfaces that get arp_ignore/arp_announce (default: the default route's). */
+  readonly interfaces?: readonly string[];
+  /** Per-service weight, keyed `<protocol>/<port>` (e.g. `"tcp/443": { weight: 0 }`). */
+  readonly overrides?: Readonly<Record<string, { readonly weight: number }>>;
+}
+
+export interface LvsClusterArgs {
+  readonly mode: ClusterMode;
+  /** A plain director. Exactly one of director / keepalivedPair. */
+  readonly director?: LvsClusterDirectorArgs;
+  /** Two directors sharing the VIP with VRRP. Exactly one of director / keepalivedPair. */
+  readonly keepalivedPair?: LvsClusterKeepalivedPairArgs;
+  readonly vip: pulumi.Input<string>;
+  readonly services: readonly LvsClusterServiceArgs[];
+  readonly realServers: readonly LvsClusterRealServerArgs[];
+  /**
+   * nat only. In NAT the replies must go back through the director, so each real server's
+   * default route must point at the director. This package cannot change real servers'
+   * routes yet (it would need a remote command resource, and `@pulumi/command` is not a
+   * dependency), so `configureRealServerRoutes` must be set to `false` to say that you have
+   * done it yourself; `true` is refused with an explanation.
+   */
+  readonly nat?: { readonly configureRealServerRoutes?: boolean };
+}
+
+/** A bad LvsCluster argument, found before any child resource was created. */
+export class LvsClusterArgsError extends Error {
+  constructor(
+    readonly clusterName: string,
+    readonly problems: ReadonlyArray<{ property: string; message: string }>,
+  ) {
+    super(
+      `LvsCluster "${clusterName}" has invalid arguments (no resource was created):\n` +
+        problems.map((p) => `  ${p.property}: ${p.message}`).join("\n"),
+    );
+    this.name = "LvsClusterArgsError";
+  }
+}
+
+const present = (what: string) =>
+  z.custom<unknown>((v) => v !== undefined && v !== null, { error: `is required (${what})` });
+
+const port = z.int().min(1).max(65535);
+const weight = z.int().min(0).max(65535);
+const shortName = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be lower-case letters, digits and inner dashes (it becomes part of resource names)");
+
+const DirectorSchema = z.strictObject({
+  connection: present("the director's SSH connection"),
+  interface: z.string().min(1).optional(),
+  vipInterface: z.string().min(1).optional(),
+});
+
+const NodeSchema = z.looseObject({ connection: present("the node's SSH connection"), priority: present("1..254") });
+
+const PairSchema = z.strictObject({
+  nodes: z.tuple([NodeSchema, NodeSchema], { error: "must list exactly two nodes" }),
+  interface: z.string().min(1),
+  virtualRouterId: z.int().min(1).max(255),
+  advertInt: z.number().positive().optional(),
+  auth: z.unknown().optional(),
+  nopreempt: z.boolean().optional(),
+  unicast: z.boolean().optional(),
+});
+
+const ServiceSchema = z.strictObject({
+  protocol: z.enum(IPVS_PROTOCOLS).optional(),
+  port,
+  scheduler: z.enum(ALL_SCHEDULERS).optional(),
+  persistence: z.strictObject({ timeoutSeconds: z.int().positive(), netmask: z.string().optional() }).optional(),
+  healthCheck: z.looseObject({ type: z.enum(HEALTH_CHECK_TYPES) }).optional(),
+  delayLoop: z.int().positive().optional(),
+});
+
+const RealServerSchema = z.strictObject({
+  name: shortName,
+  connection: z.unknown().optional(),
+  address: present("the real server's address (RIP)"),
+  weight: weight.optional(),
+  port: port.optional(),
+  interfaces: z.array(z.string().min(1)).optional(),
+  overrides: z.record(z.string(), z.strictObject({ weight })).optional(),
+});
+
+const ArgsSchema = z.strictObject({
+  mode: z.enum(CLUSTER_MODES),
+  director: DirectorSchema.optional(),
+  keepalivedPair: PairSchema.optional(),
+  vip: present("the virtual IP clients connect to"),
+  services: z.array(ServiceSchema).min(1, "must list at least one service"),
+  realServers: z.array(RealServerSchema).min(1, "must list at least one real server"),
+  nat: z.strictObject({ configureRealServerRoutes: z.boolean().optional() }).optional(),
+});
+
+/** `tcp/80`: how a service is named in `overrides`. */
+export function serviceLabel(service: Pick<LvsClusterServiceArgs, "protocol" | "port">): string {
+  return `${service.protocol ?? "tcp"}/${service.port}`;
+}
+
+type Problem = { property: string; message: string };
+
+/** The checks that span several properties, each with the fix in its message. */
+function crossFieldProblems(args: LvsClusterArgs): Problem[] {
+  const problems: Problem[] = [];
+  const add = (property: string, message: string) => problems.push({ property, message });
+
+  if (args.director && args.keepalivedPair) {
+    add("director/keepalivedPair", "set exactly one: `director` for a single director, `keepalivedPair` for two directors with VRRP failover");
+  } else if (!args.director && !args.keepalivedPair) {
+    add("director/keepalivedPair", "set one of them: `director: { connection, interface }` or `keepalivedPair: { nodes, interface, virtualRouterId }`");
+  }
+  if (args.director && !args.director.interface && !args.director.vipInterface) {
+    add("director.interface", "name the interface the VIP is bound on (e.g. `interface: \"eth1\"`), or set `director.vipInterface`");
+  }
+
+  const labels = new Set<string>();
+  args.services.forEach((s, i) => {
+    const label = serviceLabel(s);
+    if (labels.has(label)) add(`services[${i}]`, `${label} is listed twice; each protocol/port pair may appear once`);
+    labels.add(label);
+    if (!args.keepalivedPair) {
+      if (s.healthCheck) add(`services[${i}].healthCheck`, "health checks are run by keepalived: use `keepalivedPair` instead of `director`, or remove `healthCheck`");
+      if (s.delayLoop !== undefined) add(`services[${i}].delayLoop`, "delayLoop is a keepalived setting: use `keepalivedPair`, or remove `delayLoop`");
+    }
+  });
+
+  const names = new Set<string>();
+  args.realServers.forEach((rs, i) => {
+    if (names.has(rs.name)) add(`realServers[${i}].name`, `"${rs.name}" is used twice; real server names must be unique`);
+    names.add(rs.name);
+    for (const key of Object.keys(rs.overrides ?? {})) {
+      if (!labels.has(key)) add(`realServers[${i}].overrides["${key}"]`, `no such service; use one of ${[...labels].join(", ")}`);
+    }
+    if (args.mode !== "nat" && rs.port !== undefined && args.services.some((s) => s.port !== rs.port)) {
+      add(`realServers[${i}].port`, `in ${args.mode} mode the real server port must equal the service port; remove \`port\` (only nat can map ports)`);
+    }
+    if (args.mode !== "nat" && (rs.connection === undefined || rs.connection === null)) {
+      add(`realServers[${i}].connection`, `in ${args.mode} mode each real server needs an SSH connection: the VIP is bound on it and its ARP replies are suppressed`);
+    }
+  });
+
+  if (args.mode === "nat") {
+    const configure = args.nat?.configureRealServerRoutes;
+    if (configure === undefined) {
+      add(
+        "nat.configureRealServerRoutes",
+        "in nat mode every real server's replies must go back through the director: make the director (its address on the real servers' network) each real server's default gateway, then set `nat: { configureRealServerRoutes: false }` to confirm",
+      );
+    } else if (configure === true) {
+      add(
+        "nat.configureRealServerRoutes",
+        "pulumi-lvs cannot configure real servers' routes yet (it has no remote-command resource); set the default gateway yourself (e.g. with @pulumi/command's remote.Command or your VM image) and set `configureRealServerRoutes: false`",
+      );
+    }
+  } else if (args.nat !== undefined) {
+    add("nat", `only meaningful in nat mode (mode is ${args.mode}); remove it`);
+  }
+  return problems;
+}
+
+/**
+ * Check the arguments; throws an LvsClusterArgsError listing every problem, each with the
+ * property and the fix. Pure: it creates nothing.
+ */
+export function validateLvsClusterArgs(name: string, args: LvsClusterArgs): void {
+  const parsed = ArgsSchema.safeParse(args);
+  if (!parsed.success) {
+    throw new LvsClusterArgsError(
+      name,
+      parsed.error.issues.map((i) => ({ property: formatPath(i.path) || "(args)", message: i.message })),
+    );
+  }
+  const problems = crossFieldProblems(args);
+  if (problems.length > 0) throw new LvsClusterArgsError(name, problems);
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), "");
+}

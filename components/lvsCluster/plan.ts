@@ -1,0 +1,130 @@
+// Pure planning for LvsCluster: which children it has, their names and their arguments.
+// lvsCluster.ts only turns this plan into resources, so everything here is testable
+// without Pulumi's runtime.
+
+import type { DirectorArgs } from "../../provider/director/director";
+import type { KeepalivedPairArgs } from "../../provider/keepalived/keepalivedPair";
+import type { RealServerArpConfigArgs } from "../../provider/arp/realServerArpConfig";
+import type { RealServerArgs } from "../../provider/ipvs/realServer";
+import type { VirtualServiceArgs } from "../../provider/ipvs/virtualService";
+import { serviceLabel, type LvsClusterArgs, type LvsClusterServiceArgs } from "./args";
+
+/** `tcp-80`: a service's part of child names. */
+export function serviceSlug(service: Pick<LvsClusterServiceArgs, "protocol" | "port">): string {
+  return `${service.protocol ?? "tcp"}-${service.port}`;
+}
+
+export const childNames = {
+  director: (cluster: string) => `${cluster}-director`,
+  pair: (cluster: string) => `${cluster}-pair`,
+  /** A pair's directors still need the mode's sysctls (forwarding, redirects). */
+  pairNodeDirector: (cluster: string, index: number) => `${cluster}-director-node${index + 1}`,
+  virtualService: (cluster: string, service: LvsClusterServiceArgs) => `${cluster}-vs-${serviceSlug(service)}`,
+  realServer: (cluster: string, realServer: string, service: LvsClusterServiceArgs) => `${cluster}-${realServer}-${serviceSlug(service)}`,
+  arpConfig: (cluster: string, realServer: string) => `${cluster}-${realServer}-arp`,
+};
+
+/** The VirtualService arguments except where it runs (connection or pair), added by the component. */
+export type PlannedServiceArgs = Omit<VirtualServiceArgs, "connection" | "keepalivedPair">;
+
+export interface LvsClusterPlan {
+  directors: Array<{ name: string; args: DirectorArgs }>;
+  pair?: { name: string; args: KeepalivedPairArgs };
+  services: Array<{ label: string; name: string; args: PlannedServiceArgs }>;
+  /** `service` is the label of the VirtualService it belongs to. */
+  realServers: Array<{ name: string; realServer: string; service: string; args: Omit<RealServerArgs, "virtualService"> }>;
+  arpConfigs: Array<{ name: string; realServer: string; args: RealServerArpConfigArgs }>;
+}
+
+/** Children of a cluster whose arguments have passed validateLvsClusterArgs. */
+export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPlan {
+  const { mode, vip } = args;
+  const directors: LvsClusterPlan["directors"] = [];
+  let pair: LvsClusterPlan["pair"];
+
+  if (args.director) {
+    const d = args.director;
+    const vipInterface = (d.vipInterface ?? d.interface) as string;
+    directors.push({
+      name: childNames.director(name),
+      args: {
+        connection: d.connection,
+        mode,
+        ...(mode === "dr" && d.interface ? { interfaces: [d.interface] } : {}),
+        vip: { address: vip, interface: vipInterface },
+      },
+    });
+  } else if (args.keepalivedPair) {
+    const p = args.keepalivedPair;
+    pair = {
+      name: childNames.pair(name),
+      args: {
+        nodes: [p.nodes[0], p.nodes[1]],
+        interface: p.interface,
+        virtualRouterId: p.virtualRouterId,
+        vips: [vip],
+        ...(p.advertInt !== undefined ? { advertInt: p.advertInt } : {}),
+        ...(p.auth !== undefined ? { auth: p.auth } : {}),
+        ...(p.nopreempt !== undefined ? { nopreempt: p.nopreempt } : {}),
+        ...(p.unicast !== undefined ? { unicast: p.unicast } : {}),
+      },
+    };
+    // keepalived owns the VIP; the Directors only set the sysctls the mode needs, so a
+    // NAT pair forwards and a DR pair sends no redirects, whichever node is MASTER.
+    p.nodes.forEach((node, i) =>
+      directors.push({
+        name: childNames.pairNodeDirector(name, i),
+        args: { connection: node.connection, mode, ...(mode === "dr" ? { interfaces: [p.interface] } : {}) },
+      }),
+    );
+  }
+
+  const services = args.services.map((s) => ({
+    label: serviceLabel(s),
+    name: childNames.virtualService(name, s),
+    args: {
+      protocol: s.protocol ?? "tcp",
+      address: vip,
+      port: s.port,
+      ...(s.scheduler !== undefined ? { scheduler: s.scheduler } : {}),
+      ...(s.persistence !== undefined ? { persistence: s.persistence } : {}),
+      ...(s.delayLoop !== undefined ? { delayLoop: s.delayLoop } : {}),
+    } satisfies PlannedServiceArgs,
+  }));
+
+  const realServers: LvsClusterPlan["realServers"] = [];
+  for (const s of args.services) {
+    for (const rs of args.realServers) {
+      const weight = rs.overrides?.[serviceLabel(s)]?.weight ?? rs.weight;
+      realServers.push({
+        name: childNames.realServer(name, rs.name, s),
+        realServer: rs.name,
+        service: serviceLabel(s),
+        args: {
+          address: rs.address,
+          port: mode === "nat" ? (rs.port ?? s.port) : s.port,
+          forwarding: mode,
+          ...(weight !== undefined ? { weight } : {}),
+          ...(s.healthCheck !== undefined ? { healthCheck: s.healthCheck } : {}),
+        },
+      });
+    }
+  }
+
+  // In nat the real servers need no VIP and no ARP changes: the director rewrites addresses.
+  const arpConfigs: LvsClusterPlan["arpConfigs"] =
+    mode === "nat"
+      ? []
+      : args.realServers.map((rs) => ({
+          name: childNames.arpConfig(name, rs.name),
+          realServer: rs.name,
+          args: {
+            connection: rs.connection!, // validateLvsClusterArgs requires it in dr and tun
+            vips: [vip],
+            mode,
+            ...(rs.interfaces !== undefined ? { interfaces: [...rs.interfaces] } : {}),
+          },
+        }));
+
+  return { directors, pair, services, realServers, arpConfigs };
+}
