@@ -1,0 +1,321 @@
+// LvsCluster under Pulumi's mocks: which children it registers, with which parent, names
+// and inputs; that bad arguments register nothing; what it registers as outputs; and that
+// a secret private key stays secret in every child's inputs.
+
+import * as pulumi from "@pulumi/pulumi";
+import { LvsCluster, LvsClusterArgsError, type LvsClusterArgs } from "../../../components/lvsCluster";
+import { childNames, planLvsCluster } from "../../../components/lvsCluster/plan";
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  parent?: string;
+}
+
+let registered: Registered[] = [];
+let outputsByUrn = new Map<string, Record<string, unknown>>();
+
+// The mocks see the component's registration and every child's. Parents are read from the
+// URN's type chain (the mock's URN is `...::<parentType>$<childType>::<name>`), because the
+// mock args do not carry the parent's URN.
+pulumi.runtime.setMocks(
+  {
+    newResource: (args) => {
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+      return { id: `${args.name}-id`, state: { ...args.inputs, serviceKey: `key:${args.name}`, destinationKey: `dest:${args.name}` } };
+    },
+    call: () => ({}),
+  },
+  "project",
+  "stack",
+  false,
+);
+
+// The SDK registers component outputs through registerResourceOutputs; capture them.
+const originalRegisterOutputs = pulumi.ComponentResource.prototype["registerOutputs"];
+beforeAll(() => {
+  (pulumi.ComponentResource.prototype as any).registerOutputs = function (this: pulumi.ComponentResource, outputs: any) {
+    pulumi.output(outputs).apply((o: any) => {
+      void this.urn.apply((urn) => outputsByUrn.set(urn, o));
+    });
+    return originalRegisterOutputs.call(this, outputs);
+  };
+});
+afterAll(() => {
+  (pulumi.ComponentResource.prototype as any).registerOutputs = originalRegisterOutputs;
+});
+
+beforeEach(() => {
+  registered = [];
+  outputsByUrn = new Map();
+});
+
+function unwrap<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
+
+/** Let every pending registration reach the mock. */
+async function settle(cluster: LvsCluster): Promise<void> {
+  await unwrap(cluster.urn);
+  const children = [
+    ...cluster.directors,
+    ...(cluster.keepalivedPair ? [cluster.keepalivedPair] : []),
+    ...Object.values(cluster.services),
+    ...Object.values(cluster.arpConfigs),
+    ...Object.values(cluster.realServers).flatMap((m) => Object.values(m)),
+  ];
+  await Promise.all(children.map((c) => unwrap(c.urn)));
+  await new Promise((r) => setTimeout(r, 50));
+}
+
+const key = pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n-----END OPENSSH PRIVATE KEY-----\n");
+const conn = (host: string) => ({ host, port: 22, user: "root", privateKey: key, hostKey: "ssh-ed25519 AAAATEST" });
+
+const realServers = [
+  { name: "rs1", connection: conn("10.77.0.21"), address: "10.77.0.21", interfaces: ["eth1"] },
+  { name: "rs2", connection: conn("10.77.0.22"), address: "10.77.0.22", weight: 2 },
+  { name: "rs3", connection: conn("10.77.0.23"), address: "10.77.0.23", overrides: { "tcp/443": { weight: 0 } } },
+];
+
+const services = [
+  { port: 80, scheduler: "rr" as const },
+  { port: 443, persistence: { timeoutSeconds: 300 } },
+];
+
+const drArgs: LvsClusterArgs = {
+  mode: "dr",
+  director: { connection: conn("10.77.0.11"), interface: "eth1" },
+  vip: "10.77.0.150",
+  services,
+  realServers,
+};
+
+const pairArgs: LvsClusterArgs = {
+  mode: "dr",
+  keepalivedPair: {
+    nodes: [
+      { connection: conn("10.77.0.11"), priority: 150 },
+      { connection: conn("10.77.0.12"), priority: 100 },
+    ],
+    interface: "eth1",
+    virtualRouterId: 51,
+    auth: { password: pulumi.secret("s3cret") },
+  },
+  vip: "10.77.0.150",
+  services: [{ port: 80, scheduler: "wrr", delayLoop: 3, healthCheck: { type: "HTTP_GET", urls: [{ path: "/", statusCode: 200 }] } }],
+  realServers: realServers.map(({ overrides: _o, ...rs }) => rs),
+};
+
+const byType = (type: string) => registered.filter((r) => r.type === type);
+const byName = (name: string) => registered.find((r) => r.name === name)!;
+const T = {
+  cluster: "lvs:index:LvsCluster",
+  director: "pulumi-nodejs:dynamic/lvs:Director",
+  pair: "pulumi-nodejs:dynamic/lvs:KeepalivedPair",
+  vs: "pulumi-nodejs:dynamic/lvs:VirtualService",
+  rs: "pulumi-nodejs:dynamic/lvs:RealServer",
+  arp: "pulumi-nodejs:dynamic/lvs:RealServerArpConfig",
+};
+
+describe("LvsCluster children", () => {
+  it("dr with a plain director: Director, a VirtualService per service, a RealServer per pair, an ARP config per real server", async () => {
+    const cluster = new LvsCluster("web", drArgs);
+    await settle(cluster);
+
+    expect(byType(T.cluster).map((r) => r.name)).toEqual(["web"]);
+    expect(byType(T.director).map((r) => r.name)).toEqual(["web-director"]);
+    expect(byType(T.pair)).toHaveLength(0);
+    expect(byType(T.vs).map((r) => r.name).sort()).toEqual(["web-vs-tcp-443", "web-vs-tcp-80"]);
+    expect(byType(T.rs).map((r) => r.name).sort()).toEqual(
+      ["web-rs1-tcp-443", "web-rs1-tcp-80", "web-rs2-tcp-443", "web-rs2-tcp-80", "web-rs3-tcp-443", "web-rs3-tcp-80"],
+    );
+    expect(byType(T.arp).map((r) => r.name).sort()).toEqual(["web-rs1-arp", "web-rs2-arp", "web-rs3-arp"]);
+
+    const director = byName("web-director").inputs;
+    expect(director.mode).toBe("dr");
+    expect(director.interfaces).toEqual(["eth1"]);
+    expect(director.vip).toEqual({ address: "10.77.0.150", interface: "eth1" });
+
+    const vs80 = byName("web-vs-tcp-80").inputs;
+    expect(vs80).toMatchObject({ protocol: "tcp", address: "10.77.0.150", port: 80, scheduler: "rr" });
+    expect(byName("web-vs-tcp-443").inputs.persistence).toEqual({ timeoutSeconds: 300 });
+
+    expect(byName("web-rs1-tcp-80").inputs).toMatchObject({ address: "10.77.0.21", port: 80, forwarding: "dr" });
+    expect(byName("web-rs2-tcp-443").inputs.weight).toBe(2);
+    expect(byName("web-rs3-tcp-80").inputs.weight).toBeUndefined();
+    expect(byName("web-rs3-tcp-443").inputs.weight).toBe(0);
+    expect(byName("web-rs1-arp").inputs).toMatchObject({ vips: ["10.77.0.150"], mode: "dr", interfaces: ["eth1"] });
+  });
+
+  it("every child's parent is the component", async () => {
+    const cluster = new LvsCluster("web", drArgs);
+    await settle(cluster);
+    const clusterUrn = await unwrap(cluster.urn);
+    const children = [...cluster.directors, ...Object.values(cluster.services), ...Object.values(cluster.arpConfigs), ...Object.values(cluster.realServers).flatMap((m) => Object.values(m))];
+    expect(children).toHaveLength(1 + 2 + 3 + 6);
+    for (const child of children) {
+      const urn = await unwrap(child.urn);
+      // The mock URN's type part is `<parent type>$<child type>`.
+      expect(urn).toContain("::lvs:index:LvsCluster$pulumi-nodejs:dynamic/lvs:");
+      expect(clusterUrn).toContain("::lvs:index:LvsCluster::web");
+    }
+  });
+
+  it("nat: no ARP configs, the real server port may differ, forwarding nat", async () => {
+    const cluster = new LvsCluster("napp", {
+      mode: "nat",
+      director: { connection: conn("10.77.0.11"), interface: "eth1" },
+      vip: "10.77.0.150",
+      services: [{ port: 80 }],
+      realServers: [
+        { name: "rs1", address: "10.77.1.21", port: 8080 },
+        { name: "rs2", address: "10.77.1.22" },
+      ],
+      nat: { configureRealServerRoutes: false },
+    });
+    await settle(cluster);
+    expect(byType(T.arp)).toHaveLength(0);
+    expect(byName("napp-director").inputs).toMatchObject({ mode: "nat", vip: { address: "10.77.0.150", interface: "eth1" } });
+    expect(byName("napp-director").inputs.interfaces).toBeUndefined();
+    expect(byName("napp-rs1-tcp-80").inputs).toMatchObject({ forwarding: "nat", port: 8080, address: "10.77.1.21" });
+    expect(byName("napp-rs2-tcp-80").inputs).toMatchObject({ forwarding: "nat", port: 80 });
+  });
+
+  it("tun: ARP configs in tun mode, forwarding tun, VIP on vipInterface", async () => {
+    const cluster = new LvsCluster("tapp", {
+      mode: "tun",
+      director: { connection: conn("10.77.0.11"), vipInterface: "eth0" },
+      vip: "10.77.0.150",
+      services: [{ protocol: "udp", port: 53 }],
+      realServers: realServers.slice(0, 2),
+    });
+    await settle(cluster);
+    expect(byName("tapp-director").inputs).toMatchObject({ mode: "tun", vip: { interface: "eth0" } });
+    expect(byName("tapp-vs-udp-53").inputs).toMatchObject({ protocol: "udp", port: 53 });
+    expect(byName("tapp-rs1-udp-53").inputs.forwarding).toBe("tun");
+    expect(byType(T.arp).map((r) => r.inputs.mode)).toEqual(["tun", "tun"]);
+  });
+
+  it("keepalived pair: KeepalivedPair with the VIP, per-node sysctl Directors without a VIP, services on the pair, health checks on real servers", async () => {
+    const cluster = new LvsCluster("ha", pairArgs);
+    await settle(cluster);
+    expect(byType(T.pair).map((r) => r.name)).toEqual(["ha-pair"]);
+    const pair = byName("ha-pair").inputs;
+    expect(pair).toMatchObject({ interface: "eth1", virtualRouterId: 51, vips: ["10.77.0.150"] });
+    // A value holding a secret is serialised as a secret as a whole.
+    expect(pair.nodes[SECRET_SIG]).toBeDefined();
+    expect(pair.nodes.value.map((n: any) => n.priority)).toEqual([150, 100]);
+    expect(byType(T.director).map((r) => r.name).sort()).toEqual(["ha-director-node1", "ha-director-node2"]);
+    for (const d of byType(T.director)) expect(d.inputs.vip).toBeUndefined();
+
+    const vs = byName("ha-vs-tcp-80").inputs;
+    expect(vs.connection).toBeUndefined();
+    expect(vs.keepalived).toBeDefined();
+    expect(vs.delayLoop).toBe(3);
+    expect(byName("ha-rs2-tcp-80").inputs.healthCheck).toEqual({ type: "HTTP_GET", urls: [{ path: "/", statusCode: 200 }] });
+  });
+});
+
+describe("LvsCluster outputs", () => {
+  it("registers vip, services and realServers", async () => {
+    const cluster = new LvsCluster("web", drArgs);
+    await settle(cluster);
+    const urn = await unwrap(cluster.urn);
+    for (let i = 0; i < 20 && !outputsByUrn.has(urn); i++) await new Promise((r) => setTimeout(r, 20));
+    const outputs = outputsByUrn.get(urn) as any;
+    expect(outputs.vip).toBe("10.77.0.150");
+    expect(Object.keys(outputs.services).sort()).toEqual(["tcp/443", "tcp/80"]);
+    expect(outputs.services["tcp/80"]).toBe("key:web-vs-tcp-80");
+    expect(Object.keys(outputs.realServers).sort()).toEqual(["rs1", "rs2", "rs3"]);
+    expect(outputs.realServers.rs2["tcp/443"]).toBe("dest:web-rs2-tcp-443");
+  });
+});
+
+describe("LvsCluster secrets", () => {
+  // The mock receives inputs as the engine would: secrets still wrapped.
+  const isSecret = (v: any) => v !== null && typeof v === "object" && v[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";
+  const containsPlainKey = (v: unknown): boolean => JSON.stringify(v).includes("BEGIN OPENSSH") && !isSecretOnly(v);
+  function isSecretOnly(v: any): boolean {
+    if (isSecret(v)) return true;
+    if (typeof v === "string") return !v.includes("BEGIN OPENSSH");
+    if (Array.isArray(v)) return v.every(isSecretOnly);
+    if (v && typeof v === "object") return Object.values(v).every(isSecretOnly);
+    return true;
+  }
+
+  it.each([
+    ["dr", drArgs],
+    ["pair", pairArgs],
+  ])("%s: the private key reaches no child's inputs in clear", async (_label, args) => {
+    const cluster = new LvsCluster("sec", args);
+    await settle(cluster);
+    const children = registered.filter((r) => r.type !== T.cluster);
+    expect(children.length).toBeGreaterThan(0);
+    for (const child of children) expect({ name: child.name, leaked: containsPlainKey(child.inputs) }).toEqual({ name: child.name, leaked: false });
+    const withConnection = children.filter((c) => c.inputs.connection !== undefined);
+    expect(withConnection.length).toBeGreaterThan(0);
+  });
+});
+
+describe("LvsCluster validation registers nothing", () => {
+  const base = drArgs;
+  const cases: Array<[string, LvsClusterArgs, RegExp]> = [
+    ["both director kinds", { ...pairArgs, director: base.director }, /director\/keepalivedPair: set exactly one/],
+    ["neither director kind", { ...base, director: undefined }, /director\/keepalivedPair: set one of them/],
+    ["healthCheck without a pair", { ...base, services: [{ port: 80, healthCheck: { type: "TCP_CHECK" } }] }, /services\[0\]\.healthCheck: .*keepalivedPair/],
+    ["delayLoop without a pair", { ...base, services: [{ port: 80, delayLoop: 5 }] }, /services\[0\]\.delayLoop/],
+    ["duplicate service", { ...base, services: [{ port: 80 }, { protocol: "tcp", port: 80 }] }, /services\[1\]: tcp\/80 is listed twice/],
+    ["duplicate real server", { ...base, realServers: [realServers[0]!, { ...realServers[1]!, name: "rs1" }] }, /realServers\[1\]\.name: "rs1" is used twice/],
+    ["unknown override", { ...base, realServers: [{ ...realServers[0]!, overrides: { "udp/80": { weight: 1 } } }] }, /overrides\["udp\/80"\]: no such service/],
+    ["dr port remap", { ...base, realServers: [{ ...realServers[0]!, port: 8080 }] }, /realServers\[0\]\.port: in dr mode/],
+    ["dr without rs connection", { ...base, realServers: [{ name: "rs1", address: "10.0.0.1" }] }, /realServers\[0\]\.connection/],
+    ["nat without route confirmation", { ...base, mode: "nat" }, /nat\.configureRealServerRoutes: .*default gateway/],
+    ["nat asking to configure routes", { ...base, mode: "nat", nat: { configureRealServerRoutes: true } }, /nat\.configureRealServerRoutes: pulumi-lvs cannot configure/],
+    ["nat block outside nat mode", { ...base, nat: { configureRealServerRoutes: false } }, /^  nat: only meaningful in nat mode/m],
+    ["no interface for the VIP", { ...base, director: { connection: conn("10.0.0.1") } }, /director\.interface/],
+    ["bad mode", { ...base, mode: "lvs" as any }, /^  mode: /m],
+    ["bad port", { ...base, services: [{ port: 70000 }] }, /services\[0\]\.port/],
+    ["bad scheduler", { ...base, services: [{ port: 80, scheduler: "fast" as any }] }, /services\[0\]\.scheduler/],
+    ["no services", { ...base, services: [] }, /services: must list at least one service/],
+    ["misspelt property", { ...base, realServers: [{ ...realServers[0]!, wieght: 3 } as any] }, /realServers\[0\]: .*wieght/],
+    ["bad real server name", { ...base, realServers: [{ ...realServers[0]!, name: "RS 1" }] }, /realServers\[0\]\.name: must be lower-case/],
+    ["health check of unknown type", { ...pairArgs, services: [{ port: 80, healthCheck: { type: "PING" } as any }] }, /services\[0\]\.healthCheck\.type/],
+  ];
+
+  it.each(cases)("%s", async (_label, args, message) => {
+    let error: unknown;
+    try {
+      new LvsCluster("bad", args);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(LvsClusterArgsError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).toContain('LvsCluster "bad" has invalid arguments (no resource was created)');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(registered).toHaveLength(0);
+  });
+});
+
+describe("planLvsCluster", () => {
+  it.each([
+    ["dr", 1, 3],
+    ["tun", 1, 3],
+    ["nat", 1, 0],
+  ] as const)("%s: %i director(s), %i ARP configs, services × real servers RealServers", (mode, directors, arps) => {
+    const plan = planLvsCluster("c", { ...drArgs, mode, ...(mode === "nat" ? { nat: { configureRealServerRoutes: false } } : {}) });
+    expect(plan.directors).toHaveLength(directors);
+    expect(plan.arpConfigs).toHaveLength(arps);
+    expect(plan.realServers).toHaveLength(services.length * realServers.length);
+    expect(new Set(plan.realServers.map((r) => r.name)).size).toBe(plan.realServers.length);
+  });
+
+  it("names derive from the component name", () => {
+    expect(childNames.virtualService("web", { port: 80 })).toBe("web-vs-tcp-80");
+    expect(childNames.realServer("web", "rs1", { protocol: "udp", port: 53 })).toBe("web-rs1-udp-53");
+    expect(childNames.arpConfig("web", "rs1")).toBe("web-rs1-arp");
+  });
+});
