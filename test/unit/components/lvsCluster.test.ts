@@ -25,7 +25,8 @@ pulumi.runtime.setMocks(
   {
     newResource: (args) => {
       registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-      return { id: `${args.name}-id`, state: { ...args.inputs, serviceKey: `key:${args.name}`, destinationKey: `dest:${args.name}` } };
+      const target = args.type.endsWith(":KeepalivedPair") ? { target: { instanceName: "VI_51", nodes: [] } } : {};
+      return { id: `${args.name}-id`, state: { ...args.inputs, ...target, serviceKey: `key:${args.name}`, destinationKey: `dest:${args.name}` } };
     },
     call: () => ({}),
   },
@@ -213,7 +214,7 @@ describe("LvsCluster children", () => {
 
     const vs = byName("ha-vs-tcp-80").inputs;
     expect(vs.connection).toBeUndefined();
-    expect(vs.keepalived).toBeDefined();
+    expect(JSON.stringify(vs.keepalived)).toContain("VI_51");
     expect(vs.delayLoop).toBe(3);
     expect(byName("ha-rs2-tcp-80").inputs.healthCheck).toEqual({ type: "HTTP_GET", urls: [{ path: "/", statusCode: 200 }] });
   });
