@@ -3,7 +3,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { thinProvider } from "../dynamic/thinProvider";
-import { withSecretConnection, type SshConnectionArgs } from "../resource/connectionArgs";
+import { secretConnection, withSecretConnection, type SshConnectionArgs } from "../resource/connectionArgs";
 import type { SysctlMap } from "./model";
 import type { ArpPersistedFlags } from "./plan";
 import type { ArpMode } from "./schema";
@@ -44,6 +44,7 @@ export class RealServerArpConfig extends pulumi.dynamic.Resource {
       name,
       {
         ...args,
+        connection: secretConnection(args.connection),
         recordKey: undefined,
         hostKeyFingerprint: undefined,
         appliedInterfaces: undefined,

@@ -3,7 +3,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { thinProvider } from "../dynamic/thinProvider";
-import { withSecretConnection, type SshConnectionArgs } from "../resource/connectionArgs";
+import { secretConnection, withSecretConnection, type SshConnectionArgs } from "../resource/connectionArgs";
 import type { SysctlMap } from "./model";
 import type { PersistedFlags } from "./plan";
 import type { DirectorMode } from "./schema";
@@ -51,7 +51,7 @@ export class Director extends pulumi.dynamic.Resource {
     super(
       thinProvider("Director"),
       name,
-      { ...args, hostKeyFingerprint: undefined, previousSysctls: undefined, appliedSysctls: undefined, vipBound: undefined, persisted: undefined },
+      { ...args, connection: secretConnection(args.connection), hostKeyFingerprint: undefined, previousSysctls: undefined, appliedSysctls: undefined, vipBound: undefined, persisted: undefined },
       withSecretConnection(opts),
       "lvs",
       "Director",

@@ -3,7 +3,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { thinProvider } from "../dynamic/thinProvider";
-import { withSecretConnection, type SshConnectionArgs } from "../resource/connectionArgs";
+import { secretConnection, withSecretConnection, type SshConnectionArgs } from "../resource/connectionArgs";
 import type { KeepalivedPair, KeepalivedPairTarget } from "../keepalived/keepalivedPair";
 import type { AddressFamily, IpvsProtocol, Scheduler, SchedulerFlag } from "./model";
 
@@ -70,7 +70,7 @@ export class VirtualService extends pulumi.dynamic.Resource {
     super(
       thinProvider("VirtualService"),
       name,
-      { ...rest, keepalived: keepalivedPair?.target, serviceKey: undefined, hostKeyFingerprint: undefined, hostKeyFingerprints: undefined, rulesFile: undefined },
+      { ...rest, connection: secretConnection(rest.connection), keepalived: keepalivedPair?.target, serviceKey: undefined, hostKeyFingerprint: undefined, hostKeyFingerprints: undefined, rulesFile: undefined },
       withSecretConnection(opts, ["connection", "keepalived"]),
       "lvs",
       "VirtualService",

@@ -3,7 +3,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { thinProvider } from "../dynamic/thinProvider";
-import { withSecretConnection, type SshConnectionArgs } from "../resource/connectionArgs";
+import { secretConnection, withSecretConnection, type SshConnectionArgs } from "../resource/connectionArgs";
 import type { AuthType, NotifyEvent, VrrpState } from "./model";
 
 export interface KeepalivedNodeArgs {
@@ -99,7 +99,7 @@ export class KeepalivedPair extends pulumi.dynamic.Resource {
     super(
       thinProvider("KeepalivedPair"),
       name,
-      { ...args, hostKeyFingerprints: undefined, target: undefined },
+      { ...args, nodes: args.nodes.map((n) => ({ ...n, connection: secretConnection(n.connection) })), auth: args.auth === undefined ? undefined : pulumi.secret(args.auth), hostKeyFingerprints: undefined, target: undefined },
       withSecretConnection(opts, ["nodes", "auth", "target"]),
       "lvs",
       "KeepalivedPair",

@@ -1,7 +1,7 @@
 // What users pass as `connection`: the SSH connection, with every field a Pulumi input so
 // that VM outputs (addresses, generated keys, host keys) flow straight in.
 
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { SshConnectionInput } from "../ssh";
 
 export type SshConnectionArgs = {
@@ -21,4 +21,13 @@ export function withSecretConnection(
 ): pulumi.CustomResourceOptions {
   const additional = [...(opts?.additionalSecretOutputs ?? []), ...secretOutputs];
   return { ...opts, additionalSecretOutputs: [...new Set(additional)] };
+}
+
+/**
+ * The connection as a secret input. additionalSecretOutputs only covers outputs: without
+ * this, a key the user passed without pulumi.secret() would sit readable in the state's
+ * inputs (pulumi/pulumi#7910).
+ */
+export function secretConnection(connection: pulumi.Input<SshConnectionArgs> | undefined): pulumi.Output<unknown> | undefined {
+  return connection === undefined ? undefined : pulumi.secret(connection);
 }

@@ -224,7 +224,7 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
   it("runs in unicast mode too", async () => {
     pair = (await upChanged(keepalivedPairProvider, pair, pairInputs({ unicast: true }))).deployed;
     const conf = (await run(labConnection("dir1"), ["cat", "/etc/keepalived/pulumi-lvs/live/keepalived.conf"])).stdout;
-    expect(conf).toContain(`unicast_peer {\n      ${labHost("dir2").interfaces.front.ipv4}\n`);
+    expect(conf).toMatch(new RegExp(`unicast_src_ip 10\\.77\\.0\\.11\\s+unicast_peer \\{\\s+${labHost("dir2").interfaces.front.ipv4.replace(/\./g, "\\.")}\\s+\\}`));
     // Preemption is back on: dir1 (150) takes the VIP over unicast adverts.
     await waitFor(async () => (await holder()) === "dir1", 20_000, "dir1 to hold the VIP in unicast mode");
     await run(labConnection("dir1"), ["systemctl", "stop", "keepalived"]);
