@@ -1,0 +1,49 @@
+// getVrrpStatus reads keepalived's own JSON dump and the host's addresses. Fixtures were
+// captured on the lab's directors while a pair ran (test/fixtures/keepalived/README.md).
+
+import { readFileSync } from "fs";
+import { resolve } from "path";
+import { parseIpAddrLines, parseKeepalivedJson, parseNodeStatus } from "../../../provider/keepalived/status";
+
+const fixture = (name: string) => readFileSync(resolve(__dirname, "../../fixtures/keepalived", name), "utf8");
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+describe("keepalived's JSON dump", () => {
+  it.each([
+    ["dir1-master.json", "MASTER", 150],
+    ["dir2-backup.json", "BACKUP", 100],
+  ])("%s reads as %s with its base priority", (file, state, priority) => {
+    const [instance] = parseKeepalivedJson(fixture(file));
+    expect(instance).toEqual({
+      name: "VI_51",
+      state,
+      virtualRouterId: 51,
+      basePriority: priority,
+      effectivePriority: priority,
+      advertInt: 1,
+      vips: ["10.77.0.100"],
+    });
+  });
+
+  it("an empty dump is no instance, not an error", () => {
+    expect(parseKeepalivedJson("")).toEqual([]);
+  });
+});
+
+describe("the status script's output", () => {
+  it("finds the VIP among the MASTER's addresses", () => {
+    const addresses = parseIpAddrLines(fixture("dir1-ip-addr.txt"));
+    expect(addresses).toContain("10.77.0.100");
+    expect(addresses).toContain("10.77.0.11");
+    expect(addresses).toContain("fd77::11");
+  });
+
+  it("puts the pieces together, and a stopped keepalived has no instances", () => {
+    const running = parseNodeStatus(`pid 612\nactive active\njson ${b64(fixture("dir1-master.json"))}\naddrs ${b64(fixture("dir1-ip-addr.txt"))}\nipvs ${b64("-A -t 10.77.0.100:80 -s rr\n")}\n`);
+    expect(running.running).toBe(true);
+    expect(running.instances.map((i) => i.state)).toEqual(["MASTER"]);
+    expect(running.ipvsSave).toContain("10.77.0.100:80");
+    const stopped = parseNodeStatus(`pid 0\nactive inactive\naddrs ${b64("")}\nipvs ${b64("")}\n`);
+    expect(stopped).toEqual({ running: false, instances: [], addresses: [], ipvsSave: "" });
+  });
+});
