@@ -15,6 +15,8 @@ fi
 
 npx tsc -p tsconfig.test.json   # type check, tests included
 npx tsc -p tsconfig.json        # the build users get: dist/ with typed exports
+# Unit tests check every rendered keepalived config with the real `keepalived -t` (test/support/keepalivedCheck.ts); a fresh install starts no daemon (no keepalived.conf yet, and no systemd).
+command -v keepalived >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq keepalived >/dev/null; }
 npx jest --selectProjects unit
 
 # Teardown is part of the test: a lab that leaves anything behind fails the run.
