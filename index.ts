@@ -3,6 +3,7 @@
 export { VirtualService, type VirtualServiceArgs } from "./provider/ipvs/virtualService";
 export { RealServer, type RealServerArgs } from "./provider/ipvs/realServer";
 export { Director, type DirectorArgs } from "./provider/director/director";
+export { RealServerReturnRoute, type RealServerReturnRouteArgs } from "./provider/nat/realServerReturnRoute";
 export { RealServerArpConfig, type RealServerArpConfigArgs } from "./provider/arp/realServerArpConfig";
 export { KeepalivedPair, type KeepalivedPairArgs, type KeepalivedNodeArgs, type KeepalivedPairTarget } from "./provider/keepalived/keepalivedPair";
 export { getVrrpStatus, type VrrpStatus, type VrrpNodeReport, type VrrpRole } from "./provider/keepalived/status";

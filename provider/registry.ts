@@ -5,6 +5,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { realServerArpConfigProvider } from "./arp/arpProvider";
 import { directorProvider } from "./director/directorProvider";
 import { keepalivedPairProvider } from "./keepalived/pairProvider";
+import { realServerReturnRouteProvider } from "./nat/returnRouteProvider";
 import type { ResourceKind } from "./dynamic/thinProvider";
 import { realServerProvider } from "./ipvs/realServerProvider";
 import { virtualServiceProvider } from "./ipvs/virtualServiceProvider";
@@ -15,6 +16,7 @@ const implementations: Partial<Record<ResourceKind, pulumi.dynamic.ResourceProvi
   Director: directorProvider as unknown as pulumi.dynamic.ResourceProvider,
   RealServerArpConfig: realServerArpConfigProvider as unknown as pulumi.dynamic.ResourceProvider,
   KeepalivedPair: keepalivedPairProvider as unknown as pulumi.dynamic.ResourceProvider,
+  RealServerReturnRoute: realServerReturnRouteProvider as unknown as pulumi.dynamic.ResourceProvider,
 };
 
 export function implementationOf(kind: ResourceKind): pulumi.dynamic.ResourceProvider {

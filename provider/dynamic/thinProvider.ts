@@ -10,7 +10,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 
 /** The resource kinds implemented by `pulumi-lvs/provider/registry`. */
-export type ResourceKind = "VirtualService" | "RealServer" | "Director" | "RealServerArpConfig" | "KeepalivedPair";
+export type ResourceKind = "VirtualService" | "RealServer" | "Director" | "RealServerArpConfig" | "KeepalivedPair" | "RealServerReturnRoute";
 
 export function thinProvider(kind: ResourceKind): pulumi.dynamic.ResourceProvider {
   const implementation = (): pulumi.dynamic.ResourceProvider =>
