@@ -79,13 +79,12 @@ export interface LvsClusterArgs {
   readonly services: readonly LvsClusterServiceArgs[];
   readonly realServers: readonly LvsClusterRealServerArgs[];
   /**
-   * nat only. In NAT the replies must go back through the director, so each real server's
-   * default route must point at the director. This package cannot change real servers'
-   * routes yet (it would need a remote command resource, and `@pulumi/command` is not a
-   * dependency), so `configureRealServerRoutes` must be set to `false` to say that you have
-   * done it yourself; `true` is refused with an explanation.
+   * nat only. In NAT the replies must go back through the director. Either let the cluster
+   * route them (`configureRealServerRoutes: true` with the director's address on the real
+   * servers' network as `gateway`: a RealServerReturnRoute per real server, source-based,
+   * so a real server's other routes are untouched), or set `false` to confirm you did it.
    */
-  readonly nat?: { readonly configureRealServerRoutes?: boolean };
+  readonly nat?: { readonly configureRealServerRoutes?: boolean; readonly gateway?: pulumi.Input<string> };
 }
 
 /** A bad LvsCluster argument, found before any child resource was created. */
@@ -155,7 +154,7 @@ const ArgsSchema = z.strictObject({
   vip: present("the virtual IP clients connect to"),
   services: z.array(ServiceSchema).min(1, "must list at least one service"),
   realServers: z.array(RealServerSchema).min(1, "must list at least one real server"),
-  nat: z.strictObject({ configureRealServerRoutes: z.boolean().optional() }).optional(),
+  nat: z.strictObject({ configureRealServerRoutes: z.boolean().optional(), gateway: z.unknown().optional() }).optional(),
 });
 
 /** `tcp/80`: how a service is named in `overrides`. */
@@ -210,13 +209,19 @@ function crossFieldProblems(args: LvsClusterArgs): Problem[] {
     if (configure === undefined) {
       add(
         "nat.configureRealServerRoutes",
-        "in nat mode every real server's replies must go back through the director: make the director (its address on the real servers' network) each real server's default gateway, then set `nat: { configureRealServerRoutes: false }` to confirm",
+        "in nat mode every real server's replies must go back through the director: set `nat: { configureRealServerRoutes: true, gateway: <the director's address on the real servers' network> }` to have the cluster route them, or `false` to confirm the director is already each real server's default gateway",
       );
     } else if (configure === true) {
-      add(
-        "nat.configureRealServerRoutes",
-        "pulumi-lvs cannot configure real servers' routes yet (it has no remote-command resource); set the default gateway yourself (e.g. with @pulumi/command's remote.Command or your VM image) and set `configureRealServerRoutes: false`",
-      );
+      if (args.nat?.gateway === undefined)
+        add("nat.gateway", "is required with configureRealServerRoutes: true: the director's address on the real servers' network, where their replies go");
+      if (args.keepalivedPair !== undefined)
+        add("nat.configureRealServerRoutes", "is not supported with a keepalivedPair yet (the gateway would have to float with the VIP); route the replies yourself and set it to false");
+      args.realServers.forEach((rs, i) => {
+        if (rs.connection === undefined || rs.connection === null)
+          add(`realServers[${i}].connection`, "is required with nat.configureRealServerRoutes: true: the return route is set up on the real server over SSH");
+      });
+    } else if (args.nat?.gateway !== undefined) {
+      add("nat.gateway", "only applies with configureRealServerRoutes: true; remove it");
     }
   } else if (args.nat !== undefined) {
     add("nat", `only meaningful in nat mode (mode is ${args.mode}); remove it`);

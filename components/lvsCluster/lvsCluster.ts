@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Director } from "../../provider/director/director";
 import { KeepalivedPair } from "../../provider/keepalived/keepalivedPair";
 import { RealServerArpConfig } from "../../provider/arp/realServerArpConfig";
+import { RealServerReturnRoute } from "../../provider/nat/realServerReturnRoute";
 import { RealServer } from "../../provider/ipvs/realServer";
 import { VirtualService } from "../../provider/ipvs/virtualService";
 import { validateLvsClusterArgs, type LvsClusterArgs } from "./args";
@@ -21,6 +22,8 @@ export class LvsCluster extends pulumi.ComponentResource {
   readonly keepalivedPair?: KeepalivedPair;
   /** dr/tun: keyed by real server name. */
   readonly arpConfigs: Record<string, RealServerArpConfig>;
+  /** nat with configureRealServerRoutes: keyed by real server name. */
+  readonly returnRoutes: Record<string, RealServerReturnRoute>;
 
   constructor(name: string, args: LvsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // Before super(): not even the component is registered when the arguments are wrong.
@@ -47,11 +50,17 @@ export class LvsCluster extends pulumi.ComponentResource {
       this.arpConfigs[a.realServer] = new RealServerArpConfig(a.name, a.args, parent);
     }
 
+    this.returnRoutes = {};
+    for (const route of plan.returnRoutes) {
+      this.returnRoutes[route.realServer] = new RealServerReturnRoute(route.name, route.args, parent);
+    }
+
     this.realServers = {};
     for (const r of plan.realServers) {
-      // A real server only receives traffic once it accepts the VIP (dr/tun).
-      const arp = this.arpConfigs[r.realServer];
-      const rs = new RealServer(r.name, { ...r.args, virtualService: this.services[r.service]! }, { parent: this, dependsOn: arp ? [arp] : [] });
+      // A real server only receives traffic once it accepts the VIP (dr/tun) or can answer
+      // through the director (nat).
+      const ready = this.arpConfigs[r.realServer] ?? this.returnRoutes[r.realServer];
+      const rs = new RealServer(r.name, { ...r.args, virtualService: this.services[r.service]! }, { parent: this, dependsOn: ready ? [ready] : [] });
       (this.realServers[r.realServer] ??= {})[r.service] = rs;
     }
 

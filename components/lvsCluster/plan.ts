@@ -4,6 +4,7 @@
 
 import type { DirectorArgs } from "../../provider/director/director";
 import type { KeepalivedPairArgs } from "../../provider/keepalived/keepalivedPair";
+import type { RealServerReturnRouteArgs } from "../../provider/nat/realServerReturnRoute";
 import type { RealServerArpConfigArgs } from "../../provider/arp/realServerArpConfig";
 import type { RealServerArgs } from "../../provider/ipvs/realServer";
 import type { VirtualServiceArgs } from "../../provider/ipvs/virtualService";
@@ -22,6 +23,7 @@ export const childNames = {
   virtualService: (cluster: string, service: LvsClusterServiceArgs) => `${cluster}-vs-${serviceSlug(service)}`,
   realServer: (cluster: string, realServer: string, service: LvsClusterServiceArgs) => `${cluster}-${realServer}-${serviceSlug(service)}`,
   arpConfig: (cluster: string, realServer: string) => `${cluster}-${realServer}-arp`,
+  returnRoute: (cluster: string, realServer: string) => `${cluster}-${realServer}-return-route`,
 };
 
 /** The VirtualService arguments except where it runs (connection or pair), added by the component. */
@@ -34,6 +36,8 @@ export interface LvsClusterPlan {
   /** `service` is the label of the VirtualService it belongs to. */
   realServers: Array<{ name: string; realServer: string; service: string; args: Omit<RealServerArgs, "virtualService"> }>;
   arpConfigs: Array<{ name: string; realServer: string; args: RealServerArpConfigArgs }>;
+  /** nat with configureRealServerRoutes: one per real server. */
+  returnRoutes: Array<{ name: string; realServer: string; args: RealServerReturnRouteArgs }>;
 }
 
 /** Children of a cluster whose arguments have passed validateLvsClusterArgs. */
@@ -126,5 +130,14 @@ export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPl
           },
         }));
 
-  return { directors, pair, services, realServers, arpConfigs };
+  const returnRoutes: LvsClusterPlan["returnRoutes"] =
+    mode === "nat" && args.nat?.configureRealServerRoutes === true
+      ? args.realServers.map((rs) => ({
+          name: childNames.returnRoute(name, rs.name),
+          realServer: rs.name,
+          args: { connection: rs.connection!, sourceAddress: rs.address, gateway: args.nat!.gateway! },
+        }))
+      : [];
+
+  return { directors, pair, services, realServers, arpConfigs, returnRoutes };
 }

@@ -1,35 +1,41 @@
 // NAT: clients reach the VIP on the director's front side; the director rewrites the
-// destination to a real server on its back network and the reply comes back through it.
-// That last part is why NAT needs each real server's default route to point at the
-// director: pulumi-lvs does not change real servers' routes, so this example says it has
-// done so (`configureRealServerRoutes: false`) and the README shows how.
+// destination to a real server on its back network, and the reply must come back through
+// it to be rewritten again. LvsCluster sets that return path up on each real server
+// (`configureRealServerRoutes: true`): a RealServerReturnRoute sends replies from the real
+// server's back address to the director's back address, leaving its other routes alone.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as lvs from "pulumi-lvs";
 
 interface Host {
+  /** SSH address (and port, default 22). */
   ssh: string;
   port?: number;
+  /** Pinned host key: `ssh-ed25519 AAAA…` or `SHA256:…`. */
   hostKey: string;
+  /** The host's address on the back (real servers') network. */
+  address: string;
 }
 
 const config = new pulumi.Config();
 const privateKey = config.requireSecret("privateKey");
+const connect = (h: Host): lvs.SshConnectionArgs => ({ host: h.ssh, port: h.port ?? 22, user: "root", privateKey, hostKey: h.hostKey });
+
 const director = config.requireObject<Host>("director");
+const realServers = config.requireObject<Host[]>("realServers");
 
 const cluster = new lvs.LvsCluster("app", {
   mode: "nat",
   director: {
-    connection: { host: director.ssh, port: director.port ?? 22, user: "root", privateKey, hostKey: director.hostKey },
+    connection: connect(director),
     // The VIP goes on the client-facing side.
-    interface: config.get("frontInterface") ?? "eth0",
+    interface: config.get("frontInterface") ?? "eth1",
   },
   vip: config.require("vip"),
-  // NAT can map ports: clients use 80, the application listens on 8080.
   services: [{ port: 80, scheduler: "wlc" }],
-  // In NAT the real servers need no SSH: nothing changes on them.
-  realServers: config.requireObject<string[]>("realServerAddresses").map((address, i) => ({ name: `app${i + 1}`, address, port: 8080 })),
-  nat: { configureRealServerRoutes: false },
+  // NAT can map ports: set `port` per real server when it differs from the service's.
+  realServers: realServers.map((h, i) => ({ name: `app${i + 1}`, connection: connect(h), address: h.address })),
+  nat: { configureRealServerRoutes: true, gateway: director.address },
 });
 
 export const vip = cluster.vip;

@@ -119,6 +119,7 @@ const T = {
   vs: "pulumi-nodejs:dynamic/lvs:VirtualService",
   rs: "pulumi-nodejs:dynamic/lvs:RealServer",
   arp: "pulumi-nodejs:dynamic/lvs:RealServerArpConfig",
+  returnRoute: "pulumi-nodejs:dynamic/lvs:RealServerReturnRoute",
 };
 
 describe("LvsCluster children", () => {
@@ -183,6 +184,26 @@ describe("LvsCluster children", () => {
     expect(byName("napp-director").inputs.interfaces).toBeUndefined();
     expect(byName("napp-rs1-tcp-80").inputs).toMatchObject({ forwarding: "nat", port: 8080, address: "10.77.1.21" });
     expect(byName("napp-rs2-tcp-80").inputs).toMatchObject({ forwarding: "nat", port: 80 });
+  });
+
+  it("nat with configureRealServerRoutes: a RealServerReturnRoute per real server, to the gateway", async () => {
+    const cluster = new LvsCluster("nroute", {
+      mode: "nat",
+      director: { connection: conn("10.77.0.11"), interface: "eth1" },
+      vip: "10.77.0.153",
+      services: [{ port: 80 }],
+      realServers: [
+        { name: "rs1", connection: conn("10.77.0.21"), address: "10.77.1.21" },
+        { name: "rs2", connection: conn("10.77.0.22"), address: "10.77.1.22" },
+      ],
+      nat: { configureRealServerRoutes: true, gateway: "10.77.1.11" },
+    });
+    await settle(cluster);
+    expect(byType(T.returnRoute).map((r) => [r.name, r.inputs.sourceAddress, r.inputs.gateway])).toEqual([
+      ["nroute-rs1-return-route", "10.77.1.21", "10.77.1.11"],
+      ["nroute-rs2-return-route", "10.77.1.22", "10.77.1.11"],
+    ]);
+    expect(byType(T.arp)).toHaveLength(0);
   });
 
   it("tun: ARP configs in tun mode, forwarding tun, VIP on vipInterface", async () => {
@@ -274,7 +295,7 @@ describe("LvsCluster validation registers nothing", () => {
     ["dr port remap", { ...base, realServers: [{ ...realServers[0]!, port: 8080 }] }, /realServers\[0\]\.port: in dr mode/],
     ["dr without rs connection", { ...base, realServers: [{ name: "rs1", address: "10.0.0.1" }] }, /realServers\[0\]\.connection/],
     ["nat without route confirmation", { ...base, mode: "nat" }, /nat\.configureRealServerRoutes: .*default gateway/],
-    ["nat asking to configure routes", { ...base, mode: "nat", nat: { configureRealServerRoutes: true } }, /nat\.configureRealServerRoutes: pulumi-lvs cannot configure/],
+    ["nat routes without a gateway", { ...base, mode: "nat", nat: { configureRealServerRoutes: true } }, /nat\.gateway: is required with configureRealServerRoutes: true/],
     ["nat block outside nat mode", { ...base, nat: { configureRealServerRoutes: false } }, /^  nat: only meaningful in nat mode/m],
     ["no interface for the VIP", { ...base, director: { connection: conn("10.0.0.1") } }, /director\.interface/],
     ["bad mode", { ...base, mode: "lvs" as any }, /^  mode: /m],

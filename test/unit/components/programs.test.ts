@@ -75,7 +75,7 @@ const host = (n: number) => ({ ssh: `192.0.2.${n}`, hostKey: "ssh-ed25519 AAAATE
 
 const examples: Array<[string, Record<string, unknown>, string[], RegExp[]]> = [
   ["dr-cluster", { privateKey: KEY, vip: "192.0.2.100", director: host(10), realServers: [host(21), host(22)] }, ["privateKey"], [/^web-vs-tcp-443$/, /^web-rs2-tcp-80$/, /^web-rs1-arp$/]],
-  ["nat-cluster", { privateKey: KEY, vip: "192.0.2.100", director: host(10), realServerAddresses: ["10.0.1.21", "10.0.1.22"] }, ["privateKey"], [/^app-app2-tcp-80$/]],
+  ["nat-cluster", { privateKey: KEY, vip: "192.0.2.100", director: host(10), realServers: [host(21), host(22)] }, ["privateKey"], [/^app-app2-tcp-80$/, /^app-app1-return-route$/]],
   ["tun-cluster", { privateKey: KEY, vip: "192.0.2.53", director: host(10), realServers: [host(21)] }, ["privateKey"], [/^dns-vs-udp-53$/, /^dns-ns1-arp$/]],
   ["ha-pair", { privateKey: KEY, vrrpPassword: "k33pal1v", vip: "192.0.2.100", directors: [host(11), host(12)], realServers: [host(21)] }, ["privateKey", "vrrpPassword"], [/^web-pair$/, /^web-director-node2$/]],
   ["with-vms", { privateKey: KEY, vip: "192.0.2.100", director: "192.0.2.10", realServers: ["192.0.2.21", "192.0.2.22"] }, ["privateKey"], [/^director-bootstrap$/, /^web-web2-tcp-80$/]],
