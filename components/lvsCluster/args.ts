@@ -34,7 +34,7 @@ export interface LvsClusterKeepalivedPairArgs {
   /** 1..255, unique on the segment. */
   readonly virtualRouterId: number;
   readonly advertInt?: number;
-  readonly auth?: pulumi.Input<{ type?: pulumi.Input<"PASS" | "AH">; password: pulumi.Input<string> }>;
+  readonly auth?: pulumi.Input<{ type?: pulumi.Input<"PASS">; password: pulumi.Input<string> }>;
   readonly nopreempt?: boolean;
   readonly unicast?: boolean;
 }

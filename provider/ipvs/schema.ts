@@ -44,6 +44,8 @@ import {
   KEEPALIVED_SERVICE_ONLY,
   KeepalivedTargetSchema,
   checkDirectorChoice,
+  checkKeepalivedRealServerOptions,
+  checkKeepalivedServiceOptions,
   keepalivedRealServerShape,
   keepalivedServiceShape,
   type KeepalivedTarget,
@@ -162,6 +164,7 @@ export const VirtualServiceInputsSchema = strictObject({
       const issue: Issue = (path, message) => ctx.addIssue({ code: "custom", path, message });
       checkDirectorChoice(v, KEEPALIVED_SERVICE_ONLY, issue, "VirtualService");
       checkServiceKeyFields(v, issue, []);
+      checkKeepalivedServiceOptions(v, familyOfKeyFields(v), issue);
       if (v.port === 0 && v.fwmark === undefined && v.persistence === undefined)
         issue(["port"], "0 (all ports) needs persistence: ipvsadm refuses a non-persistent service on port 0; set persistence, or a port 1..65535");
       const flags = Array.isArray(v.schedulerFlags) ? v.schedulerFlags : [];
@@ -237,6 +240,7 @@ export const RealServerInputsSchema = strictObject({
       if (typeof v !== "object" || v === null) return;
       const issue: Issue = (path, message) => ctx.addIssue({ code: "custom", path, message });
       checkDirectorChoice(v, KEEPALIVED_REAL_SERVER_ONLY, issue, "RealServer");
+      checkKeepalivedRealServerOptions(v, issue);
       if (v.keepalived !== undefined && v.drain !== undefined)
         issue(["drain"], "is not supported on a KeepalivedPair yet (keepalived owns the weights there); remove drain, or set weight 0 in one update and delete in the next");
       const service: ServiceKeyFields = typeof v.service === "object" && v.service !== null ? v.service : {};

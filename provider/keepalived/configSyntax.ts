@@ -5,8 +5,9 @@
 //
 // Grammar as keepalived 2.2.7 reads it (parser.c): `#` and `!` start comments, tokens are
 // separated by whitespace, `{` and `}` are tokens of their own, and a double-quoted string
-// is one token (keepalived has no escapes inside quotes, so values that hold a quote,
-// brace, comment sign or newline are refused by our schemas before they get here).
+// is one token. A backslash escapes (`"\"` is an unterminated string), and a quoted lone
+// `{` still opens a block, so values that hold a quote, brace, backslash, comment sign or
+// newline are refused by our schemas before they get here.
 
 import { ParseError } from "./errors";
 
@@ -24,7 +25,7 @@ const BARE_TOKEN = /^[^\s{}"#!]+$/;
 /** A token as keepalived reads it back: bare when it can be, else double-quoted. */
 export function writeToken(token: string): string {
   if (BARE_TOKEN.test(token)) return token;
-  if (/["\n\r]/.test(token)) throw new Error(`keepalived cannot represent ${JSON.stringify(token)} as one token (schemas refuse it)`);
+  if (/["\n\r\\{}]/.test(token)) throw new Error(`keepalived cannot represent ${JSON.stringify(token)} as one token (schemas refuse it)`);
   return `"${token}"`;
 }
 

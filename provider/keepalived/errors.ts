@@ -21,7 +21,7 @@ export function keepalivedErrorLines(output: string): string[] {
   return output
     .split("\n")
     .map((l) => l.trim())
-    .filter((l) => /^\(.*Line \d+\)/.test(l) || /^\(Line \d+\)/.test(l) || /error|invalid|unknown/i.test(l));
+    .filter((l) => /^\(.*Line \d+\)/.test(l) || /^\(Line \d+\)/.test(l) || /error|invalid|unknown|warning|violation|exceeds|ignoring|killed/i.test(l));
 }
 
 /** `keepalived -t` refused the candidate configuration; nothing was swapped in. */

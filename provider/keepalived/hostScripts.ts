@@ -88,6 +88,12 @@ while IFS=' ' read -r op rel data; do
 done
 # keepalived refuses a virtual_server without real servers, so a service is included
 # (services/<s>.conf -> include <s>.vs) only while it has at least one real server file.
+for conf in "$root/$new/services"/*.conf; do
+  [ -e "$conf" ] || continue
+  stem=$(basename "$conf" .conf)
+  case "$stem" in 0-*) continue ;; esac
+  [ -e "$root/$new/services/$stem.vs" ] || rm -f "$conf"
+done
 for vs in "$root/$new/services"/*.vs; do
   [ -e "$vs" ] || continue
   stem=$(basename "$vs" .vs)

@@ -6,7 +6,11 @@
 export const VRRP_STATES = ["MASTER", "BACKUP"] as const;
 export type VrrpState = (typeof VRRP_STATES)[number];
 
-export const AUTH_TYPES = ["PASS", "AH"] as const;
+/**
+ * PASS only: keepalived refuses AH with a MASTER node (and AH was dropped from VRRP in RFC
+ * 3768); IPv6 (VRRPv3) has no authentication at all.
+ */
+export const AUTH_TYPES = ["PASS"] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
 
 export interface Vip {
@@ -35,8 +39,6 @@ export interface TrackScript {
   weight?: number;
   rise?: number;
   fall?: number;
-  /** User the script runs as (default root). */
-  user?: string;
 }
 
 export const NOTIFY_EVENTS = ["master", "backup", "fault", "stop", "deleted", "notify"] as const;

@@ -35,8 +35,6 @@ function parseVrrpScript(s: Statement, file: string): TrackScript {
     const v = optional(k);
     if (v !== undefined) script[k] = v;
   }
-  const user = text(find(b, "user"));
-  if (user !== undefined) script.user = user;
   return script;
 }
 
@@ -123,7 +121,10 @@ export function parseVirtualServerFile(content: string, file: string): { service
   const options: KeepalivedServiceOptions = {};
   const delayLoop = num(find(b, "delay_loop"), file);
   if (delayLoop !== undefined) options.delayLoop = delayLoop;
-  if (sorry) options.sorryServer = { address: canonicalAddress(sorry.args[0] ?? "") ?? sorry.args[0] ?? "", port: Number(sorry.args[1]) };
+  if (sorry) {
+    const method = (text(find(b, "sorry_server_lvs_method")) ?? "NAT") as keyof typeof FORWARDING_OF;
+    options.sorryServer = { address: canonicalAddress(sorry.args[0] ?? "") ?? sorry.args[0] ?? "", port: Number(sorry.args[1]), forwarding: FORWARDING_OF[method] ?? "nat" };
+  }
   const virtualhost = text(find(b, "virtualhost"));
   if (virtualhost !== undefined) options.virtualhost = virtualhost;
   if (find(b, "alpha")) options.alpha = true;

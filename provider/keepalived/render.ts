@@ -30,7 +30,6 @@ function vrrpScriptBlock(s: TrackScript): Statement {
   if (s.weight !== undefined) block.push(statement("weight", [s.weight]));
   if (s.rise !== undefined) block.push(statement("rise", [s.rise]));
   if (s.fall !== undefined) block.push(statement("fall", [s.fall]));
-  if (s.user !== undefined) block.push(statement("user", [s.user]));
   return statement("vrrp_script", [s.name], block);
 }
 
@@ -44,10 +43,10 @@ function extraStatements(lines: readonly string[]): Statement[] {
 
 function globalDefs(n: NodeConfig): Statement {
   const block: Statement[] = [statement("router_id", [n.node.routerId])];
-  if (n.trackScripts.length > 0 || Object.keys(n.notify).length > 0) {
-    // Scripts run as root, and keepalived refuses scripts that non-root users could modify.
-    block.push(statement("script_user", ["root"]), statement("enable_script_security"));
-  }
+  // Scripts (vrrp_script, notify, MISC_CHECK, quorum_up/down, notify_up/down, which may
+  // also come from the services' files) run as root, and keepalived refuses to run any
+  // script a non-root user could modify. keepalived -t rejects scripts without these lines.
+  block.push(statement("script_user", ["root"]), statement("enable_script_security"));
   if (n.lvsSyncDaemon) {
     const args: (string | number)[] = [n.lvsSyncDaemon.interface, n.instanceName];
     if (n.lvsSyncDaemon.syncId !== undefined) args.push("id", n.lvsSyncDaemon.syncId);
@@ -130,7 +129,10 @@ export function renderVirtualServerBlock(service: IpvsService, options: Keepaliv
     if (service.persistence.netmask !== undefined) b.push(statement("persistence_granularity", [service.persistence.netmask]));
   }
   if (service.onePacket) b.push(statement("ops"));
-  if (options.sorryServer) b.push(statement("sorry_server", [options.sorryServer.address, options.sorryServer.port]));
+  if (options.sorryServer) {
+    b.push(statement("sorry_server", [options.sorryServer.address, options.sorryServer.port]));
+    b.push(statement("sorry_server_lvs_method", [LVS_METHODS[options.sorryServer.forwarding]]));
+  }
   if (options.virtualhost !== undefined) b.push(statement("virtualhost", [options.virtualhost]));
   if (options.alpha) b.push(statement("alpha"));
   if (options.omega) b.push(statement("omega"));

@@ -55,6 +55,14 @@ const nodeSchema = strictObject({
   unicastSrcIp: ipAddress.optional(),
 });
 
+/** keepalived 2.2.7's ranges: delays are seconds 0..4294, repeats at least 1. */
+function garpField(k: keyof typeof GARP_KEYWORDS) {
+  const keyword = GARP_KEYWORDS[k];
+  if (k === "masterDelay" || k === "lowerPrioDelay") return integerBetween(0, 4294, `set garp.${k} (keepalived's ${keyword}) in seconds, 0..4294`).optional();
+  if (k === "masterRepeat" || k === "masterRefreshRepeat") return integerBetween(1, 65535, `set garp.${k} (keepalived's ${keyword}) to 1 or more`).optional();
+  return integerBetween(0, 65535, `set garp.${k} (keepalived's ${keyword})`).optional();
+}
+
 const seconds = (what: string, max = 3600) => integerBetween(0, max, `set ${what} in seconds, 0..${max}`);
 
 export const KeepalivedPairInputsSchema = strictObject({
@@ -73,7 +81,7 @@ export const KeepalivedPairInputsSchema = strictObject({
       .min(1, { error: "is empty; set a password of 1..8 characters" })
       .max(8, { error: "is longer than 8 characters: VRRP carries only 8 and keepalived would silently cut it; use at most 8" })
       .regex(/^[!-~]+$/, { error: "may only hold printable ASCII without spaces" })
-      .refine((p) => !/["{}#!]/.test(p), { error: "cannot contain \" { } # or ! (keepalived.conf syntax)" }),
+      .refine((p) => !/["{}#!\\]/.test(p), { error: "cannot contain \" { } # ! or \\ (keepalived.conf syntax)" }),
   }).optional(),
   nopreempt: z.boolean({ error: "must be true or false" }).default(false),
   preemptDelay: seconds("preemptDelay", 1000).optional(),
@@ -89,13 +97,12 @@ export const KeepalivedPairInputsSchema = strictObject({
         weight: integerBetween(-253, 253, "set weight between -253 and 253").optional(),
         rise: integerBetween(1, 100, "set rise between 1 and 100").optional(),
         fall: integerBetween(1, 100, "set fall between 1 and 100").optional(),
-        user: configName("user").optional(),
       }),
     )
     .default([]),
   notify: strictObject(Object.fromEntries(NOTIFY_EVENTS.map((e) => [e, commandArgv.optional()])) as Record<(typeof NOTIFY_EVENTS)[number], z.ZodOptional<typeof commandArgv>>).default({}),
   garp: strictObject(
-    Object.fromEntries(Object.keys(GARP_KEYWORDS).map((k) => [k, integerBetween(0, 86400, `set garp.${k} (keepalived's ${GARP_KEYWORDS[k as keyof typeof GARP_KEYWORDS]})`).optional()])) as Record<
+    Object.fromEntries(Object.keys(GARP_KEYWORDS).map((k) => [k, garpField(k as keyof typeof GARP_KEYWORDS)])) as Record<
       keyof typeof GARP_KEYWORDS,
       z.ZodOptional<z.ZodInt>
     >,
@@ -117,10 +124,12 @@ export const KeepalivedPairInputsSchema = strictObject({
         const masters = nodes.filter((n) => n?.state === "MASTER").length;
         if (v.nopreempt === true && masters > 0)
           issue(["nopreempt"], 'only works when both nodes start as BACKUP (keepalived ignores it for a MASTER); remove `state: "MASTER"` (the higher priority still wins the first election)');
+        else if (v.preemptDelay !== undefined && masters > 0)
+          issue(["preemptDelay"], 'only works when both nodes start as BACKUP (keepalived refuses it for a MASTER); remove `state: "MASTER"` (the higher priority still wins)');
         else if (masters > 1) issue(["nodes", 1, "state"], 'both nodes are MASTER; set one to "BACKUP" (or leave state out: the higher priority becomes MASTER)');
         nodes.forEach((n, i) => {
           const other = nodes[1 - i];
-          if (n?.state === "MASTER" && other && typeof n.priority === "number" && typeof other.priority === "number" && n.priority < other.priority)
+          if (n?.state === "MASTER" && other && other.state !== "MASTER" && typeof n.priority === "number" && typeof other.priority === "number" && n.priority < other.priority)
             issue(["nodes", i, "priority"], `is lower than the BACKUP's (${other.priority}) on the MASTER: the backup would take over at once; give the MASTER the higher priority`);
           if (v.unicast === true && n && n.unicastSrcIp === undefined)
             issue(["nodes", i, "unicastSrcIp"], "is required with unicast: true: this node's own address on the VRRP interface (the other node sends its adverts there)");
@@ -135,9 +144,27 @@ export const KeepalivedPairInputsSchema = strictObject({
         if (s && seen.has(s.name)) issue(["trackScripts", i, "name"], `"${s.name}" is used twice; give each vrrp_script its own name`);
         if (s) seen.add(s.name);
       });
-      (Array.isArray(v.vips) ? v.vips : []).forEach((vip, i) => {
-        if (typeof vip === "object" && vip?.label !== undefined && typeof vip.address === "string" && !isIPv4(vip.address))
-          issue(["vips", i, "label"], "interface labels are IPv4 only; remove label");
+      const vips = Array.isArray(v.vips) ? v.vips : [];
+      const addressOf = (vip: unknown) => (typeof vip === "string" ? vip : typeof vip === "object" && vip !== null ? (vip as { address?: unknown }).address : undefined);
+      const families = vips.map((vip) => (typeof addressOf(vip) === "string" ? (isIPv4(addressOf(vip) as string) ? "ipv4" : "ipv6") : undefined));
+      vips.forEach((vip, i) => {
+        if (typeof vip === "object" && vip?.label !== undefined && families[i] === "ipv6") issue(["vips", i, "label"], "interface labels are IPv4 only; remove label");
+        if (families[i] !== undefined && families[0] !== undefined && families[i] !== families[0])
+          issue(["vips", i], `is ${families[i]} but vips[0] is ${families[0]}: one VRRP instance carries one family (keepalived drops the other); use a second KeepalivedPair for the other family`);
+      });
+      if (families[0] === "ipv6") {
+        if (v.auth !== undefined) issue(["auth"], "does not exist for IPv6 VIPs (VRRPv3 has no authentication); remove auth");
+        if (typeof v.advertInt === "number" && v.advertInt > 40) issue(["advertInt"], "must be at most 40 seconds for IPv6 VIPs (VRRPv3's limit)");
+      }
+      if (v.unicast === true && families[0] !== undefined)
+        nodes?.forEach((n, i) => {
+          if (typeof n?.unicastSrcIp === "string" && (isIPv4(n.unicastSrcIp) ? "ipv4" : "ipv6") !== families[0])
+            issue(["nodes", i, "unicastSrcIp"], `must be ${families[0]} like the VIPs (adverts for ${families[0]} VIPs travel over ${families[0]})`);
+        });
+      (Array.isArray(v.trackInterfaces) ? v.trackInterfaces : []).forEach((t, i) => {
+        const name = typeof t === "string" ? t : t?.name;
+        if (name !== undefined && name === v.interface)
+          issue(["trackInterfaces", i], `is the instance's own interface (${String(name)}), which keepalived always tracks; remove it`);
       });
       const modelled = new Set(["state", "interface", "virtual_router_id", "priority", "advert_int", "nopreempt", "preempt_delay", "authentication", "unicast_src_ip", "unicast_peer", "virtual_ipaddress", "track_interface", "track_script", ...Object.values(GARP_KEYWORDS), ...NOTIFY_EVENTS.map((e) => (e === "notify" ? e : `notify_${e}`))]);
       (Array.isArray(v.extraInstanceConfig) ? v.extraInstanceConfig : []).forEach((line, i) => {
@@ -159,7 +186,8 @@ export const KeepalivedPairInputsSchema = strictObject({
     const nodes = v.nodes.map((n, i): PairNodeInputs => ({
       connection: n.connection,
       routerId: n.routerId ?? `${instanceName}-node${i + 1}`,
-      state: v.nopreempt ? "BACKUP" : (n.state ?? (i === higher ? "MASTER" : "BACKUP")),
+      // keepalived honours nopreempt and preempt_delay only when both nodes start as BACKUP.
+      state: v.nopreempt || v.preemptDelay !== undefined ? "BACKUP" : (n.state ?? (i === higher ? "MASTER" : "BACKUP")),
       priority: n.priority,
       ...(n.unicastSrcIp !== undefined ? { unicastSrcIp: canonicalAddress(n.unicastSrcIp)! } : {}),
     })) as [PairNodeInputs, PairNodeInputs];

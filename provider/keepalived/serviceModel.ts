@@ -36,7 +36,7 @@ export type HealthCheck =
 export interface KeepalivedServiceOptions {
   /** Seconds between health checks (keepalived's delay_loop). */
   delayLoop?: number;
-  sorryServer?: { address: string; port: number };
+  sorryServer?: { address: string; port: number; forwarding: "dr" | "nat" | "tun" };
   /** Host header for HTTP_GET/SSL_GET checks of every real server. */
   virtualhost?: string;
   /** Start real servers as failed until their first check passes. */

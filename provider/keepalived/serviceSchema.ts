@@ -5,6 +5,7 @@
 
 import { z } from "zod";
 import { integerBetween, ipAddress, oneOf, strictObject, type Issue } from "../ipvs/inputFields";
+import { addressFamilyOf, canonicalAddress, FORWARDINGS } from "../ipvs/model";
 import { commandArgv, configName } from "./schema";
 import { VRRP_STATES } from "./model";
 import { DNS_QUERY_TYPES } from "./serviceModel";
@@ -24,6 +25,19 @@ const hostName = z
   .string({ error: "must be a host name" })
   .regex(/^[A-Za-z0-9.-]+$/, { error: "must be a plain host name (letters, digits, dots and dashes)" });
 
+/** A DNS name keepalived 2.2.7's DNS_CHECK accepts: labels of 1..63, no empty label, optional trailing dot. */
+const dnsName = z
+  .string({ error: "must be a DNS name" })
+  .regex(/^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$/, { error: "must be a DNS name like www.example.com (labels of letters, digits and dashes, no empty label)" })
+  // keepalived 2.2.7 misreads a name whose first label is one character followed by more labels.
+  .refine((n) => !/^[A-Za-z0-9]\./.test(n), { error: "cannot start with a one-character label followed by more labels (keepalived 2.2.7 refuses it); query a name with a longer first label" });
+
+/** true as set, false as absent: keepalived has no "off" spelling, so read-back never shows false. */
+const flag = z
+  .boolean({ error: "must be true or false" })
+  .optional()
+  .transform((v) => (v === true ? true : undefined));
+
 const connectShape = {
   connectPort: port.optional(),
   connectTimeout: secondsUpTo(3600, "connectTimeout").optional(),
@@ -38,21 +52,25 @@ const urlSchema = strictObject({
   digest: z.string().regex(/^[0-9a-f]{32}$/, { error: "must be the MD5 hex digest of the page (genhash prints it)" }).optional(),
 });
 
+const urlList = z
+  .array(urlSchema, { error: 'is required: the pages to fetch, e.g. [{ path: "/", statusCode: 200 }]' })
+  .min(1, { error: 'needs at least one { path }, e.g. [{ path: "/", statusCode: 200 }]' });
+
 export const HealthCheckSchema = z.discriminatedUnion(
   "type",
   [
     strictObject({ type: z.literal("TCP_CHECK"), ...connectShape }),
-    strictObject({ type: z.literal("HTTP_GET"), urls: z.array(urlSchema).min(1, { error: "needs at least one { path }" }), virtualhost: hostName.optional(), ...connectShape }),
-    strictObject({ type: z.literal("SSL_GET"), urls: z.array(urlSchema).min(1, { error: "needs at least one { path }" }), virtualhost: hostName.optional(), ...connectShape }),
+    strictObject({ type: z.literal("HTTP_GET"), urls: urlList, virtualhost: hostName.optional(), ...connectShape }),
+    strictObject({ type: z.literal("SSL_GET"), urls: urlList, virtualhost: hostName.optional(), ...connectShape }),
     strictObject({
       type: z.literal("MISC_CHECK"),
       command: commandArgv,
       timeout: secondsUpTo(3600, "timeout").optional(),
-      dynamic: z.boolean({ error: "must be true or false" }).optional(),
+      dynamic: flag,
       retry: integerBetween(0, 100, "set retry between 0 and 100").optional(),
       delayBeforeRetry: secondsUpTo(3600, "delayBeforeRetry").optional(),
     }),
-    strictObject({ type: z.literal("DNS_CHECK"), name: hostName, queryType: oneOf(DNS_QUERY_TYPES, "DNS query type").optional(), ...connectShape }),
+    strictObject({ type: z.literal("DNS_CHECK"), name: dnsName, queryType: oneOf(DNS_QUERY_TYPES, "DNS query type").optional(), ...connectShape }),
   ],
   { error: "must be { type: TCP_CHECK | HTTP_GET | SSL_GET | MISC_CHECK | DNS_CHECK, … }" },
 );
@@ -60,10 +78,14 @@ export const HealthCheckSchema = z.discriminatedUnion(
 /** VirtualService inputs only a KeepalivedPair realises. */
 export const keepalivedServiceShape = {
   delayLoop: secondsUpTo(86400, "delayLoop").optional(),
-  sorryServer: strictObject({ address: ipAddress, port: integerBetween(0, 65535, "set the sorry server's port") }).optional(),
+  sorryServer: strictObject({
+    address: ipAddress.transform((a) => canonicalAddress(a)!),
+    port: integerBetween(0, 65535, "set the sorry server's port"),
+    forwarding: oneOf(FORWARDINGS, "forwarding").default("nat"),
+  }).optional(),
   virtualhost: hostName.optional(),
-  alpha: z.boolean({ error: "must be true or false" }).optional(),
-  omega: z.boolean({ error: "must be true or false" }).optional(),
+  alpha: flag,
+  omega: flag,
   quorum: integerBetween(1, 65535, "set quorum (the total weight needed) between 1 and 65535").optional(),
   hysteresis: integerBetween(0, 65535, "set hysteresis between 0 and 65535").optional(),
   quorumUp: commandArgv.optional(),
@@ -73,7 +95,7 @@ export const keepalivedServiceShape = {
 /** RealServer inputs only a KeepalivedPair realises. */
 export const keepalivedRealServerShape = {
   healthCheck: HealthCheckSchema.optional(),
-  inhibitOnFailure: z.boolean({ error: "must be true or false" }).optional(),
+  inhibitOnFailure: flag,
   notifyUp: commandArgv.optional(),
   notifyDown: commandArgv.optional(),
 };
@@ -95,4 +117,22 @@ export function checkDirectorChoice(v: Record<string, unknown>, keepalivedOnly: 
         issue([key], `is only realised by keepalived: a plain director (connection) has no health checker; remove ${key}, or put the ${resource} on a KeepalivedPair (keepalivedPair: pair)`);
     }
   }
+}
+
+/** Cross-field rules of the keepalived-only VirtualService inputs, given the service's family. */
+export function checkKeepalivedServiceOptions(v: Record<string, unknown>, family: "ipv4" | "ipv6" | undefined, issue: Issue): void {
+  const sorry = v["sorryServer"] as { address?: unknown } | undefined;
+  if (family && typeof sorry?.address === "string" && addressFamilyOf(sorry.address) && addressFamilyOf(sorry.address) !== family)
+    issue(["sorryServer", "address"], `is ${addressFamilyOf(sorry.address)} but the service is ${family}; keepalived refuses a sorry server of the other family`);
+  const quorum = typeof v["quorum"] === "number" ? v["quorum"] : 1;
+  if (typeof v["hysteresis"] === "number" && v["hysteresis"] >= quorum)
+    issue(["hysteresis"], `(${v["hysteresis"]}) must be below quorum (${quorum}${v["quorum"] === undefined ? ", keepalived's default" : ""}); lower hysteresis or raise quorum`);
+}
+
+/** Cross-field rules of the keepalived-only RealServer inputs. */
+export function checkKeepalivedRealServerOptions(v: Record<string, unknown>, issue: Issue): void {
+  const check = v["healthCheck"] as { bindTo?: unknown } | undefined;
+  const address = v["address"];
+  if (typeof check?.bindTo === "string" && typeof address === "string" && addressFamilyOf(check.bindTo) && addressFamilyOf(address) && addressFamilyOf(check.bindTo) !== addressFamilyOf(address))
+    issue(["healthCheck", "bindTo"], `is ${addressFamilyOf(check.bindTo)} but the real server is ${addressFamilyOf(address)}; bind the check to an address of the same family`);
 }
