@@ -3,14 +3,13 @@
 // cross-field rules allow. Interfaces are the ones the keepalived -t namespace has.
 
 import fc from "fast-check";
-import { canonicalAddress } from "../../../provider/ipvs/model";
 
 type Raw = Record<string, unknown>;
 const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
 /** Drops undefined properties: inputs as a user writes them. */
 const defined = (o: Raw): Raw => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
-const TRUE_OR_ABSENT = opt(fc.constant(true as const));
+const FLAG = opt(fc.boolean());
 const IFACE = fc.constantFrom("eth1", "eth2", "eth3");
 const NAME = fc.stringMatching(/^[A-Za-z0-9_.:@-]{1,20}$/);
 const ARG = fc.stringMatching(/^[A-Za-z0-9_@%+=:,./-]{1,12}$/);
@@ -22,12 +21,13 @@ const FREE_GLOBAL = ["vrrp_garp_interval 0.001", "vrrp_gna_interval 0.001", "vrr
 const FREE_INSTANCE = ["dont_track_primary", "accept", "skip_check_adv_addr", "no_accept"];
 const spaced = (line: string) => fc.constantFrom(line, `  ${line} `, line.replace(/ /g, "   "));
 
-// Left out everywhere, because the schemas accept them but keepalived -t refuses or
-// rewrites them (keepalivedRules.test.ts has the evidence): auth, or advertInt > 40, with
-// IPv6 VIPs (VRRPv3); AH auth or preempt_delay with a MASTER node; tracking the instance's
-// own interface; garp delays above 4294 s or master repeats of 0; hysteresis >= quorum; a
-// password of a lone backslash (read as a line continuation).
-// Booleans are true or absent: an explicit false does not read back as false.
+// Only values the schemas accept, combined the ways their cross-field rules allow (the
+// schemas now refuse what keepalived -t refuses; keepalivedRules.test.ts has the evidence):
+// one VIP family per instance, no auth and advertInt <= 40 with IPv6 VIPs, PASS auth only,
+// preemptDelay without a MASTER node, never the instance's own interface in
+// trackInterfaces, garp delays 0..4294 and repeats >= 1, hysteresis < quorum, bindTo and
+// sorry server of the service's / real server's family.
+// Service flags are true, false or absent: false is absent in the schema output.
 
 export function pairInputs(): fc.Arbitrary<Raw> {
   return fc
@@ -42,22 +42,22 @@ export function pairInputs(): fc.Arbitrary<Raw> {
       virtualRouterId: fc.integer({ min: 1, max: 255 }),
       advertInt: opt(fc.integer({ min: 1, max: 255 })),
       vipCount: fc.integer({ min: 1, max: 3 }),
-      auth: opt(fc.record({ type: fc.constantFrom("PASS", "AH"), password: fc.stringMatching(/^[$%&'()*+,./0-9:;<=>?@A-Z[\]^_`a-z|~-]{1,8}$/) })),
+      auth: opt(fc.record({ type: opt(fc.constant("PASS")), password: fc.stringMatching(/^[$%&'()*+,./0-9:;<=>?@A-Z[\]^_`a-z|~-]{1,8}$/) })),
       preemptDelay: opt(fc.integer({ min: 0, max: 1000 })),
       trackInterfaces: fc.subarray(["eth1", "eth2", "eth3"]),
       trackWeights: fc.array(opt(fc.integer({ min: -253, max: 253 })), { minLength: 3, maxLength: 3 }),
       trackScripts: fc.uniqueArray(
-        fc.record({ name: NAME, command, interval: opt(fc.integer({ min: 1, max: 3600 })), timeout: opt(fc.integer({ min: 1, max: 3600 })), weight: opt(fc.integer({ min: -253, max: 253 })), rise: opt(fc.integer({ min: 1, max: 100 })), fall: opt(fc.integer({ min: 1, max: 100 })), user: opt(fc.constant("root")) }),
+        fc.record({ name: NAME, command, interval: opt(fc.integer({ min: 1, max: 3600 })), timeout: opt(fc.integer({ min: 1, max: 3600 })), weight: opt(fc.integer({ min: -253, max: 253 })), rise: opt(fc.integer({ min: 1, max: 100 })), fall: opt(fc.integer({ min: 1, max: 100 })) }),
         { maxLength: 2, selector: (s) => s.name },
       ),
       notify: fc.record({ master: opt(command), backup: opt(command), fault: opt(command), stop: opt(command), deleted: opt(command), notify: opt(command) }),
       garp: fc.record({
         masterDelay: opt(fc.integer({ min: 0, max: 4294 })),
-        masterRepeat: opt(fc.integer({ min: 1, max: 86400 })),
-        masterRefresh: opt(fc.integer({ min: 0, max: 86400 })),
-        masterRefreshRepeat: opt(fc.integer({ min: 1, max: 86400 })),
+        masterRepeat: opt(fc.integer({ min: 1, max: 65535 })),
+        masterRefresh: opt(fc.integer({ min: 0, max: 65535 })),
+        masterRefreshRepeat: opt(fc.integer({ min: 1, max: 65535 })),
         lowerPrioDelay: opt(fc.integer({ min: 0, max: 4294 })),
-        lowerPrioRepeat: opt(fc.integer({ min: 0, max: 86400 })),
+        lowerPrioRepeat: opt(fc.integer({ min: 0, max: 65535 })),
       }),
       lvsSyncDaemon: opt(fc.record({ interface: IFACE, syncId: opt(fc.integer({ min: 0, max: 255 })) })),
       extraGlobalDefs: fc.subarray(FREE_GLOBAL).chain((ls) => fc.tuple(...ls.map(spaced))),
@@ -74,10 +74,10 @@ export function pairInputs(): fc.Arbitrary<Raw> {
         })
         .map((a): Raw => {
           const higherFirst = g.priorities[0] === Math.max(...g.priorities);
-          const bothBackup = g.states === "both-backup" || g.states === "nopreempt";
           const states = g.states === "explicit" ? (higherFirst ? ["MASTER", "BACKUP"] : ["BACKUP", "MASTER"]) : g.states === "both-backup" ? ["BACKUP", "BACKUP"] : [undefined, undefined];
-          const auth = g.auth && g.family === "ipv4" && (g.auth.type === "PASS" || bothBackup) ? g.auth : undefined;
-          const preemptDelay = g.states === "both-backup" ? g.preemptDelay : undefined;
+          const auth = g.auth && g.family === "ipv4" ? defined(g.auth) : undefined;
+          // With preemptDelay both nodes start BACKUP; an explicit MASTER, or nopreempt too, is refused.
+          const preemptDelay = g.states === "explicit" || g.states === "nopreempt" ? undefined : g.preemptDelay;
           const tracked = g.trackInterfaces.filter((t) => t !== g.iface);
           return defined({
             nodes: g.priorities.map((priority, i) =>
@@ -109,16 +109,16 @@ export function pairInputs(): fc.Arbitrary<Raw> {
 const PORT = fc.integer({ min: 1, max: 65535 });
 const HOST = fc.stringMatching(/^[a-z0-9][a-z0-9.-]{0,30}$/);
 /**
- * DNS_CHECK names keepalived 2.2.7 takes: no empty label ("ab..cd", ".ab" are refused, though
- * the schema accepts them), and not a one-character first label followed by more
- * ("x.example" is refused as "has empty label" too: a keepalived quirk).
+ * DNS_CHECK names keepalived 2.2.7 (and the schema) take: labels of letters, digits and
+ * inner dashes, no empty label, and not a one-character first label followed by more
+ * ("x.example" is refused as "has empty label": a keepalived quirk).
  */
 const DNS_NAME = fc
-  .array(fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,10}$/), { minLength: 1, maxLength: 4 })
+  .array(fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,9}[a-z0-9])?$/), { minLength: 1, maxLength: 4 })
   .map((labels) => (labels.length > 1 && labels[0]!.length === 1 ? [`${labels[0]}x`, ...labels.slice(1)] : labels).join("."));
 const URL_PATH = fc.stringMatching(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]{0,30}$/);
 const RETRY = { retry: opt(fc.integer({ min: 0, max: 100 })), delayBeforeRetry: opt(fc.integer({ min: 1, max: 3600 })) };
-/** bindto must be of the real server's family (keepalived refuses it otherwise; the schema does not check). */
+/** bindto of the real server's family (the schema refuses the other, as keepalived does). */
 const connect = (family: "ipv4" | "ipv6") => ({ connectPort: opt(PORT), connectTimeout: opt(fc.integer({ min: 1, max: 3600 })), bindTo: opt(address(family)), ...RETRY });
 const healthCheck = (family: "ipv4" | "ipv6"): fc.Arbitrary<Raw> => {
   const CONNECT = connect(family);
@@ -131,7 +131,7 @@ const healthCheck = (family: "ipv4" | "ipv6"): fc.Arbitrary<Raw> => {
         virtualhost: opt(HOST),
         ...CONNECT,
       }),
-      fc.record({ type: fc.constant("MISC_CHECK"), command, timeout: opt(fc.integer({ min: 1, max: 3600 })), dynamic: TRUE_OR_ABSENT, ...RETRY }),
+      fc.record({ type: fc.constant("MISC_CHECK"), command, timeout: opt(fc.integer({ min: 1, max: 3600 })), dynamic: FLAG, ...RETRY }),
       fc.record({ type: fc.constant("DNS_CHECK"), name: DNS_NAME, queryType: opt(fc.constantFrom("A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA")), ...CONNECT }),
     )
     .map(defined);
@@ -145,9 +145,10 @@ const V4_MASKS = Array.from({ length: 32 }, (_, i) => {
 
 export interface ServiceOptions {
   /**
-   * Only what `keepalived -t` accepts once the services are put together: no sorry_server
-   * (render.ts writes no forwarding method for it, which keepalived refuses), and real servers whose weights add
-   * up to at least the quorum (1 by default), which no single resource's schema can check.
+   * Only what `keepalived -t` accepts once the services are put together: real servers whose
+   * weights add up to at least the quorum (1 by default), which no single resource's schema
+   * can check, and a DR/TUN sorry server on the service's port (or 0), which the schema does
+   * not check yet (keepalivedRules.test.ts: "ports don't match").
    */
   acceptedByKeepalived: boolean;
 }
@@ -166,10 +167,10 @@ export function serviceInputs({ acceptedByKeepalived }: ServiceOptions): fc.Arbi
       persistence: opt(fc.record({ timeoutSeconds: fc.integer({ min: 1, max: 2_678_400 }), withMask: fc.boolean(), v4: fc.constantFrom(...V4_MASKS), v6: fc.integer({ min: 1, max: 128 }) })),
       onePacket: fc.boolean(),
       delayLoop: opt(fc.integer({ min: 1, max: 86400 })),
-      sorryServer: opt(fc.record({ port: fc.integer({ min: 0, max: 65535 }) })),
+      sorryServer: opt(fc.record({ port: fc.integer({ min: 0, max: 65535 }), forwarding: opt(fc.constantFrom("dr", "nat", "tun")), zeroPort: fc.boolean() })),
       virtualhost: opt(HOST),
-      alpha: TRUE_OR_ABSENT,
-      omega: TRUE_OR_ABSENT,
+      alpha: FLAG,
+      omega: FLAG,
       quorum: opt(fc.integer({ min: 1, max: 65535 })),
       hysteresis: opt(fc.integer({ min: 0, max: 65535 })),
       quorumUp: opt(command),
@@ -181,7 +182,7 @@ export function serviceInputs({ acceptedByKeepalived }: ServiceOptions): fc.Arbi
           weight: fc.integer({ min: 0, max: 65535 }),
           thresholds: opt(fc.tuple(fc.integer({ min: 0, max: 2_147_483_647 }), fc.integer({ min: 0, max: 2_147_483_647 }))),
           tunnel: opt(fc.oneof(fc.constant({ type: "ipip" }), fc.record({ type: fc.constant("gue"), port: PORT, checksum: opt(fc.constantFrom("nocsum", "csum", "remcsum")) }), fc.record({ type: fc.constant("gre"), checksum: opt(fc.constantFrom("nocsum", "csum")) }))),
-          inhibitOnFailure: TRUE_OR_ABSENT,
+          inhibitOnFailure: FLAG,
           notifyUp: opt(command),
           notifyDown: opt(command),
         }),
@@ -192,13 +193,15 @@ export function serviceInputs({ acceptedByKeepalived }: ServiceOptions): fc.Arbi
       fc
         .record({
           vip: address(g.family),
-          // Canonical: the schema keeps a sorry server's address as written, and it reads back canonical.
-          sorry: address(g.family).map((x) => canonicalAddress(x)!),
+          // As written (fc.ipV6 spells loosely): the schema canonicalises it.
+          sorry: address(g.family),
           rsAddresses: fc.uniqueArray(address(g.family), { minLength: g.realServers.length, maxLength: g.realServers.length }),
           checks: fc.array(opt(healthCheck(g.family)), { minLength: g.realServers.length, maxLength: g.realServers.length }),
         })
         .map((a) => {
           const key = g.byMark ? { fwmark: g.fwmark, family: g.family } : { protocol: g.protocol, address: a.vip, port: g.port };
+          const sorryPort = (s: { port: number; forwarding?: string; zeroPort: boolean }) =>
+            acceptedByKeepalived && s.forwarding !== undefined && s.forwarding !== "nat" && s.port !== 0 ? (g.byMark || s.zeroPort ? 0 : g.port) : s.port;
           const sched = g.scheduler === "sh" || g.scheduler === "mh" ? g.flags.map((f) => `${g.scheduler}-${f}`) : undefined;
           const persistence = g.persistence && defined({ timeoutSeconds: g.persistence.timeoutSeconds, netmask: g.persistence.withMask ? (g.family === "ipv4" ? g.persistence.v4 : String(g.persistence.v6)) : undefined });
           const service = defined({
@@ -208,7 +211,7 @@ export function serviceInputs({ acceptedByKeepalived }: ServiceOptions): fc.Arbi
             persistence,
             onePacket: g.onePacket && (g.byMark || g.protocol === "udp") ? true : undefined,
             delayLoop: g.delayLoop,
-            sorryServer: g.sorryServer && !acceptedByKeepalived ? { address: a.sorry, port: g.sorryServer.port } : undefined,
+            sorryServer: g.sorryServer && defined({ address: a.sorry, port: sorryPort(g.sorryServer), forwarding: g.sorryServer.forwarding }),
             virtualhost: g.virtualhost,
             alpha: g.alpha,
             omega: g.omega,

@@ -19,9 +19,10 @@ export const PAIR_CASES: Array<[string, Raw]> = [
   ["explicit states, BACKUP with the higher priority listed second", { ...MINIMAL_PAIR, nodes: nodes({ state: "BACKUP", priority: 90 }, { state: "MASTER", priority: 200 }) }],
   ["unicast with each node's source address", { ...MINIMAL_PAIR, unicast: true, nodes: nodes({ unicastSrcIp: "192.168.50.1" }, { unicastSrcIp: "192.168.50.2" }) }],
   ["auth PASS (type defaulted), 8 characters", { ...MINIMAL_PAIR, auth: { password: "s3cr$t-8" } }],
-  ["auth AH, both nodes BACKUP", { ...MINIMAL_PAIR, auth: { type: "AH", password: "abc" }, nodes: nodes({ state: "BACKUP" }, { state: "BACKUP" }) }],
+  ["auth PASS spelled out, every allowed special character", { ...MINIMAL_PAIR, auth: { type: "PASS", password: "$%&'()*+" } }],
   ["nopreempt: both start BACKUP", { ...MINIMAL_PAIR, nopreempt: true }],
   ["preemptDelay with both nodes BACKUP", { ...MINIMAL_PAIR, preemptDelay: 60, nodes: nodes({ state: "BACKUP" }, { state: "BACKUP" }) }],
+  ["preemptDelay without states: both start BACKUP", { ...MINIMAL_PAIR, preemptDelay: 0 }],
   [
     "VIPs: bare, prefix, dev, label",
     { ...MINIMAL_PAIR, vips: ["10.0.0.100", { address: "10.0.0.101", prefixLength: 24 }, { address: "10.0.2.100", dev: "eth2" }, { address: "10.0.3.100", prefixLength: 24, dev: "eth3", label: "eth3:web" }] },
@@ -34,7 +35,7 @@ export const PAIR_CASES: Array<[string, Raw]> = [
     {
       ...MINIMAL_PAIR,
       trackScripts: [
-        { name: "chk_nginx", command: [TRUE, "--port=80", "a,b"], interval: 2, timeout: 1, weight: -20, rise: 2, fall: 3, user: "root" },
+        { name: "chk_nginx", command: [TRUE, "--port=80", "a,b"], interval: 2, timeout: 1, weight: -20, rise: 2, fall: 3 },
         { name: "chk_plain", command: [TRUE] },
       ],
     },
@@ -74,11 +75,11 @@ export interface ServiceCase {
   service: Raw;
   realServers: Raw[];
   /**
-   * The case runs scripts (quorum_up/down, notify_up/down, MISC_CHECK). keepalived refuses
-   * those unless global_defs has enable_script_security, which render.ts only writes when
-   * the pair itself has scripts (keepalived -t exits 6 otherwise: "SECURITY VIOLATION - check
-   * scripts are being executed but script_security not enabled."), so these cases render
-   * under SCRIPTED_PAIR until render.ts always enables it.
+   * The case runs scripts (quorum_up/down, notify_up/down, MISC_CHECK) although the pair it
+   * renders under has none of its own: keepalived refuses such scripts unless global_defs has
+   * script_user / enable_script_security (keepalived -t exits 6: "SECURITY VIOLATION - check
+   * scripts are being executed but script_security not enabled."), which render.ts now
+   * always writes. Informational: every case renders under the minimal pair.
    */
   scripts?: true;
 }
@@ -133,6 +134,16 @@ export const SERVICE_CASES: Array<[string, ServiceCase]> = [
     },
   ],
   ["tun across families (IPv6 real server of an IPv4 service)", { service: web, realServers: [rs("fd00::1:1", { forwarding: "tun" })] }],
+  ...(["dr", "nat", "tun"] as const).map((forwarding): [string, ServiceCase] => [
+    `sorry server, ${forwarding}`,
+    { service: { ...web, sorryServer: { address: "10.0.9.9", port: forwarding === "nat" ? 8080 : 80, forwarding } }, realServers: [rs("10.0.1.1")] },
+  ]),
+  ["sorry server, forwarding defaulted (nat)", { service: { ...web, sorryServer: { address: "10.0.9.9", port: 8080 } }, realServers: [rs("10.0.1.1")] }],
+  ["sorry server, IPv6 (spelled loosely, canonicalised)", { service: { address: "fd00::100", port: 443, sorryServer: { address: "FD00:0::9", port: 443, forwarding: "dr" } }, realServers: [rs("fd00::1:1", { port: 443 })] }],
+  ["sorry server on an fwmark service", { service: { fwmark: 44, sorryServer: { address: "10.0.9.9", port: 0, forwarding: "dr" } }, realServers: [{ address: "10.0.1.1" }] }],
+  ["quorum_up/down only", { service: { ...web, quorumUp: [TRUE], quorumDown: [TRUE, "down"] }, realServers: [rs("10.0.1.1")], scripts: true }],
+  ["notify_up only", { service: web, realServers: [rs("10.0.1.1", { notifyUp: [TRUE] })], scripts: true }],
+  ["MISC_CHECK only, dynamic", { service: web, realServers: [rs("10.0.1.1", { healthCheck: { type: "MISC_CHECK", command: [TRUE, "10.0.1.1"], dynamic: true } })], scripts: true }],
   ["inhibit_on_failure", { service: web, realServers: [rs("10.0.1.1", { inhibitOnFailure: true, weight: 3 })] }],
   ["notify_up/down", { service: web, realServers: [rs("10.0.1.1", { notifyUp: [TRUE, "up"], notifyDown: [TRUE, "down", "10.0.1.1"] })], scripts: true }],
   [
@@ -169,9 +180,6 @@ export const SERVICE_CASES: Array<[string, ServiceCase]> = [
     },
   ],
 ];
-
-/** A pair with a script of its own, so its global_defs enable script security. */
-export const SCRIPTED_PAIR: Raw = { ...MINIMAL_PAIR, notify: { master: [TRUE, "master"] } };
 
 /** The RealServer inputs of a case, each pointed at the case's VirtualService. */
 export function realServerInputs(c: ServiceCase): Raw[] {

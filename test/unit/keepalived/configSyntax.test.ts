@@ -86,10 +86,10 @@ describe("parseStatements", () => {
 describe("writeToken / writeStatements", () => {
   it("bare when keepalived reads the token back unchanged, else quoted", () => {
     expect(["eth1", "10.0.0.1/32", "/usr/bin/true", "a,b=c"].map(writeToken)).toEqual(["eth1", "10.0.0.1/32", "/usr/bin/true", "a,b=c"]);
-    expect(["a b", "p#w", "x!y", "a{"].map(writeToken)).toEqual(['"a b"', '"p#w"', '"x!y"', '"a{"']);
+    expect(["a b", "p#w", "x!y", "a\tb"].map(writeToken)).toEqual(['"a b"', '"p#w"', '"x!y"', '"a\tb"']);
   });
 
-  it.each(['say "hi"', "two\nlines", "cr\r"])("refuses what keepalived cannot carry: %j", (token) => {
+  it.each(['say "hi"', "two\nlines", "cr\r", "a{", "{", "}", "x}y", "a b{", "back\\slash b", "\\ "])("refuses what keepalived cannot carry: %j", (token) => {
     expect(() => writeToken(token)).toThrow("cannot represent");
   });
 

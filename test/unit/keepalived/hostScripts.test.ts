@@ -3,9 +3,9 @@
 // positional parameters, never inside the script text.
 
 import { spawnSync } from "child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
-import { join } from "path";
+import { dirname, join } from "path";
 import { CONFIG_ROOT, KEEPALIVED_CONF, LIVE_LINK } from "../../../provider/keepalived/layout";
 import { KEEPALIVED_LOCK_FILE, MAIN_FILE_MARKER, applyArgv, readFilesArgv, removePairArgv, statusArgv } from "../../../provider/keepalived/hostScripts";
 
@@ -68,5 +68,41 @@ describe("what varies travels as parameters", () => {
     for (const constant of [CONFIG_ROOT, KEEPALIVED_CONF, LIVE_LINK, MAIN_FILE_MARKER, KEEPALIVED_LOCK_FILE]) expect(apply).toContain(JSON.stringify(constant));
     expect(removePairArgv()[2]).toContain(`flock 9`);
     expect(apply).toContain("keepalived -t -f");
+  });
+});
+
+describe("apply: the services' include step, run for real on a scratch tree", () => {
+  // The part of the apply script between staging the files and `keepalived -t`, cut out of
+  // the real script text and run with $root/$new pointing at a temporary directory (the
+  // whole script needs root's paths, the lock and systemd).
+  function includeStep(): string {
+    const apply = applyArgv(false, false)[2]!;
+    const start = apply.indexOf("# keepalived refuses a virtual_server without real servers");
+    const end = apply.indexOf("if ! out=$(cd / && keepalived -t");
+    expect([start, end].every((i) => i > 0) && start < end).toBe(true);
+    return `set -eu\n${apply.slice(start, end)}`;
+  }
+
+  it("includes a service only with real servers, removes orphan includes, keeps the placeholder", () => {
+    const root = mkdtempSync(join(dir, "tree-"));
+    const services = join(root, "gen.1", "services");
+    const files: Record<string, string> = {
+      "0-placeholder.conf": "# placeholder\n",
+      "withrs.vs": "virtual_server 10.0.0.100 80 {\n",
+      "withrs.d/10.0.1.1_80.conf": "real_server 10.0.1.1 80 {\n}\n",
+      "norss.vs": "virtual_server 10.0.0.100 81 {\n",
+      "norss.conf": "include norss.vs\n",
+      "gone.conf": "include gone.vs\n",
+    };
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(services, path)), { recursive: true });
+      writeFileSync(join(services, path), content);
+    }
+    // `root` and `new` are plain shell variables in the script: they come in through the environment.
+    const r = spawnSync("sh", ["-c", includeStep(), "include-step"], { encoding: "utf8", env: { ...process.env, root, new: "gen.1" }, cwd: dir });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(readdirSync(services).filter((f) => f.endsWith(".conf")).sort()).toEqual(["0-placeholder.conf", "withrs.conf"]);
+    expect(readFileSync(join(services, "withrs.conf"), "utf8")).toBe("include withrs.vs\n");
+    expect(readFileSync(join(services, "0-placeholder.conf"), "utf8")).toBe("# placeholder\n");
   });
 });

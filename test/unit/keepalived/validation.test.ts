@@ -41,7 +41,31 @@ describe("KeepalivedPair inputs our schema refuses", () => {
     ],
     ["a password of 9 characters", { auth: { password: "123456789" } }, [{ property: "auth.password", reason: "is longer than 8 characters: VRRP carries only 8 and keepalived would silently cut it; use at most 8" }]],
     ["a password with a space", { auth: { password: "a b" } }, [{ property: "auth.password", reason: "may only hold printable ASCII without spaces" }]],
-    ["a password with #", { auth: { password: "ab#cd" } }, [{ property: "auth.password", reason: 'cannot contain " { } # or ! (keepalived.conf syntax)' }]],
+    ["a password with #", { auth: { password: "ab#cd" } }, [{ property: "auth.password", reason: 'cannot contain " { } # ! or \\ (keepalived.conf syntax)' }]],
+    ["a password with a backslash", { auth: { password: "ab\\cd" } }, [{ property: "auth.password", reason: 'cannot contain " { } # ! or \\ (keepalived.conf syntax)' }]],
+    [
+      "preemptDelay with a MASTER",
+      { preemptDelay: 30, nodes: nodes({ state: "MASTER" }, {}) },
+      [{ property: "preemptDelay", reason: 'only works when both nodes start as BACKUP (keepalived refuses it for a MASTER); remove `state: "MASTER"` (the higher priority still wins)' }],
+    ],
+    [
+      "VIPs of both families",
+      { vips: ["10.0.0.100", "fd00::100"] },
+      [{ property: "vips[1]", reason: "is ipv6 but vips[0] is ipv4: one VRRP instance carries one family (keepalived drops the other); use a second KeepalivedPair for the other family" }],
+    ],
+    ["auth with IPv6 VIPs", { vips: ["fd00::100"], auth: { password: "abc" } }, [{ property: "auth", reason: "does not exist for IPv6 VIPs (VRRPv3 has no authentication); remove auth" }]],
+    ["advertInt 41 with IPv6 VIPs", { vips: ["fd00::100"], advertInt: 41 }, [{ property: "advertInt", reason: "must be at most 40 seconds for IPv6 VIPs (VRRPv3's limit)" }]],
+    [
+      "garp.masterRepeat 0",
+      { garp: { masterRepeat: 0 } },
+      [{ property: "garp.masterRepeat", reason: "must be an integer 1..65535 (got 0); set garp.masterRepeat (keepalived's garp_master_repeat) to 1 or more" }],
+    ],
+    [
+      "garp.masterDelay 4295",
+      { garp: { masterDelay: 4295 } },
+      [{ property: "garp.masterDelay", reason: "must be an integer 0..4294 (got 4295); set garp.masterDelay (keepalived's garp_master_delay) in seconds, 0..4294" }],
+    ],
+    ["tracking the own interface", { trackInterfaces: ["eth1"] }, [{ property: "trackInterfaces[0]", reason: "is the instance's own interface (eth1), which keepalived always tracks; remove it" }]],
     ["an interface with a space", { interface: "eth 1" }, [{ property: "interface", reason: NAME_REASON }]],
     ["an interface with a brace", { interface: "eth{1" }, [{ property: "interface", reason: NAME_REASON }]],
     ["a script argument with a space", { trackScripts: [{ name: "chk", command: ["/usr/bin/true", "a b"] }] }, [{ property: "trackScripts[0].command[1]", reason: `"a b" ${ARG_REASON}` }]],
@@ -80,11 +104,16 @@ describe("KeepalivedPair inputs our schema refuses", () => {
     expect(pairFailures(overrides)).toEqual(expected);
   });
 
-  it("two MASTERs", () => {
-    expect(pairFailures({ nodes: nodes({ state: "MASTER" }, { state: "MASTER" }) })).toContainEqual({
-      property: "nodes[1].state",
-      reason: 'both nodes are MASTER; set one to "BACKUP" (or leave state out: the higher priority becomes MASTER)',
-    });
+  it("two MASTERs: one failure, not also a misleading \"lower than the BACKUP's\"", () => {
+    const twoMasters = [{ property: "nodes[1].state", reason: 'both nodes are MASTER; set one to "BACKUP" (or leave state out: the higher priority becomes MASTER)' }];
+    expect(pairFailures({ nodes: nodes({ state: "MASTER" }, { state: "MASTER" }) })).toEqual(twoMasters);
+    expect(pairFailures({ nodes: nodes({ state: "MASTER", priority: 90 }, { state: "MASTER" }) })).toEqual(twoMasters);
+  });
+
+  it("a MASTER with the lower priority than the BACKUP", () => {
+    expect(pairFailures({ nodes: nodes({ state: "MASTER", priority: 90 }, { state: "BACKUP" }) })).toEqual([
+      { property: "nodes[0].priority", reason: "is lower than the BACKUP's (100) on the MASTER: the backup would take over at once; give the MASTER the higher priority" },
+    ]);
   });
 });
 
@@ -106,7 +135,29 @@ describe("VirtualService / RealServer inputs our schemas refuse", () => {
   });
 
   it("HTTP_GET with an empty url list", () => {
-    expect(rsFailures({ keepalived: PAIR_TARGET, healthCheck: { type: "HTTP_GET", urls: [] } })).toEqual([{ property: "healthCheck.urls", reason: "needs at least one { path }" }]);
+    expect(rsFailures({ keepalived: PAIR_TARGET, healthCheck: { type: "HTTP_GET", urls: [] } })).toEqual([
+      { property: "healthCheck.urls", reason: 'needs at least one { path }, e.g. [{ path: "/", statusCode: 200 }]' },
+    ]);
+  });
+
+  it.each(["HTTP_GET", "SSL_GET"])("%s without urls says what to write", (type) => {
+    expect(rsFailures({ keepalived: PAIR_TARGET, healthCheck: { type } })).toEqual([{ property: "healthCheck.urls", reason: 'is required: the pages to fetch, e.g. [{ path: "/", statusCode: 200 }]' }]);
+  });
+
+  it("sorryServer: address canonicalised, forwarding nat by default, an unknown forwarding refused", () => {
+    const r = VirtualServiceInputsSchema.safeParse({ keepalived: PAIR_TARGET, address: "fd00::100", port: 80, sorryServer: { address: "FD00:0::9", port: 80 } });
+    expect(r.success && (r.data as unknown as Raw)["sorryServer"]).toEqual({ address: "fd00::9", port: 80, forwarding: "nat" });
+    const bad = VirtualServiceInputsSchema.safeParse({ keepalived: PAIR_TARGET, ...web, sorryServer: { address: "10.0.9.9", port: 80, forwarding: "masq" } });
+    expect(bad.success ? [] : formatCheckFailures(bad.error.issues).map((f) => f.property)).toEqual(["sorryServer.forwarding"]);
+  });
+
+  it("alpha, omega, inhibitOnFailure, MISC_CHECK dynamic: an explicit false is absent (it reads back absent: no drift)", () => {
+    const s = VirtualServiceInputsSchema.safeParse({ keepalived: PAIR_TARGET, ...web, alpha: false, omega: false });
+    expect(s.success && [(s.data as unknown as Raw)["alpha"], (s.data as unknown as Raw)["omega"]]).toEqual([undefined, undefined]);
+    const rs = RealServerInputsSchema.safeParse({ keepalived: PAIR_TARGET, service: web, address: "10.0.1.1", port: 80, inhibitOnFailure: false, healthCheck: { type: "MISC_CHECK", command: ["/usr/bin/true"], dynamic: false } });
+    expect(rs.success && [(rs.data as unknown as Raw)["inhibitOnFailure"], (rs.data as unknown as Raw)["healthCheck"]]).toEqual([undefined, { type: "MISC_CHECK", command: ["/usr/bin/true"] }]);
+    const on = VirtualServiceInputsSchema.safeParse({ keepalived: PAIR_TARGET, ...web, alpha: true, omega: true });
+    expect(on.success && [(on.data as unknown as Raw)["alpha"], (on.data as unknown as Raw)["omega"]]).toEqual([true, true]);
   });
 
   it("a digest that is not an MD5 hex digest", () => {
@@ -135,12 +186,15 @@ describe("had the value reached keepalived (forced into the model past the schem
       () => ({ ...base(), unicast: true }),
       "(VI_51) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.",
     ],
-    // writeToken quotes "{", but keepalived still reads a quoted brace as one: the block swallows the rest.
-    ["a { in a free-form line opens a block", () => ({ ...base(), extraInstanceConfig: ["track_file {"] }), "Unknown keyword 'virtual_server'"],
   ])("%s", (_name, forced, message) => {
     const check = validateWithKeepalived(webTree(forced()));
     expect(check.exitCode).toBe(5);
     expect(messages(check)).toContain(message);
+  });
+
+  it("a { in a free-form line: the renderer refuses it (keepalived reads even a quoted lone brace as a block)", () => {
+    const forced = { ...base(), extraInstanceConfig: ["track_file {"] };
+    expect(() => renderNodeConfig(forced, 0)).toThrow('keepalived cannot represent "{" as one token');
   });
 
   it("an HTTP_GET without urls crashes keepalived -t itself", () => {
