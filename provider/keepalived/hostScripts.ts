@@ -104,8 +104,19 @@ for vs in "$root/$new/services"/*.vs; do
   fi
 done
 if ! out=$(cd / && keepalived -t -f "$root/$new/keepalived.conf" 2>&1); then
-  printf '%s\\n' "$out" | sed "s#$root/$new/#candidate:#g" >&2
-  exit ${EXIT.rejected}
+  # keepalived -t also fails on warnings about adjustments it makes at run time. These two
+  # are normal when every real server of a service has weight 0 (quiesced), so they do not
+  # count as a rejection; anything else does.
+  rest=$(printf '%s\\n' "$out" | grep -v -E \\
+    -e '^Warning - quorum [0-9]+ for .* exceeds total weight of real servers [0-9]+, reducing quorum to [0-9]+$' \\
+    -e '^Virtual server .*: hysteresis [0-9]+ >= quorum [0-9]+; setting hysteresis to [0-9]+$' \\
+    -e '^$' || true)
+  if [ -n "$rest" ] || [ -z "$out" ]; then
+    [ -n "$out" ] || out="keepalived -t exited without output (killed by a signal?)"
+    printf '%s\\n' "$out" | sed "s#$root/$new/#candidate:#g" >&2
+    exit ${EXIT.rejected}
+  fi
+  printf '%s\\n' "$out" | sed 's/^/warning /'
 fi
 if [ "$installs_main" = pair ] && ! { [ -e "$main" ] && grep -qxF "$marker" "$main"; }; then
   if [ ! -e "$root/original" ]; then

@@ -38,7 +38,7 @@ export const commandArgv = z
 const freeFormLine = z
   .string({ error: "must be a string: one keepalived.conf line" })
   .refine((l) => l.trim().length > 0, { error: "is empty; remove it" })
-  .refine((l) => !/[{}"#!\n\r]/.test(l), { error: "must be one line without braces, quotes or comment signs (a block cannot be opened from here)" });
+  .refine((l) => !/[{}"#!\n\r\\]/.test(l), { error: "must be one line without braces, quotes, backslashes or comment signs (a block cannot be opened from here)" });
 
 const vipObject = strictObject({
   address: ipAddress,

@@ -121,7 +121,10 @@ export function checkDirectorChoice(v: Record<string, unknown>, keepalivedOnly: 
 
 /** Cross-field rules of the keepalived-only VirtualService inputs, given the service's family. */
 export function checkKeepalivedServiceOptions(v: Record<string, unknown>, family: "ipv4" | "ipv6" | undefined, issue: Issue): void {
-  const sorry = v["sorryServer"] as { address?: unknown } | undefined;
+  const sorry = v["sorryServer"] as { address?: unknown; port?: unknown; forwarding?: unknown } | undefined;
+  const servicePort = typeof v["port"] === "number" ? v["port"] : 0;
+  if (typeof sorry?.port === "number" && sorry.port !== 0 && sorry.port !== servicePort && (sorry.forwarding === "dr" || sorry.forwarding === "tun"))
+    issue(["sorryServer", "port"], `must be 0 or the service's port (${servicePort}) with forwarding "${String(sorry.forwarding)}": DR/TUN cannot rewrite ports (keepalived refuses it); set port ${servicePort}, or forwarding "nat"`);
   if (family && typeof sorry?.address === "string" && addressFamilyOf(sorry.address) && addressFamilyOf(sorry.address) !== family)
     issue(["sorryServer", "address"], `is ${addressFamilyOf(sorry.address)} but the service is ${family}; keepalived refuses a sorry server of the other family`);
   const quorum = typeof v["quorum"] === "number" ? v["quorum"] : 1;

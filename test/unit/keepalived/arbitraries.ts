@@ -201,7 +201,7 @@ export function serviceInputs({ acceptedByKeepalived }: ServiceOptions): fc.Arbi
         .map((a) => {
           const key = g.byMark ? { fwmark: g.fwmark, family: g.family } : { protocol: g.protocol, address: a.vip, port: g.port };
           const sorryPort = (s: { port: number; forwarding?: string; zeroPort: boolean }) =>
-            acceptedByKeepalived && s.forwarding !== undefined && s.forwarding !== "nat" && s.port !== 0 ? (g.byMark || s.zeroPort ? 0 : g.port) : s.port;
+            s.forwarding !== undefined && s.forwarding !== "nat" && s.port !== 0 ? (g.byMark || s.zeroPort ? 0 : g.port) : s.port;
           const sched = g.scheduler === "sh" || g.scheduler === "mh" ? g.flags.map((f) => `${g.scheduler}-${f}`) : undefined;
           const persistence = g.persistence && defined({ timeoutSeconds: g.persistence.timeoutSeconds, netmask: g.persistence.withMask ? (g.family === "ipv4" ? g.persistence.v4 : String(g.persistence.v6)) : undefined });
           const service = defined({

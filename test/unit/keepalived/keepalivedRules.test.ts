@@ -193,15 +193,14 @@ describe("VirtualService / RealServer: values keepalived refuses", () => {
     for (const name of ["ab-.cd", ".ab", "ab..cd", "-ab.cd"]) expect(realServerRefusedAt({ healthCheck: { type: "DNS_CHECK", name } })).toEqual(["healthCheck.name"]);
   });
 
-  // Known gap (see the report): for DR and TUN the sorry server must listen on the service's
-  // port; keepalived -t refuses another one. The schema accepts it today. `it.failing` keeps
-  // the suite green and turns red once the schema refuses it: then make this a plain `it`.
+  // For DR and TUN the sorry server must listen on the service's port (or 0): keepalived -t
+  // refuses another one, so the schema does too.
   const sorry = (forwarding: "dr" | "tun"): KeepalivedVirtualServer => ({ ...service(), options: { sorryServer: { address: "10.0.9.9", port: 81, forwarding } } });
   it.each(["dr", "tun"] as const)("a %s sorry server on another port than the service: keepalived -t refuses it", (forwarding) => {
     const c = check(pair(), sorry(forwarding));
     expect([c.exitCode, messages(c)]).toEqual([5, ["WARNING - virtual server [10.0.0.100]:tcp:80 and sorry server ports don't match - resetting"]]);
   });
-  it.failing.each(["dr", "tun"] as const)("a %s sorry server on another port than the service: the schema refuses it (not yet)", (forwarding) => {
+  it.each(["dr", "tun"] as const)("a %s sorry server on another port than the service: the schema refuses it", (forwarding) => {
     expect(serviceRefusedAt({ sorryServer: { address: "10.0.9.9", port: 81, forwarding } })).toEqual(["sorryServer.port"]);
   });
   it("a nat sorry server on another port, or dr/tun on port 0, is fine", () => {

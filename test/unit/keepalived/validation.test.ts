@@ -28,7 +28,7 @@ const rsFailures = (input: Raw) => {
 };
 const ARG_REASON = "cannot be passed through keepalived: arguments may only hold letters, digits and _ @ % + = : , . / - (no spaces or quotes); put complex commands in a script file and pass its path";
 const NAME_REASON = "may only hold letters, digits and _ . : @ - (interface); keepalived.conf cannot carry spaces, quotes, braces or # here";
-const FREE_REASON = "must be one line without braces, quotes or comment signs (a block cannot be opened from here)";
+const FREE_REASON = "must be one line without braces, quotes, backslashes or comment signs (a block cannot be opened from here)";
 
 describe("KeepalivedPair inputs our schema refuses", () => {
   it.each<[string, Raw, Array<{ property: string; reason: string }>]>([
