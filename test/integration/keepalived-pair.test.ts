@@ -5,7 +5,7 @@
 import { realServerArpConfigProvider } from "../../provider/arp/arpProvider";
 import { realServerProvider } from "../../provider/ipvs/realServerProvider";
 import { virtualServiceProvider } from "../../provider/ipvs/virtualServiceProvider";
-import { KeepalivedConfigRejectedError } from "../../provider/keepalived/errors";
+import { ForeignKeepalivedConfigError, KeepalivedConfigRejectedError } from "../../provider/keepalived/errors";
 import { keepalivedPairProvider } from "../../provider/keepalived/pairProvider";
 import { getVrrpStatus } from "../../provider/keepalived/status";
 import { closeSshPool, run } from "../../provider/ssh";
@@ -188,6 +188,26 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     expect((await answersFromClient(3)).get("FAILED")).toBeUndefined();
   });
 
+  it("applies to the BACKUP first; when the MASTER then refuses, the BACKUP is rolled back", async () => {
+    // A check script that exists on dir2 only: dir2 (BACKUP, first) accepts the change,
+    // dir1 (MASTER) refuses it ("not found/accessible").
+    const script = "/usr/local/sbin/pulumi-lvs-test-dir2-only";
+    await run(labConnection("dir2"), ["sh", "-c", 'printf "#!/bin/sh\\nexit 0\\n" >"$1" && chmod 0755 "$1"', "mk", script]);
+    try {
+      const read = () => Promise.all(dirs.map(async (d) => (await run(labConnection(d), ["cat", "/etc/keepalived/pulumi-lvs/live/keepalived.conf"])).stdout));
+      const before = await read();
+      const err = await errorOf(upChanged(keepalivedPairProvider, pair, pairInputs({ trackScripts: [{ name: "chk_local", command: [script], interval: 2 }] })));
+      expect(err).toBeInstanceOf(KeepalivedConfigRejectedError);
+      expect(err.message).toContain(`root@127.0.0.1:${labHost("dir1").ssh.port} rejected`);
+      expect(err.message).toMatch(/chk_local|not found/);
+      expect(err.message).toContain(`applied on root@127.0.0.1:${labHost("dir2").ssh.port} was rolled back`);
+      expect(await read()).toEqual(before);
+      expect(await holder()).toBe("dir1");
+    } finally {
+      await run(labConnection("dir2"), ["rm", "-f", script]);
+    }
+  });
+
   it("fails over when the MASTER is powered off, while the client keeps getting answers; preempts back when it returns", async () => {
     const loop = clientLoop(25);
     await new Promise((r) => setTimeout(r, 3000));
@@ -242,6 +262,27 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
       expect(out).not.toContain("pulumi-lvs");
       expect(out).not.toContain(VIP);
       expect(out).toContain("inactive");
+    }
+  });
+
+  it("never overwrites a keepalived.conf it did not write; with adopt it keeps it aside and puts it back on delete", async () => {
+    const mine = "# the operator's own keepalived configuration\nglobal_defs {\n  router_id mine\n}\n";
+    for (const d of dirs) await run(labConnection(d), ["sh", "-c", 'printf "%s" "$1" >/etc/keepalived/keepalived.conf', "mk", mine]);
+    try {
+      const err = await errorOf(up(keepalivedPairProvider, pairInputs()));
+      expect(err).toBeInstanceOf(ForeignKeepalivedConfigError);
+      expect(err.message).toContain("adopt: true");
+      for (const d of dirs) expect((await run(labConnection(d), ["cat", "/etc/keepalived/keepalived.conf"])).stdout).toBe(mine);
+
+      const adopted = await up(keepalivedPairProvider, pairInputs({ adopt: true }));
+      await waitFor(async () => (await holder()) === "dir1", 20_000, "dir1 to hold the VIP of the adopting pair");
+      await keepalivedPairProvider.delete(adopted.id, adopted.state);
+      for (const d of dirs) {
+        expect((await run(labConnection(d), ["cat", "/etc/keepalived/keepalived.conf"])).stdout).toBe(mine);
+        expect((await run(labConnection(d), ["sh", "-c", "systemctl is-active keepalived || true; ls /etc/keepalived"])).stdout).not.toMatch(/^active|pulumi-lvs/m);
+      }
+    } finally {
+      for (const d of dirs) await run(labConnection(d), ["rm", "-f", "/etc/keepalived/keepalived.conf"]);
     }
   });
 });
