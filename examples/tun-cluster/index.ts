@@ -22,7 +22,8 @@ const cluster = new lvs.LvsCluster("dns", {
   mode: "tun",
   director: { connection: connect(director), vipInterface: config.get("vipInterface") ?? "eth0" },
   vip: config.require("vip"),
-  services: [
+  // DNS by default; `services` in stack config replaces them (the lab test balances HTTP).
+  services: config.getObject<lvs.LvsClusterServiceArgs[]>("services") ?? [
     { protocol: "udp", port: 53, scheduler: "sh" },
     { protocol: "tcp", port: 53, scheduler: "sh" },
   ],
