@@ -51,21 +51,27 @@ export class RealServer extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: RealServerArgs, opts?: pulumi.CustomResourceOptions) {
     const vs = args.virtualService;
-    const service = pulumi
-      .all([vs.protocol, vs.address, vs.port, vs.fwmark, vs.family])
-      .apply(([protocol, address, port, fwmark, family]) =>
-        fwmark !== undefined && fwmark !== null ? { fwmark, family: family ?? "ipv4" } : { protocol: protocol ?? "tcp", address, port },
-      );
     const { virtualService: _vs, ...rest } = args;
     super(
       thinProvider("RealServer"),
       name,
-      { ...rest, connection: vs.connection, keepalived: vs.keepalived, service, destinationKey: undefined, hostKeyFingerprint: undefined, hostKeyFingerprints: undefined, rulesFile: undefined },
-      // The connection and identity are outputs of the VirtualService, so Pulumi creates it
-      // first and deletes it last.
-      withSecretConnection(opts, ["connection", "keepalived"]),
+      {
+        ...rest,
+        ...(vs.onKeepalivedPair ? { keepalived: vs.keepalived } : { connection: vs.connection }),
+        service: vs.serviceIdentity,
+        destinationKey: undefined, hostKeyFingerprint: undefined, hostKeyFingerprints: undefined, rulesFile: undefined },
+      // The identity comes from the VirtualService's inputs, so depend on it explicitly:
+      // Pulumi creates it first and deletes it last.
+      withSecretConnection({ ...opts, dependsOn: withDependency(vs, opts?.dependsOn) }, ["connection", "keepalived"]),
       "lvs",
       "RealServer",
     );
   }
+}
+
+/** The user's dependsOn (a resource, a list, or an output of either) plus `resource`. */
+function withDependency(resource: pulumi.Resource, dependsOn: pulumi.CustomResourceOptions["dependsOn"]): pulumi.CustomResourceOptions["dependsOn"] {
+  if (dependsOn === undefined) return [resource];
+  if (Array.isArray(dependsOn)) return [resource, ...dependsOn];
+  return pulumi.output(dependsOn as pulumi.Input<pulumi.Resource | pulumi.Input<pulumi.Resource>[]>).apply((d) => [resource, ...(Array.isArray(d) ? d : [d])]) as pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
 }

@@ -48,6 +48,9 @@ export interface VirtualServiceArgs {
   readonly adopt?: pulumi.Input<boolean>;
 }
 
+/** What a RealServer sends as its `service`: protocol + address + port, or a firewall mark. */
+export type ServiceIdentity = { protocol: IpvsProtocol; address: string; port: number } | { fwmark: number; family: AddressFamily };
+
 export class VirtualService extends pulumi.dynamic.Resource {
   declare readonly connection: pulumi.Output<SshConnectionArgs | undefined>;
   declare readonly protocol: pulumi.Output<IpvsProtocol | undefined>;
@@ -65,6 +68,20 @@ export class VirtualService extends pulumi.dynamic.Resource {
   /** Set when the director is a KeepalivedPair (secret: it holds the connections). */
   declare readonly keepalived: pulumi.Output<KeepalivedPairTarget | undefined>;
 
+  /**
+   * Whether the director is a KeepalivedPair: known when the program runs (not an output),
+   * so a RealServer passes on only the director half that applies. At preview an output the
+   * state lacks is unknown, and an unknown `keepalived` on a plain director's RealServer
+   * would make every preview report a change.
+   */
+  readonly onKeepalivedPair: boolean;
+  /**
+   * The service's identity from this resource's own inputs (not its outputs): a RealServer
+   * uses it, so its `service` is known at preview whenever these inputs are. Outputs the
+   * state lacks (`fwmark` of an address service) resolve as unknown at preview.
+   */
+  readonly serviceIdentity: pulumi.Output<ServiceIdentity>;
+
   constructor(name: string, args: VirtualServiceArgs, opts?: pulumi.CustomResourceOptions) {
     const { keepalivedPair, ...rest } = args;
     super(
@@ -75,5 +92,11 @@ export class VirtualService extends pulumi.dynamic.Resource {
       "lvs",
       "VirtualService",
     );
+    this.onKeepalivedPair = keepalivedPair !== undefined;
+    this.serviceIdentity = pulumi
+      .all([args.protocol, args.address, args.port, args.fwmark, args.family])
+      .apply(([protocol, address, port, fwmark, family]): ServiceIdentity =>
+        fwmark !== undefined && fwmark !== null ? { fwmark, family: family ?? "ipv4" } : { protocol: protocol ?? "tcp", address: address!, port: port! },
+      );
   }
 }
