@@ -14,6 +14,9 @@ case "$op" in up|destroy|preview|refresh) ;; *) echo "usage: $0 up|destroy|previ
 npx tsc -p tsconfig.json
 
 if command -v pulumi >/dev/null 2>&1; then
+  # The serialised providers load `pulumi-lvs/provider/registry` by package name in the
+  # engine's provider process, as in a user's project; here the package is this checkout.
+  [ -e node_modules/pulumi-lvs ] || ln -s .. node_modules/pulumi-lvs
   mkdir -p .pulumi-state/backend
   export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
   pulumi login "file://$PWD/.pulumi-state/backend" >/dev/null

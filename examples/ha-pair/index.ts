@@ -36,7 +36,7 @@ const cluster = new lvs.LvsCluster("web", {
       port: 80,
       scheduler: "wrr",
       delayLoop: 5,
-      healthCheck: { type: "HTTP_GET", urls: [{ path: "/healthz", statusCode: 200 }], connectTimeout: 3, retry: 2 },
+      healthCheck: { type: "HTTP_GET", urls: [{ path: config.get("healthPath") ?? "/healthz", statusCode: 200 }], connectTimeout: 3, retry: 2 },
     },
   ],
   realServers: config.requireObject<Host[]>("realServers").map((h, i) => ({ name: `web${i + 1}`, connection: connect(h), address: h.address })),

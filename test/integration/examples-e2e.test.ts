@@ -2,7 +2,8 @@
 // (test/support/engine/programRunner.ts): each program runs under the SDK's mocks and its
 // resources go to the SDK's real dynamic-provider host in the engine's order, so these
 // are the programs users run, converging real hosts. VIPs: .150 root program, .151
-// dr-cluster, .152 tun-cluster, .154 ha-pair (other tests use .100, .199, .230-.249).
+// dr-cluster, .152 tun-cluster, .153 nat-cluster, .154 ha-pair (other tests use .100,
+// .199, .230-.249).
 //
 // Snapshots compare hosts before deploy and after destroy. Lines about other tests' VIPs
 // (.100 keepalived, .199, .2xx) are left out: those tests may run at the same time.
@@ -71,6 +72,7 @@ async function snapshot(): Promise<Record<string, string>> {
     snap[`${rs} sysctl`] = await sh(rs, "sysctl -a 2>/dev/null | grep -E '\\.(arp_ignore|arp_announce|rp_filter) ' | sort");
     snap[`${rs} lo`] = ours(await sh(rs, "ip -o addr show dev lo; ip -o addr show dev tunl0 2>/dev/null || true"));
     snap[`${rs} files`] = await sh(rs, files);
+    snap[`${rs} rules`] = await sh(rs, "ip -4 rule show");
   }
   return snap;
 }
@@ -166,6 +168,29 @@ describe.each([
   });
 });
 
+describe("examples/nat-cluster (VIP 10.77.0.153: dir1 rewrites to the real servers' back addresses)", () => {
+  const VIP = "10.77.0.153";
+  const backHost = (name: string) => ({ ...exampleHost(name), address: labHost(name).interfaces.back!.ipv4 });
+  it("deployed with return routes, every real server answers the client; destroyed, the hosts are as before", async () => {
+    const before = await snapshot();
+    const opts = {
+      programPath: join(ROOT, "examples", "nat-cluster"),
+      stack: "lab",
+      stateFile: join(STATE_DIR, "nat-cluster.json"),
+      config: { privateKey: labPrivateKey(), vip: VIP, frontInterface: "eth1", director: JSON.stringify(backHost("dir1")), realServers: JSON.stringify(REAL_SERVERS.map(backHost)) },
+      secretConfig: ["privateKey"],
+    };
+    const result = await deploy(opts);
+    expect(result.steps.filter((s) => s.name.endsWith("-return-route")).map((s) => s.op)).toEqual(["create", "create", "create"]);
+    const counts = await answers(VIP, 30);
+    console.log(`nat-cluster: ${JSON.stringify(Object.fromEntries(counts))}`);
+    expect(counts.get("FAILED")).toBeUndefined();
+    expect([...counts.keys()].sort()).toEqual([...REAL_SERVERS]);
+    await deploy(opts, "destroy");
+    expect(await snapshot()).toEqual(before);
+  });
+});
+
 describe("examples/ha-pair (keepalived on dir1 + dir2, VIP 10.77.0.154)", () => {
   const VIP = "10.77.0.154";
   it("answers through the VIP, keeps answering while the master is powered off, then is destroyed", async () => {
@@ -178,6 +203,7 @@ describe("examples/ha-pair (keepalived on dir1 + dir2, VIP 10.77.0.154)", () => 
         vrrpPassword: "e2e154",
         vip: VIP,
         virtualRouterId: "154",
+        healthPath: "/", // the lab's web servers serve their name at /
         directors: JSON.stringify([exampleHost("dir1"), exampleHost("dir2")]),
         realServers: JSON.stringify(REAL_SERVERS.map(exampleHost)),
       },
