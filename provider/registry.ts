@@ -7,6 +7,7 @@ import { directorProvider } from "./director/directorProvider";
 import { keepalivedPairProvider } from "./keepalived/pairProvider";
 import { realServerReturnRouteProvider } from "./nat/returnRouteProvider";
 import type { ResourceKind } from "./dynamic/thinProvider";
+import { wireSafe } from "./dynamic/wireSafe";
 import { realServerProvider } from "./ipvs/realServerProvider";
 import { virtualServiceProvider } from "./ipvs/virtualServiceProvider";
 
@@ -19,8 +20,12 @@ const implementations: Partial<Record<ResourceKind, pulumi.dynamic.ResourceProvi
   RealServerReturnRoute: realServerReturnRouteProvider as unknown as pulumi.dynamic.ResourceProvider,
 };
 
+const wireSafeImplementations = new Map<ResourceKind, pulumi.dynamic.ResourceProvider>();
+
 export function implementationOf(kind: ResourceKind): pulumi.dynamic.ResourceProvider {
   const implementation = implementations[kind];
   if (!implementation) throw new Error(`pulumi-lvs has no implementation of ${kind} in this version`);
-  return implementation;
+  let safe = wireSafeImplementations.get(kind);
+  if (!safe) wireSafeImplementations.set(kind, (safe = wireSafe(implementation)));
+  return safe;
 }

@@ -56,7 +56,8 @@ export { formatCheckFailures } from "./inputFields";
 
 /** Validated VirtualService inputs: defaults filled in, values as the kernel reports them. */
 export interface VirtualServiceInputs {
-  connection: unknown;
+  /** A plain director; absent when `keepalived` is set. */
+  connection?: unknown;
   /** Always set ("tcp" by default); a firewall-mark service has none and ignores it. */
   protocol: IpvsProtocol;
   /** Address services only (canonical spelling). */
@@ -86,7 +87,8 @@ export type ServiceReference = { protocol: IpvsProtocol; address: string; port: 
  * destination's own fields are the model's (port 0 = the packet's own port, fwmark services).
  */
 export interface RealServerInputs extends Omit<IpvsDestination, "service"> {
-  connection: unknown;
+  /** A plain director; absent when `keepalived` is set. */
+  connection?: unknown;
   service: ServiceReference;
   /** Graceful removal on delete; absent = remove at once. */
   drain?: { timeoutSeconds: number; pollSeconds: number };
@@ -195,7 +197,7 @@ export const VirtualServiceInputsSchema = strictObject({
     // Normalised as the kernel reports it (no full netmask, sorted flags), so read == inputs.
     const service = normalizeService({ key, scheduler: v.scheduler, schedulerFlags: v.schedulerFlags, onePacket: v.onePacket, ...(v.persistence ? { persistence: v.persistence } : {}) });
     return {
-      connection: v.connection,
+      ...(v.connection !== undefined ? { connection: v.connection } : {}), // absent on a KeepalivedPair (a Struct cannot carry undefined)
       protocol: v.protocol ?? "tcp",
       ...(key.kind === "address" ? { address: key.address, port: key.port } : { fwmark: key.fwmark }),
       family: serviceFamily(key),
@@ -292,7 +294,7 @@ export const RealServerInputsSchema = strictObject({
       ...(v.tunnel ? { tunnel: v.tunnel } : {}),
     });
     return {
-      connection: v.connection,
+      ...(v.connection !== undefined ? { connection: v.connection } : {}), // absent on a KeepalivedPair (a Struct cannot carry undefined)
       service,
       address: d.address,
       port: d.port,
