@@ -211,8 +211,10 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
   it("fails over when the MASTER is powered off, while the client keeps getting answers; preempts back when it returns", async () => {
     const loop = clientLoop(25);
     await new Promise((r) => setTimeout(r, 3000));
-    const poweredOffAt = Date.now();
+    // The clock starts once the kill of dir1's VM has returned (the VM is dead then); the
+    // stop script's own start-up time is not failover time.
     await powerOff("dir1");
+    const poweredOffAt = Date.now();
     // Watched on dir2 itself, so the SSH round trip is not part of the measurement.
     const watch = 'while ! ip -o addr show dev eth1 | grep -q " $1/"; do sleep 0.05; done';
     await run(labConnection("dir2"), ["sh", "-c", watch, "watch", VIP], { timeoutMs: 30_000 });
