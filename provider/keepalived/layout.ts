@@ -23,6 +23,11 @@ export function serviceFileStem(key: ServiceKey): string {
   return raw.replace(/:/g, "-");
 }
 
+/** The include the apply script writes (`include <stem>.vs`) while the service has a real server. */
+export function serviceIncludeFile(key: ServiceKey): string {
+  return `${SERVICES_DIR}/${serviceFileStem(key)}.conf`;
+}
+
 export function realServerDirName(key: ServiceKey): string {
   return `${serviceFileStem(key)}.d`;
 }

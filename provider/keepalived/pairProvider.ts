@@ -5,7 +5,7 @@
 // (it flaps by design): getVrrpStatus reports it.
 
 import type * as pulumi from "@pulumi/pulumi";
-import { directorId } from "../ipvs/ids";
+import { directorId, directorOf } from "../ipvs/ids";
 import { describeConnection, type SshConnection } from "../ssh";
 import { checkWithSchema } from "../resource/check";
 import { observedHostKeyFingerprint, resolveConnection } from "../resource/connection";
@@ -27,7 +27,7 @@ const IDENTITY_PROPERTIES = ["instanceName"] as const;
 const json = (v: unknown) => JSON.stringify(v ?? null);
 
 export function pairId(inputs: { nodes: ReadonlyArray<{ connection: unknown }>; instanceName: string }): string {
-  return `keepalived:${inputs.nodes.map((n) => directorId(n.connection)).join("+")}/${inputs.instanceName}`;
+  return `${directorOf({ keepalived: inputs })}/${inputs.instanceName}`;
 }
 
 /** Which properties differ; nodes compare without credentials, and by director for replacement. */

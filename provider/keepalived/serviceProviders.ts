@@ -7,7 +7,7 @@
 // out because its health check fails is health, not configuration, and is no drift.
 
 import type * as pulumi from "@pulumi/pulumi";
-import { directorId, parseResourceId } from "../ipvs/ids";
+import { directorOf, parseResourceId } from "../ipvs/ids";
 import { destinationKeyString, serviceKeyString, type ServiceKey } from "../ipvs/model";
 import { readIpvsTable } from "../ipvs/executor";
 import { parseIpvsadmSave } from "../ipvs/parse";
@@ -18,16 +18,12 @@ import { AlreadyExistsError, StateError } from "../resource/errors";
 import { MixedManagementError } from "./errors";
 import { applyToPair, readNodeFiles } from "./executor";
 import type { FileOp } from "./fileOps";
-import { realServerDir, realServerFile, serviceFile } from "./layout";
+import { realServerDir, realServerFile, serviceFile, serviceIncludeFile } from "./layout";
 import { applyOrder } from "./model";
 import { parseRealServerFile, parseVirtualServerFile } from "./parse";
 import { renderRealServerBlock, renderVirtualServerBlock } from "./render";
 import { KEEPALIVED_REAL_SERVER_ONLY, KEEPALIVED_SERVICE_ONLY, type KeepalivedTarget } from "./serviceSchema";
 import type { NodeStatus } from "./status";
-
-function pairDirectorId(target: KeepalivedTarget): string {
-  return `keepalived:${target.nodes.map((n) => directorId(n.connection)).join("+")}`;
-}
 
 function pairConnections(target: KeepalivedTarget, fingerprints?: unknown): SshConnection[] {
   const recorded = Array.isArray(fingerprints) ? fingerprints : [];
@@ -71,7 +67,7 @@ export const keepalivedVirtualServiceProvider = {
   async create(inputs: KeepalivedVirtualServiceInputs): Promise<pulumi.dynamic.CreateResult> {
     const connections = pairConnections(inputs.keepalived);
     const key = serviceKeyOf(inputs);
-    const id = `${pairDirectorId(inputs.keepalived)}/${serviceKeyString(key)}`;
+    const id = `${directorOf(inputs)}/${serviceKeyString(key)}`;
     for (const connection of connections) {
       const live = await readNodeFiles(connection, [serviceFile(key)]);
       if (live.main !== "ours") throw new StateError(`cannot add ${serviceKeyString(key)} on ${describeConnection(connection)}: its KeepalivedPair is not configured there; create the KeepalivedPair first (pass it as keepalivedPair)`);
@@ -150,8 +146,8 @@ async function applyRealServer(inputs: KeepalivedRealServerInputs, connections: 
 
 /** Whether the service has real server files on this node (so keepalived has it in IPVS). */
 async function hasRealServers(connection: SshConnection, key: ServiceKey): Promise<boolean> {
-  const live = await readNodeFiles(connection, [serviceFile(key).replace(/\.vs$/, ".conf")]);
-  return live.files.get(serviceFile(key).replace(/\.vs$/, ".conf")) !== undefined;
+  const include = serviceIncludeFile(key);
+  return (await readNodeFiles(connection, [include])).files.get(include) !== undefined;
 }
 
 export const keepalivedRealServerProvider = {
@@ -159,7 +155,7 @@ export const keepalivedRealServerProvider = {
     const connections = pairConnections(inputs.keepalived);
     const d = toIpvsDestination(inputs);
     const key = destinationKeyString(d);
-    const id = `${pairDirectorId(inputs.keepalived)}/${key}`;
+    const id = `${directorOf(inputs)}/${key}`;
     const file = realServerFile(d.service, d.address, d.port);
     for (const connection of connections) {
       const live = await readNodeFiles(connection, [serviceFile(d.service), file]);

@@ -1,8 +1,7 @@
 // What keepalived is doing right now on a node: its VRRP instances (SIGJSON dump), the
 // addresses the host holds, and the IPVS table. The live VRRP role flaps by design, so it
-// is never resource state: getVrrpStatus reports it on demand.
+// is never resource state: getVrrpStatus (vrrpStatus.ts) reports it on demand.
 
-import { describeConnection, parseSshConnection, type SshConnectionInput } from "../ssh";
 
 export type VrrpRole = "INIT" | "BACKUP" | "MASTER" | "FAULT" | "STOPPED";
 
@@ -71,49 +70,4 @@ export function parseNodeStatus(stdout: string): NodeStatus {
     }
   }
   return { running, instances, addresses: parseIpAddrLines(fromBase64(fields.get("addrs"))), ipvsSave: fromBase64(fields.get("ipvs")) };
-}
-
-export interface VrrpNodeReport {
-  host: string;
-  running: boolean;
-  /** The instance's live role on this node (STOPPED when keepalived is not running). */
-  state: VrrpRole;
-  /** Which of the VIPs this node holds right now. */
-  vipsHeld: string[];
-  effectivePriority?: number;
-}
-
-export interface VrrpStatus {
-  nodes: VrrpNodeReport[];
-  /** The host holding the VIPs, if exactly one does. */
-  master?: string;
-  /** True when more than one node holds a VIP (split brain). */
-  splitBrain: boolean;
-}
-
-/**
- * Which node of a pair holds the VIPs, and each node's VRRP state. Reads only.
- * `vips` are the pair's VIP addresses; `instanceName` picks the instance (default: the first).
- */
-export async function getVrrpStatus(
-  connections: readonly SshConnectionInput[],
-  opts: { vips: readonly string[]; instanceName?: string },
-): Promise<VrrpStatus> {
-  const { readNodeStatus } = await import("./executor");
-  const nodes = await Promise.all(
-    connections.map(async (raw): Promise<VrrpNodeReport> => {
-      const connection = parseSshConnection(raw);
-      const status = await readNodeStatus(connection);
-      const instance = opts.instanceName ? status.instances.find((i) => i.name === opts.instanceName) : status.instances[0];
-      return {
-        host: describeConnection(connection),
-        running: status.running,
-        state: status.running ? (instance?.state ?? "INIT") : "STOPPED",
-        vipsHeld: opts.vips.filter((v) => status.addresses.includes(v)),
-        ...(instance ? { effectivePriority: instance.effectivePriority } : {}),
-      };
-    }),
-  );
-  const holders = nodes.filter((n) => n.vipsHeld.length > 0);
-  return { nodes, ...(holders.length === 1 ? { master: holders[0]!.host } : {}), splitBrain: holders.length > 1 };
 }

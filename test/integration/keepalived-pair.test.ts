@@ -7,7 +7,7 @@ import { realServerProvider } from "../../provider/ipvs/realServerProvider";
 import { virtualServiceProvider } from "../../provider/ipvs/virtualServiceProvider";
 import { ForeignKeepalivedConfigError, KeepalivedConfigRejectedError } from "../../provider/keepalived/errors";
 import { keepalivedPairProvider } from "../../provider/keepalived/pairProvider";
-import { getVrrpStatus } from "../../provider/keepalived/status";
+import { getVrrpStatus } from "../../provider/keepalived/vrrpStatus";
 import { closeSshPool, run } from "../../provider/ssh";
 import { errorOf } from "../support/errorOf";
 import { labConnection, labHost } from "../support/lab";
