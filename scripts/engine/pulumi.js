@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// `pulumi <args>` with the real Pulumi CLI this project builds (scripts/engine/build-cli.sh),
+// run on a local file backend, offline. Arguments pass through unchanged and the exit code
+// is the CLI's own:
+//
+//   node scripts/engine/pulumi.js preview --refresh --expect-no-changes --diff -s lab
+//
+// Why a wrapper at all: `pulumi up` in a Node.js project starts the Node.js language host
+// (`pulumi-language-nodejs`), a separate Go module that this machine's Go module proxy
+// refuses to serve (README, "The Pulumi engine"). The engine accepts an already running
+// language runtime instead (`--client=<address>`, what the Automation API's inline programs
+// use), and the SDK ships one: `@pulumi/pulumi/automation/server`'s LanguageServer. So for
+// the commands that run a program (up, preview, refresh, destroy) this wrapper serves the
+// project's own program (Pulumi.yaml's `main`, TypeScript transpiled as the language host
+// does) from that SDK, in this process, and adds `--client`. Everything else (engine,
+// state, diff, plugins, the dynamic-provider host) is the real CLI's. Other commands
+// (stack, config, import, version…) are the CLI untouched.
+//
+// Defaults, each only when the variable is unset: PULUMI_BACKEND_URL and PULUMI_HOME under
+// the repository's .pulumi-state/, a passphrase generated once into .pulumi-state/passphrase
+// (0600), update checks and plugin downloads off.
+"use strict";
+const { spawn, execFileSync } = require("child_process");
+const crypto = require("crypto");
+const fs = require("fs");
+const path = require("path");
+
+const REPO = path.resolve(__dirname, "..", "..");
+const STATE = path.join(REPO, ".pulumi-state");
+const PROGRAM_COMMANDS = new Set(["up", "update", "preview", "refresh", "destroy"]);
+
+function engineBin() {
+  return execFileSync("bash", [path.join(__dirname, "build-cli.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+}
+
+/** The passphrase that encrypts the lab stacks' secrets, made once, readable by root only. */
+function defaultPassphrase() {
+  const file = path.join(STATE, "passphrase");
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(STATE, { recursive: true });
+    fs.writeFileSync(file, crypto.randomBytes(24).toString("base64url"), { mode: 0o600, flag: "wx" });
+  }
+  return fs.readFileSync(file, "utf8").trim();
+}
+
+/** `-C dir` / `--cwd dir` / `--cwd=dir`, as the CLI reads them. */
+function projectDir(args) {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "-C" || args[i] === "--cwd") return path.resolve(args[i + 1] ?? ".");
+    if (args[i].startsWith("--cwd=")) return path.resolve(args[i].slice("--cwd=".length));
+  }
+  return process.cwd();
+}
+
+/** The first argument that is not a flag: the CLI command. */
+function commandOf(args) {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "-C" || args[i] === "--cwd") i++;
+    else if (!args[i].startsWith("-")) return args[i];
+  }
+  return undefined;
+}
+
+function engineEnv(sdkDir) {
+  const env = { ...process.env };
+  env.PATH = [engineBin(), sdkDir, env.PATH].join(path.delimiter);
+  env.PULUMI_SKIP_UPDATE_CHECK ??= "true";
+  env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION ??= "true";
+  env.PULUMI_HOME ??= path.join(STATE, "home");
+  env.PULUMI_BACKEND_URL ??= `file://${path.join(STATE, "backend")}`;
+  if (env.PULUMI_CONFIG_PASSPHRASE === undefined && env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) {
+    env.PULUMI_CONFIG_PASSPHRASE = defaultPassphrase();
+  }
+  if (env.PULUMI_BACKEND_URL.startsWith("file://")) fs.mkdirSync(env.PULUMI_BACKEND_URL.slice("file://".length), { recursive: true });
+  fs.mkdirSync(env.PULUMI_HOME, { recursive: true });
+  return env;
+}
+
+/** The program's entry file: Pulumi.yaml's `main` (a file or a folder), else package.json's, else index.ts/index.js. */
+function programEntry(dir) {
+  const yamlFile = ["Pulumi.yaml", "Pulumi.yml"].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+  if (!yamlFile) throw new Error(`no Pulumi.yaml in ${dir}`);
+  const mainLine = /^main:\s*["']?([^"'\n#]+?)["']?\s*$/m.exec(fs.readFileSync(yamlFile, "utf8"));
+  let main = path.resolve(dir, mainLine ? mainLine[1] : ".");
+  if (fs.statSync(main).isDirectory()) {
+    const pkgFile = path.join(main, "package.json");
+    const pkgMain = fs.existsSync(pkgFile) ? JSON.parse(fs.readFileSync(pkgFile, "utf8")).main : undefined;
+    const candidates = [pkgMain, "index.ts", "index.js"].filter(Boolean).map((f) => path.resolve(main, f));
+    main = candidates.find((f) => fs.existsSync(f));
+    if (!main) throw new Error(`no program entry in ${dir}: set main in Pulumi.yaml, or add index.ts`);
+  }
+  return main;
+}
+
+/** TypeScript transpiled on require, as the language host does for `typescript: true` projects. */
+function registerTypeScript(dir) {
+  const ts = require(require.resolve("typescript", { paths: [dir, REPO] }));
+  require.extensions[".ts"] = function compileTs(module, filename) {
+    const { outputText } = ts.transpileModule(fs.readFileSync(filename, "utf8"), {
+      fileName: filename,
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, inlineSourceMap: true },
+    });
+    module._compile(outputText, filename);
+  };
+}
+
+/** Serves `entry` to the engine with the SDK's own LanguageServer; resolves to its address. */
+async function serveProgram(sdkDir, entry) {
+  // The SDK the program itself resolves, so the program and the runtime share one copy.
+  const grpc = require(require.resolve("@grpc/grpc-js", { paths: [sdkDir] }));
+  const { LanguageServer } = require(path.join(sdkDir, "automation", "server"));
+  const langrpc = require(path.join(sdkDir, "proto", "language_grpc_pb"));
+  const program = async () => {
+    const exported = require(entry);
+    // A default-exported function is the program; its result becomes the stack outputs.
+    const main = typeof exported === "function" ? exported : typeof exported?.default === "function" ? exported.default : undefined;
+    return main ? await main() : exported;
+  };
+  const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });
+  server.addService(langrpc.LanguageRuntimeService, new LanguageServer(program));
+  const port = await new Promise((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return { address: `127.0.0.1:${port}`, server };
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const dir = projectDir(args);
+  const sdkEntry = require.resolve("@pulumi/pulumi", { paths: [dir, REPO] });
+  const sdkDir = path.dirname(sdkEntry);
+  const env = engineEnv(sdkDir);
+  const cliArgs = [...args];
+  let served;
+  if (PROGRAM_COMMANDS.has(commandOf(args))) {
+    registerTypeScript(dir);
+    // The program reads its stack and config from the engine's Run request, as it would in
+    // the language host; relative paths in it are the project's.
+    process.chdir(dir);
+    served = await serveProgram(sdkDir, programEntry(dir));
+    cliArgs.push(`--client=${served.address}`);
+  }
+  const child = spawn("pulumi", cliArgs, { cwd: dir, env, stdio: "inherit" });
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+  const code = await new Promise((resolve) => child.on("exit", (c, signal) => resolve(c ?? (signal ? 128 + 15 : 1))));
+  served?.server.forceShutdown();
+  process.exit(code);
+}
+
+main().catch((err) => {
+  console.error(`pulumi-lvs engine: ${err instanceof Error ? err.message : err}`);
+  process.exit(1);
+});
