@@ -61,9 +61,26 @@ function commandOf(args) {
   return undefined;
 }
 
+/**
+ * The dynamic-provider plugin is a small script inside @pulumi/pulumi that resolves the
+ * SDK from the project directory it is started in. Placed beside the CLI it counts as
+ * bundled, as in Pulumi's own releases (found on PATH, the engine warns at every start).
+ */
+function installDynamicProviderPlugin(bin, sdkDir) {
+  const name = "pulumi-resource-pulumi-nodejs";
+  const script = fs.readFileSync(path.join(sdkDir, name));
+  const target = path.join(bin, name);
+  if (fs.existsSync(target) && fs.readFileSync(target).equals(script)) return;
+  const temporary = `${target}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, script, { mode: 0o755 });
+  fs.renameSync(temporary, target);
+}
+
 function engineEnv(sdkDir) {
   const env = { ...process.env };
-  env.PATH = [engineBin(), sdkDir, env.PATH].join(path.delimiter);
+  const bin = engineBin();
+  installDynamicProviderPlugin(bin, sdkDir);
+  env.PATH = [bin, env.PATH].join(path.delimiter);
   env.PULUMI_SKIP_UPDATE_CHECK ??= "true";
   env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION ??= "true";
   env.PULUMI_HOME ??= path.join(STATE, "home");

@@ -1,0 +1,250 @@
+// Every example, deployed on the lab with the real Pulumi CLI (test/support/engine/pulumiCli.ts):
+// `pulumi up`, then the VIP answers from every real server; `pulumi preview --refresh
+// --expect-no-changes` exits 0; a drift made by hand makes the same command exit non-zero
+// with a --diff naming the resource and the property; `pulumi refresh` records it; `pulumi
+// up` repairs it; `pulumi destroy` returns every host to its before-snapshot.
+//
+// VIPs: .151 dr-cluster, .152 tun-cluster, .153 nat-cluster, .154 ha-pair, .155 gitops
+// (the root program's .150 is the lab stack's: lab-stack.test.ts). Other tests use .100,
+// .199 and .2xx; their lines are left out of the snapshots.
+
+import { join } from "path";
+import { closeSshPool, run } from "../../provider/ssh";
+import { cliVersion, REPO_ROOT, summaryCounts, TestProject, type CliResult } from "../support/engine/pulumiCli";
+import { answers, hostSnapshot, REAL_SERVERS } from "../support/labChecks";
+import { labConnection, labHost, labPrivateKey } from "../support/lab";
+import { powerOff, powerOn } from "../support/labPower";
+
+const exampleHost = (name: string) => {
+  const h = labHost(name);
+  return { ssh: h.ssh.host, port: h.ssh.port, hostKey: h.hostKey, address: h.interfaces.front.ipv4 };
+};
+const backHost = (name: string) => ({ ...exampleHost(name), address: labHost(name).interfaces.back!.ipv4 });
+const sh = async (host: string, script: string) => (await run(labConnection(host), ["sh", "-c", script])).stdout;
+
+/** Projects with a stack that may still hold resources: destroyed in afterAll if a test stopped half-way. */
+const deployed = new Set<TestProject>();
+
+beforeAll(async () => {
+  console.log(`pulumi version: ${await cliVersion()}`);
+});
+
+afterAll(async () => {
+  for (const project of deployed) {
+    const r = await project.run(["destroy", "--yes", "--non-interactive", "--skip-preview"]);
+    if (r.code !== 0) console.error(`cleanup: destroy in ${project.dir} exited ${r.code}: ${r.stdout.slice(-2000)}`);
+    project.remove();
+  }
+  await closeSshPool();
+});
+
+async function up(project: TestProject): Promise<CliResult> {
+  deployed.add(project);
+  const result = await project.ok(["up", "--yes", "--non-interactive", "--skip-preview"]);
+  console.log(`up in ${project.dir}: ${JSON.stringify(summaryCounts(result.stdout))} in ${(result.durationMs / 1000).toFixed(1)} s`);
+  return result;
+}
+
+async function destroy(project: TestProject): Promise<void> {
+  await project.ok(["destroy", "--yes", "--non-interactive", "--skip-preview"]);
+  deployed.delete(project);
+  project.remove();
+}
+
+const driftCheck = (project: TestProject) => project.run(["preview", "--refresh", "--expect-no-changes", "--diff", "--non-interactive"]);
+
+async function expectAnswersFromAll(vip: string, label: string): Promise<void> {
+  const counts = await answers(vip, 30);
+  console.log(`${label}: ${JSON.stringify(Object.fromEntries(counts))}`);
+  expect(counts.get("FAILED")).toBeUndefined();
+  expect([...counts.keys()].sort()).toEqual([...REAL_SERVERS]);
+}
+
+/** The --diff block of one resource: from its line to the next resource's. */
+function diffBlockOf(output: string, resourceName: string): string {
+  const lines = output.split("\n");
+  const start = lines.findIndex((l) => new RegExp(`^\\s*[~+\\-]+\\s*pulumi-nodejs:dynamic/lvs:\\w+: \\(\\w+\\)`).test(l) && lines.slice(lines.indexOf(l), lines.indexOf(l) + 3).join("\n").includes(`::${resourceName}]`));
+  if (start < 0) return "";
+  const end = lines.findIndex((l, i) => i > start + 2 && /^\s*[~+\- ]*\s*(pulumi-nodejs:dynamic|pulumi:pulumi|lvs:index):/.test(l));
+  return lines.slice(start, end < 0 ? undefined : end).join("\n");
+}
+
+interface Drift {
+  what: string;
+  /** Makes the drift on the hosts, by hand. */
+  make: () => Promise<unknown>;
+  resource: string;
+  property: string;
+}
+
+/**
+ * The GitOps cycle on a deployed project: clean check exits 0; a drift by hand makes it exit
+ * non-zero and name the resource and property; refresh records it (the next plain preview
+ * shows the repair); up repairs it (the check exits 0 again).
+ */
+async function driftCycle(project: TestProject, drift: Drift): Promise<void> {
+  const clean = await driftCheck(project);
+  expect({ code: clean.code, tail: clean.code === 0 ? "" : clean.stdout.slice(-3000) }).toEqual({ code: 0, tail: "" });
+
+  await drift.make();
+  const drifted = await driftCheck(project);
+  const block = diffBlockOf(drifted.stdout, drift.resource);
+  console.log(`drift (${drift.what}): preview --refresh --expect-no-changes exited ${drifted.code}\n${block}`);
+  expect(drifted.code).not.toBe(0);
+  expect(drifted.stdout + drifted.stderr).toMatch(/no changes were expected but changes (were proposed|occurred)/i);
+  expect(block).toContain(drift.property);
+
+  const refreshed = await project.ok(["refresh", "--yes", "--non-interactive", "--skip-preview", "--diff"]);
+  expect(diffBlockOf(refreshed.stdout, drift.resource)).toContain(drift.property);
+  const afterRefresh = await project.run(["preview", "--expect-no-changes", "--diff", "--non-interactive"]);
+  expect(afterRefresh.code).not.toBe(0);
+  expect(diffBlockOf(afterRefresh.stdout, drift.resource)).toContain(drift.property);
+
+  const repaired = await up(project);
+  expect(summaryCounts(repaired.stdout).update ?? 0).toBeGreaterThanOrEqual(1);
+  expect((await driftCheck(project)).code).toBe(0);
+}
+
+function exampleProject(example: string, config: Record<string, unknown>, secrets: string[]): Promise<TestProject> {
+  const project = new TestProject(join(REPO_ROOT, "examples", example));
+  return project.initStack("lab", config, secrets).then(() => project);
+}
+
+describe.each([
+  {
+    example: "dr-cluster",
+    vip: "10.77.0.151",
+    extra: {},
+    drift: {
+      what: "arp_ignore reset to 0 on rs2",
+      make: () => sh("rs2", "sysctl -qw net.ipv4.conf.all.arp_ignore=0"),
+      resource: "web-rs2-arp",
+      property: "appliedSysctls",
+    },
+  },
+  {
+    example: "tun-cluster",
+    vip: "10.77.0.152",
+    extra: { vipInterface: "eth1", services: [{ protocol: "tcp", port: 80, scheduler: "rr" }] },
+    drift: {
+      what: "the VIP removed from tunl0 on rs1",
+      make: () => sh("rs1", "ip addr del 10.77.0.152/32 dev tunl0"),
+      resource: "dns-ns1-arp",
+      property: "boundVips",
+    },
+  },
+])("examples/$example on the real CLI (VIP $vip)", ({ example, vip, extra, drift }) => {
+  it("up answers from every real server; a drift by hand fails the GitOps check, refresh records it, up repairs it; destroy restores the hosts", async () => {
+    const before = await hostSnapshot();
+    const project = await exampleProject(
+      example,
+      { privateKey: labPrivateKey(), vip, director: exampleHost("dir1"), realServers: REAL_SERVERS.map(exampleHost), ...extra },
+      ["privateKey"],
+    );
+    expect(summaryCounts((await up(project)).stdout).create).toBeGreaterThan(0);
+    await expectAnswersFromAll(vip, example);
+    await driftCycle(project, drift);
+    await expectAnswersFromAll(vip, `${example} after the repair`);
+    await destroy(project);
+    expect(await hostSnapshot()).toEqual(before);
+  });
+});
+
+describe("examples/nat-cluster on the real CLI (VIP 10.77.0.153: dir1 rewrites to the back addresses)", () => {
+  it("up with return routes answers from every real server; ip_forward reset on dir1 is drift, repaired; destroy restores the hosts", async () => {
+    const vip = "10.77.0.153";
+    const before = await hostSnapshot();
+    const project = await exampleProject(
+      "nat-cluster",
+      { privateKey: labPrivateKey(), vip, frontInterface: "eth1", director: backHost("dir1"), realServers: REAL_SERVERS.map(backHost) },
+      ["privateKey"],
+    );
+    const deployedNow = await up(project);
+    expect(deployedNow.stdout.match(/-return-route created/g)?.length).toBe(3);
+    await expectAnswersFromAll(vip, "nat-cluster");
+    await driftCycle(project, {
+      what: "net.ipv4.ip_forward=0 on dir1",
+      make: () => sh("dir1", "sysctl -qw net.ipv4.ip_forward=0"),
+      resource: "app-director",
+      property: "appliedSysctls",
+    });
+    await expectAnswersFromAll(vip, "nat-cluster after the repair");
+    await destroy(project);
+    expect(await hostSnapshot()).toEqual(before);
+  });
+});
+
+describe("examples/ha-pair on the real CLI (keepalived on dir1 + dir2, VIP 10.77.0.154)", () => {
+  it("answers through the VIP; a priority edited in keepalived.conf is drift, repaired; answers across the master's power-off; destroyed", async () => {
+    const vip = "10.77.0.154";
+    const project = await exampleProject(
+      "ha-pair",
+      {
+        privateKey: labPrivateKey(),
+        vrrpPassword: "e2e154",
+        vip,
+        virtualRouterId: "154",
+        healthPath: "/", // the lab's web servers serve their name at /
+        directors: [exampleHost("dir1"), exampleHost("dir2")],
+        realServers: REAL_SERVERS.map(exampleHost),
+      },
+      ["privateKey", "vrrpPassword"],
+    );
+    await up(project);
+    // keepalived's HTTP_GET checks bring the real servers in after a delay loop or two.
+    let counts = new Map<string, number>();
+    for (let i = 0; i < 12 && [...counts.keys()].filter((k) => k !== "FAILED").length < REAL_SERVERS.length; i++) {
+      await new Promise((r) => setTimeout(r, 5000));
+      counts = await answers(vip, 30);
+    }
+    console.log(`ha-pair: ${JSON.stringify(Object.fromEntries(counts))}`);
+    expect([...counts.keys()].filter((k) => k !== "FAILED").sort()).toEqual([...REAL_SERVERS]);
+
+    await driftCycle(project, {
+      what: "priority 100 → 90 edited in dir2's keepalived file",
+      make: () => sh("dir2", "f=$(readlink -f /etc/keepalived/pulumi-lvs/live)/keepalived.conf; sed -i 's/^\\(\\s*priority\\) 100$/\\1 90/' \"$f\"; grep -q 'priority 90' \"$f\""),
+      resource: "web-pair",
+      property: "nodes",
+    });
+
+    // A client loop runs across the master's power-off; it must get answers again after the switch.
+    const loop = run(labConnection("client"), ["sh", "-c", `for i in $(seq 90); do curl -s --max-time 2 http://${vip}/ || echo FAILED; sleep 0.5; done`]);
+    await new Promise((r) => setTimeout(r, 5000));
+    await powerOff("dir1");
+    try {
+      const lines = (await loop).stdout.split("\n").filter(Boolean);
+      const after = lines.slice(lines.lastIndexOf("FAILED") + 1);
+      console.log(`ha-pair failover: ${lines.length} requests, ${lines.filter((l) => l === "FAILED").length} failed, ${after.length} answered after the last failure`);
+      expect(after.length).toBeGreaterThanOrEqual(20);
+      expect(new Set(after)).not.toContain("FAILED");
+    } finally {
+      await powerOn("dir1");
+    }
+    await destroy(project);
+  }, 1_800_000);
+});
+
+describe("examples/gitops: the workflow's command, verbatim, on the real CLI (VIP 10.77.0.155)", () => {
+  // What .github/workflows/drift.yml runs (pulumi/actions: command preview, refresh,
+  // expect-no-changes, diff) and its README gives as the command line.
+  const WORKFLOW_COMMAND = ["preview", "--refresh", "--expect-no-changes", "--diff"];
+
+  it("exits 0 on the unchanged cluster and non-zero once a weight is changed by hand", async () => {
+    const vip = "10.77.0.155";
+    const project = new TestProject(join(REPO_ROOT, "examples", "gitops"));
+    await project.initStack("prod", { privateKey: labPrivateKey(), vip, interface: "eth1", director: exampleHost("dir1"), realServers: REAL_SERVERS.map(exampleHost) }, ["privateKey"]);
+    await up(project);
+    await expectAnswersFromAll(vip, "gitops");
+
+    const unchanged = await project.run(WORKFLOW_COMMAND);
+    console.log(`gitops, unchanged cluster: exit ${unchanged.code}`);
+    expect(unchanged.code).toBe(0);
+
+    await run(labConnection("dir1"), ["ipvsadm", "-e", "-t", `${vip}:80`, "-r", "10.77.0.22:80", "-g", "-w", "0"]);
+    const drifted = await project.run(WORKFLOW_COMMAND);
+    console.log(`gitops, weight 0 by hand on rs2: exit ${drifted.code}\n${diffBlockOf(drifted.stdout, "web-rs2-tcp-80")}`);
+    expect(drifted.code).not.toBe(0);
+    expect(diffBlockOf(drifted.stdout, "web-rs2-tcp-80")).toMatch(/weight/);
+    await destroy(project);
+  });
+});

@@ -1,0 +1,161 @@
+// The real Pulumi CLI, driven as a user drives it: a project directory, a stack, and
+// `pulumi <args>` with its own exit code, stdout and stderr. Every run goes through
+// scripts/engine/pulumi.js (the CLI built from its Go module, a local file backend,
+// offline; the SDK's in-process language runtime stands in for the Node.js language host,
+// which cannot be built here: README, "The Pulumi engine").
+//
+// Each TestProject is a throwaway copy of a project (an example, or the repository's own
+// program) laid out as a user's project after `npm install`: `node_modules/pulumi-lvs` links
+// to this repository (what npm makes for a `file:` dependency) and `node_modules/@pulumi`
+// to the SDK installed here. It has its own backend, PULUMI_HOME and passphrase, so tests
+// never see each other's stacks or the lab stack that `npm start` deployed.
+
+import { spawn } from "child_process";
+import { randomBytes } from "crypto";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join, resolve } from "path";
+
+export const REPO_ROOT = resolve(__dirname, "..", "..", "..");
+const WRAPPER = join(REPO_ROOT, "scripts", "engine", "pulumi.js");
+
+export interface CliResult {
+  args: string[];
+  code: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export class CliError extends Error {
+  constructor(readonly result: CliResult) {
+    super(`pulumi ${result.args.join(" ")} exited ${result.code}\n--- stdout ---\n${result.stdout.slice(-6000)}\n--- stderr ---\n${result.stderr.slice(-3000)}`);
+    this.name = "CliError";
+  }
+}
+
+export interface TestProjectOptions {
+  /** Files and folders copied from the source project (default: Pulumi.yaml, index.ts, package.json, tsconfig.json). */
+  files?: string[];
+  /** Extra environment for every run (e.g. PULUMI_DEBUG_PROMISE_LEAKS). */
+  env?: Record<string, string>;
+}
+
+export class TestProject {
+  readonly dir: string;
+  /** The throwaway folder holding the copy, its backend and PULUMI_HOME; absent in place. */
+  readonly root?: string;
+  /** Environment of every run; `undefined` removes a variable inherited from the test process. */
+  private readonly env: Record<string, string | undefined>;
+
+  constructor(source: string, opts: TestProjectOptions = {}) {
+    this.root = mkdtempSync(join(tmpdir(), "lvs-engine-"));
+    this.dir = join(this.root, "project");
+    mkdirSync(this.dir);
+    for (const f of opts.files ?? ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json"]) {
+      if (existsSync(join(source, f))) cpSync(join(source, f), join(this.dir, f), { recursive: true });
+    }
+    mkdirSync(join(this.dir, "node_modules"));
+    symlinkSync(REPO_ROOT, join(this.dir, "node_modules", "pulumi-lvs"), "dir");
+    symlinkSync(join(REPO_ROOT, "node_modules", "@pulumi"), join(this.dir, "node_modules", "@pulumi"), "dir");
+    mkdirSync(join(this.root, "backend"));
+    this.env = {
+      PULUMI_BACKEND_URL: `file://${join(this.root, "backend")}`,
+      PULUMI_HOME: join(this.root, "home"),
+      PULUMI_CONFIG_PASSPHRASE: randomBytes(18).toString("base64url"),
+      ...opts.env,
+    };
+  }
+
+  /** The project where it is, with the wrapper's defaults (the repository's .pulumi-state/): the lab stack's. */
+  static inPlace(dir: string): TestProject {
+    const project = Object.create(TestProject.prototype) as { dir: string; env: Record<string, string | undefined> };
+    project.dir = dir;
+    project.env = { PULUMI_BACKEND_URL: undefined, PULUMI_HOME: undefined, PULUMI_CONFIG_PASSPHRASE: undefined, PULUMI_CONFIG_PASSPHRASE_FILE: undefined };
+    return project as unknown as TestProject;
+  }
+
+  /** `pulumi <args>` in the project; resolves whatever the exit code (see `ok`). */
+  run(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+    const started = Date.now();
+    return new Promise((resolvePromise, reject) => {
+      const env = Object.fromEntries(Object.entries({ ...process.env, ...this.env, ...opts.env }).filter(([, v]) => v !== undefined));
+      const child = spawn(process.execPath, [WRAPPER, ...args], { cwd: this.dir, env, stdio: ["pipe", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("error", reject);
+      child.on("close", (code) => resolvePromise({ args, code: code ?? -1, stdout, stderr, durationMs: Date.now() - started }));
+      child.stdin.end(opts.stdin ?? "");
+    });
+  }
+
+  /** `pulumi <args>`, which must exit 0. */
+  async ok(args: string[], opts: { stdin?: string } = {}): Promise<CliResult> {
+    const result = await this.run(args, opts);
+    if (result.code !== 0) throw new CliError(result);
+    return result;
+  }
+
+  /** `pulumi stack init`, then each config value (`--secret` ones from stdin, so they never sit on a command line). */
+  async initStack(stack: string, config: Record<string, unknown> = {}, secrets: string[] = []): Promise<void> {
+    await this.ok(["stack", "init", stack, "--non-interactive"]);
+    await this.setConfig(config, secrets);
+  }
+
+  async setConfig(config: Record<string, unknown>, secrets: string[] = []): Promise<void> {
+    for (const [key, value] of Object.entries(config)) {
+      const text = typeof value === "string" ? value : JSON.stringify(value);
+      if (secrets.includes(key)) await this.ok(["config", "set", "--secret", key], { stdin: text });
+      else await this.ok(["config", "set", key, "--", text]);
+    }
+  }
+
+  /** The checkpoint files and everything else the backend wrote, as raw text. */
+  backendFiles(): Array<{ path: string; text: string }> {
+    if (!this.root) throw new Error("backendFiles: only for a throwaway project");
+    const root = this.root;
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+    return [join(root, "backend"), join(root, "home")]
+      .filter(existsSync)
+      .flatMap(walk)
+      .filter((p) => !p.startsWith(join(root, "home", "plugins")))
+      .map((path) => ({ path, text: readFileSync(path).toString("latin1") }));
+  }
+
+  writeFile(name: string, text: string): void {
+    writeFileSync(join(this.dir, name), text);
+  }
+
+  remove(): void {
+    // The links are removed, never what they point to (rmSync does not follow symlinks).
+    if (this.root) rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** `pulumi version` of the CLI the tests run (printed in the test log). */
+export async function cliVersion(): Promise<string> {
+  const project = new TestProject(REPO_ROOT, { files: ["Pulumi.yaml"] });
+  try {
+    return (await project.ok(["version"])).stdout.trim();
+  } finally {
+    project.remove();
+  }
+}
+
+const SUMMARY_VERBS: Record<string, string> = {
+  "to create": "create", created: "create", "to update": "update", updated: "update",
+  "to delete": "delete", deleted: "delete", "to replace": "replace", replaced: "replace", unchanged: "same",
+};
+
+/** Counts from the CLI's closing summary ("+ 9 created", "~ 1 to update", "9 unchanged"…), keyed create/update/delete/replace/same. */
+export function summaryCounts(output: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const summary = output.slice(output.lastIndexOf("Resources:"));
+  for (const m of summary.matchAll(/^\s+(?:\+-|[+~-])?\s*(\d+) (to create|created|to update|updated|to delete|deleted|to replace|replaced|unchanged)\b/gm)) {
+    counts[SUMMARY_VERBS[m[2]]] = Number(m[1]);
+  }
+  return counts;
+}

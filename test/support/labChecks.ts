@@ -1,0 +1,49 @@
+// What the end-to-end tests look at on the lab: client traffic through a VIP, and a
+// snapshot of everything a deploy may change on the hosts (which a destroy must put back).
+
+import { run } from "../../provider/ssh";
+import { labConnection } from "./lab";
+
+export const REAL_SERVERS = ["rs1", "rs2", "rs3"] as const;
+
+/** Lines about other tests' VIPs (.100 keepalived, .199, .2xx), which may come and go meanwhile. */
+const OTHER_TESTS = /10\.77\.0\.(100|199|2\d\d)\b/;
+
+/** `requests` HTTP requests from the lab client to the VIP: who answered, how often ("FAILED" for a failure). */
+export async function answers(vip: string, requests: number): Promise<Map<string, number>> {
+  await run(labConnection("client"), ["ip", "neigh", "flush", "all"]);
+  const script = 'for i in $(seq "$1"); do curl -sS --max-time 5 "http://$2/" || echo FAILED; done';
+  const out = (await run(labConnection("client"), ["sh", "-c", script, "requests", String(requests), vip])).stdout;
+  const counts = new Map<string, number>();
+  for (const line of out.split("\n").filter((l) => l.length > 0)) counts.set(line, (counts.get(line) ?? 0) + 1);
+  return counts;
+}
+
+const sh = async (host: string, script: string) => (await run(labConnection(host), ["sh", "-c", script])).stdout;
+
+/** Our lines only, without address lifetimes (they count down). */
+const ours = (text: string) =>
+  text
+    .split("\n")
+    .filter((l) => !OTHER_TESTS.test(l))
+    .map((l) => l.replace(/\s*valid_lft \S+ preferred_lft \S+/, ""))
+    .join("\n");
+
+/** What a deploy may change on dir1 and the real servers, and a destroy must put back. */
+export async function hostSnapshot(): Promise<Record<string, string>> {
+  // /etc/keepalived is left out: the keepalived test owns it on dir1.
+  const files = "ls -la --time-style=+ /etc/sysctl.d /etc/modules-load.d /etc/systemd/system 2>&1";
+  const snap: Record<string, string> = {
+    "dir1 ipvsadm": ours(await sh("dir1", "modprobe ip_vs; ipvsadm -S -n")),
+    "dir1 sysctl": await sh("dir1", "sysctl net.ipv4.ip_forward; sysctl -a 2>/dev/null | grep -E '^net\\.ipv4\\.(conf\\.[^.]+\\.send_redirects|vs\\.)' | sort"),
+    "dir1 files": await sh("dir1", files),
+    "dir1 addr": ours(await sh("dir1", "ip -o addr")),
+  };
+  for (const rs of REAL_SERVERS) {
+    snap[`${rs} sysctl`] = await sh(rs, "sysctl -a 2>/dev/null | grep -E '\\.(arp_ignore|arp_announce|rp_filter) ' | sort");
+    snap[`${rs} lo`] = ours(await sh(rs, "ip -o addr show dev lo; ip -o addr show dev tunl0 2>/dev/null || true"));
+    snap[`${rs} files`] = await sh(rs, files);
+    snap[`${rs} rules`] = await sh(rs, "ip -4 rule show");
+  }
+  return snap;
+}
