@@ -6,7 +6,7 @@ import { LvsError } from "../ssh";
 /** ipvsadm's stderr → what the user should do about it. */
 const HINTS: ReadonlyArray<[RegExp, string]> = [
   [/service not defined/i, "the service is not on the director (removed out of band?); run `pulumi refresh`, then `pulumi up` to recreate it"],
-  [/(service|destination) already exists/i, "it already exists on the director; import it (the `import` resource option, with the resource's id) or set `adopt: true`"],
+  [/(service|destination) already exists/i, "it already exists on the director; set `adopt: true` to take it over (dynamic resources cannot be imported)"],
   [/no such destination/i, "the real server is not on the director (removed out of band?); run `pulumi refresh`"],
   [/protocol not available|can't initialize ipvs/i, "the director's kernel has no IPVS: load it with `modprobe ip_vs` (the Director resource does this)"],
   [/command not found|not found$/im, "install ipvsadm on the director (the Director resource can: installIpvsadm: true)"],

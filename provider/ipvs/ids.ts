@@ -1,5 +1,5 @@
-// Resource ids name the director and the entity on it, so an import (the `import` resource option) and `read` can
-// find the entity from the id alone:
+// Resource ids name the director and the entity on it, so `read` can find the entity from the
+// id alone:
 //   VirtualService  127.0.0.1:2201/tcp:10.77.0.100:80
 //   RealServer      127.0.0.1:2201/tcp:10.77.0.100:80->10.77.0.21:80
 // A jump host is part of the director's name (`10.77.0.11:22 via 127.0.0.1:2201`): the

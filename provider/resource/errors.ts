@@ -6,11 +6,10 @@ import { LvsError } from "../ssh";
 export class AlreadyExistsError extends LvsError {
   constructor(f: { resourceType: string; what: string; host: string; id: string }) {
     super(
-      `cannot create ${f.what} on ${f.host}: it already exists there, and ${f.resourceType} never takes over ` +
-        `something it did not create without being told. To manage the existing one, import it ` +
-        `(pass \`{ import: "${f.id}" }\` in the ${f.resourceType}'s resource options: dynamic resources are imported ` +
-        `from the program) or set \`adopt: true\`; ` +
-        `to keep it unmanaged, choose another identity.`,
+      `cannot create ${f.what} on ${f.host}: it already exists there (id ${f.id}), and ${f.resourceType} never takes over ` +
+        `something it did not create without being told. To manage the existing one, set \`adopt: true\` on the ` +
+        `${f.resourceType} (the \`import\` resource option and \`pulumi import\` cannot import dynamic resources: the engine ` +
+        `reads an imported resource without its serialised provider); to keep it unmanaged, choose another identity.`,
     );
   }
 }

@@ -1,7 +1,7 @@
 // The real Pulumi CLI on our resources (test/fixtures/programs/ipvs-service: one
 // VirtualService and one RealServer on dir2, VIP 10.77.0.241..243): an in-place update, the
-// GitOps drift check's exit codes, a replacement, the `import` resource option and
-// `adopt: true` taking over a hand-made service with zero changes afterwards, and a scan of
+// GitOps drift check's exit codes, a replacement, taking over a hand-made service (`adopt:
+// true` does, with zero changes afterwards; the `import` resource option cannot), and a scan of
 // everything the engine wrote or printed for secrets. Never ipvsadm -C, never dir1.
 
 import { join } from "path";
@@ -20,7 +20,7 @@ const ourRules = async () => (await ipvsadm("-S", "-n")).split("\n").filter((l) 
 /** Whatever an interrupted earlier run of this file left on dir2 (our VIPs only). */
 async function removeOurServices(): Promise<void> {
   for (const line of await ourRules()) {
-    const m = /^-A (-[tus]) (\S+)$/.exec(line);
+    const m = /^-A (-[tus]) (\S+) /.exec(line);
     if (m) await ipvsadm("-D", m[1]!, m[2]!);
   }
 }
@@ -85,7 +85,7 @@ describe("a VirtualService and a RealServer on dir2 through the real CLI (VIP 10
     const drifted = await p.run([...driftCheck, "--logflow", "-v=9", "--logtostderr"]);
     logs.push(drifted.stdout, drifted.stderr);
     console.log(`weight drift: preview --refresh --expect-no-changes exited ${drifted.code}`);
-    expect(drifted.code).not.toBe(0);
+    expect(drifted.code).toBe(7); // the CLI's ExitNoChanges: changes proposed under --expect-no-changes
     expect(drifted.stdout).toMatch(/web-rs1[\s\S]*weight/);
     const refreshed = await p.ok(["refresh", "--yes", "--non-interactive", "--skip-preview", "--logflow", "-v=9", "--logtostderr"]);
     logs.push(refreshed.stdout, refreshed.stderr);
@@ -102,6 +102,11 @@ describe("a VirtualService and a RealServer on dir2 through the real CLI (VIP 10
     await p.setConfig({ port: "8080" });
     const replaced = await p.ok(upArgs);
     expect(summaryCounts(replaced.stdout)).toMatchObject({ replace: 2 });
+    const at = (pattern: RegExp) => replaced.stdout.search(pattern);
+    for (const name of ["web", "web-rs1"]) {
+      expect(at(new RegExp(`\\s${name} creating replacement`))).toBeGreaterThan(-1);
+      expect(at(new RegExp(`\\s${name} creating replacement`))).toBeLessThan(at(new RegExp(`\\s${name} deleting original`)));
+    }
     expect(await ourRules()).toEqual([`-A -t ${VIP}:8080 -s rr`, `-a -t ${VIP}:8080 -r ${RIP}:8080 -g -w 7`]);
   });
 
@@ -129,18 +134,20 @@ describe("taking over a service made by hand with ipvsadm, through the real CLI"
   };
   const idOf = (key: string) => `${dir2.host}:${dir2.port}/${key}`;
 
-  it("the `import` resource option imports both; the next preview has nothing to change and the table is untouched", async () => {
+  // An engine limitation, proven here so the day it changes is noticed: an import step calls
+  // the provider's Read with neither inputs nor state (pkg/resource/deploy/step.go, ImportStep),
+  // and the dynamic-provider host finds a resource's serialised provider only there.
+  it("the `import` resource option fails: the engine's import Read carries no serialised provider; nothing is created or changed", async () => {
     const VIP = "10.77.0.242";
     await handMade(VIP);
     const rulesBefore = await ourRules();
     const p = await project(VIP, 80, { importIds: { service: idOf(`tcp:${VIP}:80`), realServer: idOf(`tcp:${VIP}:80->${RIP}:80`) } });
     const imported = await p.run(upArgs);
-    console.log(`import: exit ${imported.code}\n${imported.stdout.slice(-1500)}`);
-    expect(imported.code).toBe(0);
-    expect(imported.stdout).toMatch(/2 imported/);
-    const next = await p.run(["preview", "--expect-no-changes", "--diff", "--non-interactive"]);
-    expect({ code: next.code, tail: next.code === 0 ? "" : next.stdout.slice(-2000) }).toEqual({ code: 0, tail: "" });
-    expect((await p.run(driftCheck)).code).toBe(0);
+    console.log(`import resource option: exit ${imported.code}`);
+    expect(imported.code).not.toBe(0);
+    expect(imported.stdout).toMatch(/code must be a string, not undefined/);
+    const exported = JSON.parse((await p.ok(["stack", "export"])).stdout) as { deployment: { resources?: Array<{ type: string }> } };
+    expect((exported.deployment.resources ?? []).filter((r) => r.type.startsWith("pulumi-nodejs:dynamic"))).toEqual([]);
     expect(await ourRules()).toEqual(rulesBefore);
   });
 
@@ -152,6 +159,6 @@ describe("taking over a service made by hand with ipvsadm, through the real CLI"
     expect(summaryCounts(adopted.stdout)).toMatchObject({ create: 3 });
     const next = await p.run(driftCheck);
     expect({ code: next.code, tail: next.code === 0 ? "" : next.stdout.slice(-2000) }).toEqual({ code: 0, tail: "" });
-    expect(await ourRules()).toEqual([`-A -t ${VIP}:80 -s rr`, `-a -t ${VIP}:80 -r ${RIP}:80 -g -w 1`]);
+    expect((await ourRules()).filter((l) => l.includes(`${VIP}:80`))).toEqual([`-A -t ${VIP}:80 -s rr`, `-a -t ${VIP}:80 -r ${RIP}:80 -g -w 1`]);
   });
 });
