@@ -16,6 +16,9 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
+      // A lab stack left by `npm start` is proven, then taken down for the tests and put back.
+      globalSetup: '<rootDir>/test/support/labStackGlobalSetup.js',
+      globalTeardown: '<rootDir>/test/support/labStackGlobalTeardown.js',
     },
   ],
 };

@@ -1,18 +1,15 @@
 #!/usr/bin/env bash
 # `npm start`: the main job on a fresh machine. Installs the npm dependencies, builds the
-# package, brings the lab up (installing its own Debian packages), then deploys the lab
-# stack (a DR LvsCluster on dir1 + rs1..rs3, VIP 10.77.0.150) with `pulumi up -s lab`, or,
-# when no Pulumi CLI is found, the same program through the engine-path program runner;
-# and proves it: requests from the lab client to the VIP, answered by every real server.
-# `npm run lab:destroy-stack` removes the stack again.
+# package and the Pulumi CLI (from its Go module, cached outside the repository), brings the
+# lab up (installing its own Debian packages), then deploys the lab stack (a DR LvsCluster
+# on dir1 + rs1..rs3, VIP 10.77.0.150) with the real `pulumi up -s lab`, and proves it:
+# requests from the lab client to the VIP, answered by every real server.
+# Re-running it converges the same stack; `npm run lab:destroy-stack` removes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x node_modules/.bin/tsc ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # Versions come from package-lock.json. Not `npm ci`: npm 11 refuses this lockfile
-  # because it has no entries for other platforms' optional binaries (unrs-resolver's).
-  npm install --no-audit --no-fund --no-save
-fi
+bash scripts/install-deps.sh
 npx tsc -p tsconfig.json
+bash scripts/engine/build-cli.sh >/dev/null
 bash test/lab/lab.sh up
 bash test/lab/lab.sh status
 bash scripts/lab-stack.sh up

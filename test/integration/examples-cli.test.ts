@@ -8,6 +8,7 @@
 // (the root program's .150 is the lab stack's: lab-stack.test.ts). Other tests use .100,
 // .199 and .2xx; their lines are left out of the snapshots.
 
+import { randomBytes } from "crypto";
 import { join } from "path";
 import { closeSshPool, run } from "../../provider/ssh";
 import { cliVersion, REPO_ROOT, summaryCounts, TestProject, type CliResult } from "../support/engine/pulumiCli";
@@ -177,11 +178,12 @@ describe("examples/nat-cluster on the real CLI (VIP 10.77.0.153: dir1 rewrites t
 describe("examples/ha-pair on the real CLI (keepalived on dir1 + dir2, VIP 10.77.0.154)", () => {
   it("answers through the VIP; a priority edited in keepalived.conf is drift, repaired; answers across the master's power-off; destroyed", async () => {
     const vip = "10.77.0.154";
+    const vrrpPassword = randomBytes(4).toString("hex"); // VRRP PASS auth: at most 8 characters
     const project = await exampleProject(
       "ha-pair",
       {
         privateKey: labPrivateKey(),
-        vrrpPassword: "e2e154",
+        vrrpPassword,
         vip,
         virtualRouterId: "154",
         healthPath: "/", // the lab's web servers serve their name at /
@@ -220,7 +222,19 @@ describe("examples/ha-pair on the real CLI (keepalived on dir1 + dir2, VIP 10.77
     } finally {
       await powerOn("dir1");
     }
-    await destroy(project);
+
+    // Secrets after the whole cycle: the raw state, `stack export` and the CLI's -v=9 logs
+    // hold neither the VRRP password nor the SSH key in clear.
+    const exported = (await project.ok(["stack", "export"])).stdout;
+    const destroyed = await project.ok(["destroy", "--yes", "--non-interactive", "--skip-preview", "--logflow", "-v=9", "--logtostderr"]);
+    deployed.delete(project);
+    const secrets = [vrrpPassword, "PRIVATE KEY", ...labPrivateKey().trim().split("\n").slice(1, -1).filter((l) => l.length >= 20)];
+    const haystacks = [...project.backendFiles().map((f) => ({ where: f.path, text: f.text })), { where: "stack export", text: exported }, { where: "destroy -v=9", text: destroyed.stdout + destroyed.stderr }];
+    const found = haystacks.flatMap(({ where, text }) => secrets.filter((m) => text.includes(m)).map((m) => `${where}: ${m.slice(0, 6)}…`));
+    console.log(`ha-pair secret scan: ${haystacks.length} texts, ${haystacks.reduce((n, h) => n + h.text.length, 0)} bytes: ${found.length} finding(s)`);
+    expect(exported).toMatch(/"ciphertext"/);
+    expect(found).toEqual([]);
+    project.remove();
   }, 1_800_000);
 });
 

@@ -2,22 +2,20 @@
 // Pulumi.lab.yaml, VIP 10.77.0.150) in the repository's own backend (.pulumi-state/),
 // through the real CLI and scripts/lab-stack.sh, exactly as the README tells a newcomer.
 //
-// `npm start` and `npm test` run in either order on one lab: a lab stack that `npm start`
-// left deployed is first proven clean (the GitOps check exits 0), then destroyed so this
-// file can snapshot the hosts without it, and deployed again at the end, so the user finds
-// what `npm start` gave them.
+// `npm start` and `npm test` run in either order on one lab: the integration project's global
+// setup (test/support/labStackGlobal.js) proves a lab stack that `npm start` left deployed
+// with the GitOps check, takes it down, and its teardown deploys it again.
 
 import { execFile } from "child_process";
 import { closeSshPool, run } from "../../provider/ssh";
-import { REPO_ROOT, summaryCounts, TestProject } from "../support/engine/pulumiCli";
+import { REPO_ROOT, summaryCounts } from "../support/engine/pulumiCli";
 import { answers, hostSnapshot, REAL_SERVERS } from "../support/labChecks";
 import { labConnection } from "../support/lab";
 
 const VIP = "10.77.0.150";
-const lab = TestProject.inPlace(REPO_ROOT);
 
 /** `bash scripts/lab-stack.sh <op>`: what the README's commands run. */
-function labStack(op: "up" | "preview" | "refresh" | "destroy" | "check"): Promise<{ code: number; output: string }> {
+function labStack(op: "up" | "preview" | "refresh" | "destroy" | "check" | "deployed"): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     execFile("bash", ["scripts/lab-stack.sh", op], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}\n${stderr}` }),
@@ -25,47 +23,28 @@ function labStack(op: "up" | "preview" | "refresh" | "destroy" | "check"): Promi
   });
 }
 
-/** Whether the lab stack exists and holds resources (npm start ran and nothing destroyed it since). */
+/** Whether the lab stack holds resources on this lab (npm start ran and nothing destroyed it since). */
 async function labStackDeployed(): Promise<boolean> {
-  const list = await lab.run(["stack", "ls", "--json"]);
-  if (list.code !== 0) return false;
-  const stacks = JSON.parse(list.stdout) as Array<{ name: string; resourceCount?: number }>;
-  return stacks.some((s) => s.name === "lab" && (s.resourceCount ?? 0) > 1);
+  const answer = await labStack("deployed");
+  if (answer.code !== 0) throw new Error(answer.output);
+  return answer.output.trim().startsWith("yes");
 }
 
-let deployedByNpmStart = false;
-
-beforeAll(async () => {
-  deployedByNpmStart = await labStackDeployed();
-  console.log(`lab stack deployed before this test: ${deployedByNpmStart}`);
-});
-
 afterAll(async () => {
-  // Leave the lab stack as this file found it.
-  if (deployedByNpmStart && !(await labStackDeployed())) {
-    const again = await labStack("up");
-    if (again.code !== 0) console.error(`could not deploy the lab stack again:\n${again.output.slice(-3000)}`);
-  }
+  // A test that stopped half-way leaves no lab stack for the other test files to trip on.
+  if (await labStackDeployed()) await labStack("destroy");
   await closeSshPool();
 });
 
 describe("the lab stack (root program, Pulumi.lab.yaml) through scripts/lab-stack.sh and the real CLI", () => {
   let before: Record<string, string>;
 
-  it("a lab stack left by `npm start` passes the GitOps check, and is destroyed to start from bare hosts", async () => {
-    if (!deployedByNpmStart) {
-      // Nothing to prove about npm start's deployment: assert the hosts are bare of it instead.
-      expect((await run(labConnection("dir1"), ["sh", "-c", "ipvsadm -S -n | grep -c 10.77.0.150 || true"])).stdout.trim()).toBe("0");
-      return;
-    }
-    const check = await labStack("preview");
-    expect({ code: check.code, tail: check.code === 0 ? "" : check.output.slice(-3000) }).toEqual({ code: 0, tail: "" });
-    const destroyed = await labStack("destroy");
-    expect(destroyed.code).toBe(0);
+  it("starts from a lab without the stack (the global setup took down what npm start deployed)", async () => {
     expect(await labStackDeployed()).toBe(false);
+    expect((await run(labConnection("dir1"), ["sh", "-c", "ipvsadm -S -n | grep -c 10.77.0.150 || true"])).stdout.trim()).toBe("0");
   });
 
-  it("up: 9 resources created, and 12 requests answered by every real server (the script's own check)", async () => {
+  it("up: 8 resources, the LvsCluster and the stack created, and 12 requests answered by every real server (the script's own check)", async () => {
     before = await hostSnapshot();
     const deployed = await labStack("up");
     if (deployed.code !== 0) throw new Error(deployed.output.slice(-4000));

@@ -43,10 +43,9 @@ export interface TestProjectOptions {
 
 export class TestProject {
   readonly dir: string;
-  /** The throwaway folder holding the copy, its backend and PULUMI_HOME; absent in place. */
-  readonly root?: string;
-  /** Environment of every run; `undefined` removes a variable inherited from the test process. */
-  private readonly env: Record<string, string | undefined>;
+  /** The throwaway folder holding the copy, its backend and PULUMI_HOME. */
+  readonly root: string;
+  private readonly env: Record<string, string>;
 
   constructor(source: string, opts: TestProjectOptions = {}) {
     this.root = mkdtempSync(join(tmpdir(), "lvs-engine-"));
@@ -67,20 +66,11 @@ export class TestProject {
     };
   }
 
-  /** The project where it is, with the wrapper's defaults (the repository's .pulumi-state/): the lab stack's. */
-  static inPlace(dir: string): TestProject {
-    const project = Object.create(TestProject.prototype) as { dir: string; env: Record<string, string | undefined> };
-    project.dir = dir;
-    project.env = { PULUMI_BACKEND_URL: undefined, PULUMI_HOME: undefined, PULUMI_CONFIG_PASSPHRASE: undefined, PULUMI_CONFIG_PASSPHRASE_FILE: undefined };
-    return project as unknown as TestProject;
-  }
-
   /** `pulumi <args>` in the project; resolves whatever the exit code (see `ok`). */
   run(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
     const started = Date.now();
     return new Promise((resolvePromise, reject) => {
-      const env = Object.fromEntries(Object.entries({ ...process.env, ...this.env, ...opts.env }).filter(([, v]) => v !== undefined));
-      const child = spawn(process.execPath, [WRAPPER, ...args], { cwd: this.dir, env, stdio: ["pipe", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [WRAPPER, ...args], { cwd: this.dir, env: { ...process.env, ...this.env, ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d) => (stdout += d));
@@ -114,7 +104,6 @@ export class TestProject {
 
   /** The checkpoint files and everything else the backend wrote, as raw text. */
   backendFiles(): Array<{ path: string; text: string }> {
-    if (!this.root) throw new Error("backendFiles: only for a throwaway project");
     const root = this.root;
     const walk = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
@@ -131,7 +120,7 @@ export class TestProject {
 
   remove(): void {
     // The links are removed, never what they point to (rmSync does not follow symlinks).
-    if (this.root) rmSync(this.root, { recursive: true, force: true });
+    rmSync(this.root, { recursive: true, force: true });
   }
 }
 
