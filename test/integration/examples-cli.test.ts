@@ -46,6 +46,18 @@ async function up(project: TestProject): Promise<CliResult> {
   return result;
 }
 
+/** Runs a test's body; whatever happens, a project still deployed is destroyed before the next test needs dir1. */
+async function deployedDuring(project: TestProject, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } finally {
+    if (deployed.has(project)) {
+      const r = await project.run(["destroy", "--yes", "--non-interactive", "--skip-preview"]);
+      if (r.code === 0) deployed.delete(project);
+    }
+  }
+}
+
 async function destroy(project: TestProject): Promise<void> {
   await project.ok(["destroy", "--yes", "--non-interactive", "--skip-preview"]);
   deployed.delete(project);
@@ -91,14 +103,14 @@ async function driftCycle(project: TestProject, drift: Drift): Promise<void> {
   const drifted = await driftCheck(project);
   const block = diffBlockOf(drifted.stdout, drift.resource);
   console.log(`drift (${drift.what}): preview --refresh --expect-no-changes exited ${drifted.code}\n${block}`);
-  expect(drifted.code).not.toBe(0);
-  expect(drifted.stdout + drifted.stderr).toMatch(/no changes were expected but changes (were proposed|occurred)/i);
+  expect(drifted.code).toBe(7); // the CLI's ExitNoChanges: changes proposed under --expect-no-changes
+  expect(drifted.stdout + drifted.stderr).toMatch(/no changes were expected/i);
   expect(block).toContain(drift.property);
 
   const refreshed = await project.ok(["refresh", "--yes", "--non-interactive", "--skip-preview", "--diff"]);
   expect(diffBlockOf(refreshed.stdout, drift.resource)).toContain(drift.property);
   const afterRefresh = await project.run(["preview", "--expect-no-changes", "--diff", "--non-interactive"]);
-  expect(afterRefresh.code).not.toBe(0);
+  expect(afterRefresh.code).toBe(7);
   expect(diffBlockOf(afterRefresh.stdout, drift.resource)).toContain(drift.property);
 
   const repaired = await up(project);
@@ -142,12 +154,14 @@ describe.each([
       { privateKey: labPrivateKey(), vip, director: exampleHost("dir1"), realServers: REAL_SERVERS.map(exampleHost), ...extra },
       ["privateKey"],
     );
-    expect(summaryCounts((await up(project)).stdout).create).toBeGreaterThan(0);
-    await expectAnswersFromAll(vip, example);
-    await driftCycle(project, drift);
-    await expectAnswersFromAll(vip, `${example} after the repair`);
-    await destroy(project);
-    expect(await hostSnapshot()).toEqual(before);
+    await deployedDuring(project, async () => {
+      expect(summaryCounts((await up(project)).stdout).create).toBeGreaterThan(0);
+      await expectAnswersFromAll(vip, example);
+      await driftCycle(project, drift);
+      await expectAnswersFromAll(vip, `${example} after the repair`);
+      await destroy(project);
+      expect(await hostSnapshot()).toEqual(before);
+    });
   });
 });
 
@@ -160,18 +174,20 @@ describe("examples/nat-cluster on the real CLI (VIP 10.77.0.153: dir1 rewrites t
       { privateKey: labPrivateKey(), vip, frontInterface: "eth1", director: backHost("dir1"), realServers: REAL_SERVERS.map(backHost) },
       ["privateKey"],
     );
-    const deployedNow = await up(project);
-    expect(deployedNow.stdout.match(/-return-route created/g)?.length).toBe(3);
-    await expectAnswersFromAll(vip, "nat-cluster");
-    await driftCycle(project, {
-      what: "net.ipv4.ip_forward=0 on dir1",
-      make: () => sh("dir1", "sysctl -qw net.ipv4.ip_forward=0"),
-      resource: "app-director",
-      property: "appliedSysctls",
+    await deployedDuring(project, async () => {
+      const deployedNow = await up(project);
+      expect(deployedNow.stdout.match(/-return-route created/g)?.length).toBe(3);
+      await expectAnswersFromAll(vip, "nat-cluster");
+      await driftCycle(project, {
+        what: "net.ipv4.ip_forward=0 on dir1",
+        make: () => sh("dir1", "sysctl -qw net.ipv4.ip_forward=0"),
+        resource: "app-director",
+        property: "appliedSysctls",
+      });
+      await expectAnswersFromAll(vip, "nat-cluster after the repair");
+      await destroy(project);
+      expect(await hostSnapshot()).toEqual(before);
     });
-    await expectAnswersFromAll(vip, "nat-cluster after the repair");
-    await destroy(project);
-    expect(await hostSnapshot()).toEqual(before);
   });
 });
 
@@ -192,49 +208,51 @@ describe("examples/ha-pair on the real CLI (keepalived on dir1 + dir2, VIP 10.77
       },
       ["privateKey", "vrrpPassword"],
     );
-    await up(project);
-    // keepalived's HTTP_GET checks bring the real servers in after a delay loop or two.
-    let counts = new Map<string, number>();
-    for (let i = 0; i < 12 && [...counts.keys()].filter((k) => k !== "FAILED").length < REAL_SERVERS.length; i++) {
+    await deployedDuring(project, async () => {
+      await up(project);
+      // keepalived's HTTP_GET checks bring the real servers in after a delay loop or two.
+      let counts = new Map<string, number>();
+      for (let i = 0; i < 12 && [...counts.keys()].filter((k) => k !== "FAILED").length < REAL_SERVERS.length; i++) {
+        await new Promise((r) => setTimeout(r, 5000));
+        counts = await answers(vip, 30);
+      }
+      console.log(`ha-pair: ${JSON.stringify(Object.fromEntries(counts))}`);
+      expect([...counts.keys()].filter((k) => k !== "FAILED").sort()).toEqual([...REAL_SERVERS]);
+
+      await driftCycle(project, {
+        what: "priority 100 → 90 edited in dir2's keepalived file",
+        make: () => sh("dir2", "f=$(readlink -f /etc/keepalived/pulumi-lvs/live)/keepalived.conf; sed -i 's/^\\(\\s*priority\\) 100$/\\1 90/' \"$f\"; grep -q 'priority 90' \"$f\""),
+        resource: "web-pair",
+        property: "nodes",
+      });
+
+      // A client loop runs across the master's power-off; it must get answers again after the switch.
+      const loop = run(labConnection("client"), ["sh", "-c", `for i in $(seq 90); do curl -s --max-time 2 http://${vip}/ || echo FAILED; sleep 0.5; done`]);
       await new Promise((r) => setTimeout(r, 5000));
-      counts = await answers(vip, 30);
-    }
-    console.log(`ha-pair: ${JSON.stringify(Object.fromEntries(counts))}`);
-    expect([...counts.keys()].filter((k) => k !== "FAILED").sort()).toEqual([...REAL_SERVERS]);
+      await powerOff("dir1");
+      try {
+        const lines = (await loop).stdout.split("\n").filter(Boolean);
+        const after = lines.slice(lines.lastIndexOf("FAILED") + 1);
+        console.log(`ha-pair failover: ${lines.length} requests, ${lines.filter((l) => l === "FAILED").length} failed, ${after.length} answered after the last failure`);
+        expect(after.length).toBeGreaterThanOrEqual(20);
+        expect(new Set(after)).not.toContain("FAILED");
+      } finally {
+        await powerOn("dir1");
+      }
 
-    await driftCycle(project, {
-      what: "priority 100 → 90 edited in dir2's keepalived file",
-      make: () => sh("dir2", "f=$(readlink -f /etc/keepalived/pulumi-lvs/live)/keepalived.conf; sed -i 's/^\\(\\s*priority\\) 100$/\\1 90/' \"$f\"; grep -q 'priority 90' \"$f\""),
-      resource: "web-pair",
-      property: "nodes",
+      // Secrets after the whole cycle: the raw state, `stack export` and the CLI's -v=9 logs
+      // hold neither the VRRP password nor the SSH key in clear.
+      const exported = (await project.ok(["stack", "export"])).stdout;
+      const destroyed = await project.ok(["destroy", "--yes", "--non-interactive", "--skip-preview", "--logflow", "-v=9", "--logtostderr"]);
+      deployed.delete(project);
+      const secrets = [vrrpPassword, "PRIVATE KEY", ...labPrivateKey().trim().split("\n").slice(1, -1).filter((l) => l.length >= 20)];
+      const haystacks = [...project.backendFiles().map((f) => ({ where: f.path, text: f.text })), { where: "stack export", text: exported }, { where: "destroy -v=9", text: destroyed.stdout + destroyed.stderr }];
+      const found = haystacks.flatMap(({ where, text }) => secrets.filter((m) => text.includes(m)).map((m) => `${where}: ${m.slice(0, 6)}…`));
+      console.log(`ha-pair secret scan: ${haystacks.length} texts, ${haystacks.reduce((n, h) => n + h.text.length, 0)} bytes: ${found.length} finding(s)`);
+      expect(exported).toMatch(/"ciphertext"/);
+      expect(found).toEqual([]);
+      project.remove();
     });
-
-    // A client loop runs across the master's power-off; it must get answers again after the switch.
-    const loop = run(labConnection("client"), ["sh", "-c", `for i in $(seq 90); do curl -s --max-time 2 http://${vip}/ || echo FAILED; sleep 0.5; done`]);
-    await new Promise((r) => setTimeout(r, 5000));
-    await powerOff("dir1");
-    try {
-      const lines = (await loop).stdout.split("\n").filter(Boolean);
-      const after = lines.slice(lines.lastIndexOf("FAILED") + 1);
-      console.log(`ha-pair failover: ${lines.length} requests, ${lines.filter((l) => l === "FAILED").length} failed, ${after.length} answered after the last failure`);
-      expect(after.length).toBeGreaterThanOrEqual(20);
-      expect(new Set(after)).not.toContain("FAILED");
-    } finally {
-      await powerOn("dir1");
-    }
-
-    // Secrets after the whole cycle: the raw state, `stack export` and the CLI's -v=9 logs
-    // hold neither the VRRP password nor the SSH key in clear.
-    const exported = (await project.ok(["stack", "export"])).stdout;
-    const destroyed = await project.ok(["destroy", "--yes", "--non-interactive", "--skip-preview", "--logflow", "-v=9", "--logtostderr"]);
-    deployed.delete(project);
-    const secrets = [vrrpPassword, "PRIVATE KEY", ...labPrivateKey().trim().split("\n").slice(1, -1).filter((l) => l.length >= 20)];
-    const haystacks = [...project.backendFiles().map((f) => ({ where: f.path, text: f.text })), { where: "stack export", text: exported }, { where: "destroy -v=9", text: destroyed.stdout + destroyed.stderr }];
-    const found = haystacks.flatMap(({ where, text }) => secrets.filter((m) => text.includes(m)).map((m) => `${where}: ${m.slice(0, 6)}…`));
-    console.log(`ha-pair secret scan: ${haystacks.length} texts, ${haystacks.reduce((n, h) => n + h.text.length, 0)} bytes: ${found.length} finding(s)`);
-    expect(exported).toMatch(/"ciphertext"/);
-    expect(found).toEqual([]);
-    project.remove();
   }, 1_800_000);
 });
 
@@ -247,18 +265,20 @@ describe("examples/gitops: the workflow's command, verbatim, on the real CLI (VI
     const vip = "10.77.0.155";
     const project = new TestProject(join(REPO_ROOT, "examples", "gitops"));
     await project.initStack("prod", { privateKey: labPrivateKey(), vip, interface: "eth1", director: exampleHost("dir1"), realServers: REAL_SERVERS.map(exampleHost) }, ["privateKey"]);
-    await up(project);
-    await expectAnswersFromAll(vip, "gitops");
+    await deployedDuring(project, async () => {
+      await up(project);
+      await expectAnswersFromAll(vip, "gitops");
 
-    const unchanged = await project.run(WORKFLOW_COMMAND);
-    console.log(`gitops, unchanged cluster: exit ${unchanged.code}`);
-    expect(unchanged.code).toBe(0);
+      const unchanged = await project.run(WORKFLOW_COMMAND);
+      console.log(`gitops, unchanged cluster: exit ${unchanged.code}`);
+      expect(unchanged.code).toBe(0);
 
-    await run(labConnection("dir1"), ["ipvsadm", "-e", "-t", `${vip}:80`, "-r", "10.77.0.22:80", "-g", "-w", "0"]);
-    const drifted = await project.run(WORKFLOW_COMMAND);
-    console.log(`gitops, weight 0 by hand on rs2: exit ${drifted.code}\n${diffBlockOf(drifted.stdout, "web-rs2-tcp-80")}`);
-    expect(drifted.code).toBe(7); // the CLI's ExitNoChanges: changes proposed under --expect-no-changes
-    expect(diffBlockOf(drifted.stdout, "web-rs2-tcp-80")).toMatch(/weight/);
-    await destroy(project);
+      await run(labConnection("dir1"), ["ipvsadm", "-e", "-t", `${vip}:80`, "-r", "10.77.0.22:80", "-g", "-w", "0"]);
+      const drifted = await project.run(WORKFLOW_COMMAND);
+      console.log(`gitops, weight 0 by hand on rs2: exit ${drifted.code}\n${diffBlockOf(drifted.stdout, "web-rs2-tcp-80")}`);
+      expect(drifted.code).toBe(7); // the CLI's ExitNoChanges: changes proposed under --expect-no-changes
+      expect(diffBlockOf(drifted.stdout, "web-rs2-tcp-80")).toMatch(/weight/);
+      await destroy(project);
+    });
   });
 });
