@@ -76,7 +76,8 @@ async function expectAnswersFromAll(vip: string, label: string): Promise<void> {
 /** The --diff block of one resource: from its line to the next resource's. */
 function diffBlockOf(output: string, resourceName: string): string {
   const lines = output.split("\n");
-  const start = lines.findIndex((l) => new RegExp(`^\\s*[~+\\-]+\\s*pulumi-nodejs:dynamic/lvs:\\w+: \\(\\w+\\)`).test(l) && lines.slice(lines.indexOf(l), lines.indexOf(l) + 3).join("\n").includes(`::${resourceName}]`));
+  const header = /^\s*[~+-]+\s*pulumi-nodejs:dynamic\/lvs:\w+: \(\w+\)/;
+  const start = lines.findIndex((l, i) => header.test(l) && lines.slice(i, i + 3).join("\n").includes(`::${resourceName}]`));
   if (start < 0) return "";
   const end = lines.findIndex((l, i) => i > start + 2 && /^\s*[~+\- ]*\s*(pulumi-nodejs:dynamic|pulumi:pulumi|lvs:index):/.test(l));
   return lines.slice(start, end < 0 ? undefined : end).join("\n");
@@ -109,9 +110,12 @@ async function driftCycle(project: TestProject, drift: Drift): Promise<void> {
 
   const refreshed = await project.ok(["refresh", "--yes", "--non-interactive", "--skip-preview", "--diff"]);
   expect(diffBlockOf(refreshed.stdout, drift.resource)).toContain(drift.property);
+  // After the refresh, a plain preview proposes the repair. It names the resource but, for an
+  // observed-only property, not the property: a dynamic provider's diff cannot return a
+  // detailed diff, so the engine shows the inputs (which did not change).
   const afterRefresh = await project.run(["preview", "--expect-no-changes", "--diff", "--non-interactive"]);
   expect(afterRefresh.code).toBe(7);
-  expect(diffBlockOf(afterRefresh.stdout, drift.resource)).toContain(drift.property);
+  expect(diffBlockOf(afterRefresh.stdout, drift.resource)).toMatch(/: \(update\)/);
 
   const repaired = await up(project);
   expect(summaryCounts(repaired.stdout).update ?? 0).toBeGreaterThanOrEqual(1);
