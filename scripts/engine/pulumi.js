@@ -121,6 +121,16 @@ function registerTypeScript(dir) {
   };
 }
 
+/** Drops the project's own modules (not its node_modules) from the require cache. */
+function forgetProjectModules(dir) {
+  const root = `${fs.realpathSync(process.cwd())}${path.sep}`;
+  const entryDir = `${fs.realpathSync(dir)}${path.sep}`;
+  for (const file of Object.keys(require.cache)) {
+    const own = file.startsWith(root) || file.startsWith(entryDir);
+    if (own && !file.split(path.sep).includes("node_modules")) delete require.cache[file];
+  }
+}
+
 /** Serves `entry` to the engine with the SDK's own LanguageServer; resolves to its address. */
 async function serveProgram(sdkDir, entry) {
   // The SDK the program itself resolves, so the program and the runtime share one copy.
@@ -128,6 +138,11 @@ async function serveProgram(sdkDir, entry) {
   const { LanguageServer } = require(path.join(sdkDir, "automation", "server"));
   const langrpc = require(path.join(sdkDir, "proto", "language_grpc_pb"));
   const program = async () => {
+    // `pulumi up` runs the program twice in one CLI process (preview, then update), and the
+    // language host starts a fresh node each time. Here the second run must not get the
+    // first one's cached modules (which would register nothing, and the update would then
+    // delete every resource): the project's own modules are loaded afresh for every run.
+    forgetProjectModules(path.dirname(entry));
     const exported = require(entry);
     // A default-exported function is the program; its result becomes the stack outputs.
     const main = typeof exported === "function" ? exported : typeof exported?.default === "function" ? exported.default : undefined;
@@ -158,7 +173,11 @@ async function main() {
     cliArgs.push(`--client=${served.address}`);
   }
   const child = spawn("pulumi", cliArgs, { cwd: dir, env, stdio: "inherit" });
-  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+  // Ctrl-C reaches the whole process group, the CLI included, which then cancels gracefully
+  // and still needs the program served here: stay up (a second SIGINT from us would make it
+  // terminate at once). A SIGTERM sent to this process alone is passed on.
+  process.on("SIGINT", () => {});
+  process.on("SIGTERM", () => child.kill("SIGTERM"));
   const code = await new Promise((resolve) => child.on("exit", (c, signal) => resolve(c ?? (signal ? 128 + 15 : 1))));
   served?.server.forceShutdown();
   process.exit(code);

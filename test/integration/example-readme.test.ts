@@ -88,7 +88,9 @@ describe("examples/dr-cluster's README steps, as written, on the lab", () => {
     const ran = await bash(blocks.map(onTheLab).join("\n"));
     if (ran.code !== 0) throw new Error(`the README's steps failed (exit ${ran.code}):\n${ran.output.slice(-5000)}`);
     expect(ran.output).toMatch(/Resources:\s+\+ \d+ created/);
+    const configured = await bash(`pulumi() { node ../../scripts/engine/pulumi.js "$@"; }; pulumi config --json`);
     const counts = await answers(VIP, 30);
+    if (counts.has("FAILED")) console.log(`config: ${configured.output}\nsteps: ${ran.output.slice(-4000)}`);
     console.log(`dr-cluster from its README: ${JSON.stringify(Object.fromEntries(counts))}`);
     expect(counts.get("FAILED")).toBeUndefined();
     expect([...counts.keys()].sort()).toEqual([...REAL_SERVERS]);
