@@ -14,6 +14,16 @@ op="${1:-up}"
 case "$op" in up|destroy|preview|refresh|check|deployed) ;; *) echo "usage: $0 up|preview|refresh|destroy|check|deployed" >&2; exit 2 ;; esac
 
 pulumi() { node scripts/engine/pulumi.js "$@"; }
+
+# Pulumi.yaml keeps stack files in .pulumi-state/stacks (stackConfigDir): the stack's config
+# is the committed Pulumi.lab.yaml, plus the encryption salt Pulumi recorded there for this
+# machine's passphrase (never committed: it is bound to the passphrase, which is this machine's).
+stack_file=.pulumi-state/stacks/Pulumi.lab.yaml
+mkdir -p .pulumi-state/stacks
+salt=$(grep '^encryptionsalt:' "$stack_file" 2>/dev/null || true)
+{ cat Pulumi.lab.yaml; [ -z "$salt" ] || echo "$salt"; } >"$stack_file.tmp"
+mv "$stack_file.tmp" "$stack_file"
+
 inventory=test/lab/inventory.json
 [ -f "$inventory" ] || { echo "the lab is not up: npm run lab:up" >&2; exit 1; }
 
