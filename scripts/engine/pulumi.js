@@ -27,7 +27,7 @@ const path = require("path");
 
 const REPO = path.resolve(__dirname, "..", "..");
 const STATE = path.join(REPO, ".pulumi-state");
-const PROGRAM_COMMANDS = new Set(["up", "update", "preview", "refresh", "destroy"]);
+const { commandOf, programEntry, projectDir, PROGRAM_COMMANDS } = require("./project");
 
 function engineBin() {
   return execFileSync("bash", [path.join(__dirname, "build-cli.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
@@ -41,24 +41,6 @@ function defaultPassphrase() {
     fs.writeFileSync(file, crypto.randomBytes(24).toString("base64url"), { mode: 0o600, flag: "wx" });
   }
   return fs.readFileSync(file, "utf8").trim();
-}
-
-/** `-C dir` / `--cwd dir` / `--cwd=dir`, as the CLI reads them. */
-function projectDir(args) {
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "-C" || args[i] === "--cwd") return path.resolve(args[i + 1] ?? ".");
-    if (args[i].startsWith("--cwd=")) return path.resolve(args[i].slice("--cwd=".length));
-  }
-  return process.cwd();
-}
-
-/** The first argument that is not a flag: the CLI command. */
-function commandOf(args) {
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "-C" || args[i] === "--cwd") i++;
-    else if (!args[i].startsWith("-")) return args[i];
-  }
-  return undefined;
 }
 
 /**
@@ -91,22 +73,6 @@ function engineEnv(sdkDir) {
   if (env.PULUMI_BACKEND_URL.startsWith("file://")) fs.mkdirSync(env.PULUMI_BACKEND_URL.slice("file://".length), { recursive: true });
   fs.mkdirSync(env.PULUMI_HOME, { recursive: true });
   return env;
-}
-
-/** The program's entry file: Pulumi.yaml's `main` (a file or a folder), else package.json's, else index.ts/index.js. */
-function programEntry(dir) {
-  const yamlFile = ["Pulumi.yaml", "Pulumi.yml"].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
-  if (!yamlFile) throw new Error(`no Pulumi.yaml in ${dir}`);
-  const mainLine = /^main:\s*["']?([^"'\n#]+?)["']?\s*$/m.exec(fs.readFileSync(yamlFile, "utf8"));
-  let main = path.resolve(dir, mainLine ? mainLine[1] : ".");
-  if (fs.statSync(main).isDirectory()) {
-    const pkgFile = path.join(main, "package.json");
-    const pkgMain = fs.existsSync(pkgFile) ? JSON.parse(fs.readFileSync(pkgFile, "utf8")).main : undefined;
-    const candidates = [pkgMain, "index.ts", "index.js"].filter(Boolean).map((f) => path.resolve(main, f));
-    main = candidates.find((f) => fs.existsSync(f));
-    if (!main) throw new Error(`no program entry in ${dir}: set main in Pulumi.yaml, or add index.ts`);
-  }
-  return main;
 }
 
 /** TypeScript transpiled on require, as the language host does for `typescript: true` projects. */
