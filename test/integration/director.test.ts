@@ -112,7 +112,7 @@ describe("Director on a real host (dir2)", () => {
   it("create refuses to take over a host that already has a Director", async () => {
     const inputs = await checked({ connection: dir2ViaSudo, mode: "nat" });
     await expect(directorProvider.create(inputs)).rejects.toThrow(AlreadyExistsError);
-    await expect(directorProvider.create(inputs)).rejects.toThrow(/\{ import: "127\.0\.0\.1:2202" \}.*adopt: true/);
+    await expect(directorProvider.create(inputs)).rejects.toThrow(/\(id 127\.0\.0\.1:2202\).*set `adopt: true`/);
   });
 
   it("read is one round trip, returns what create returned, and twice the same", async () => {

@@ -66,7 +66,7 @@ describe("create never takes over, import and adopt do", () => {
     await ipvsadm("-A", "-t", "10.77.0.123:443", "-s", "rr");
     const attempt = up(virtualServiceProvider, service());
     await expect(attempt).rejects.toThrow(AlreadyExistsError);
-    await expect(attempt).rejects.toThrow(/\{ import: "127\.0\.0\.1:2201\/tcp:10\.77\.0\.123:443" \}.*adopt: true/s);
+    await expect(attempt).rejects.toThrow(/\(id 127\.0\.0\.1:2201\/tcp:10\.77\.0\.123:443\).*set `adopt: true`/s);
     expect(await ipvsadm("-S", "-n")).toContain("-A -t 10.77.0.123:443 -s rr"); // untouched
   });
 

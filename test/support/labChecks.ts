@@ -41,7 +41,9 @@ export async function hostSnapshot(): Promise<Record<string, string>> {
   };
   for (const rs of REAL_SERVERS) {
     snap[`${rs} sysctl`] = await sh(rs, "sysctl -a 2>/dev/null | grep -E '\\.(arp_ignore|arp_announce|rp_filter) ' | sort");
-    snap[`${rs} lo`] = ours(await sh(rs, "ip -o addr show dev lo; ip -o addr show dev tunl0 2>/dev/null || true"));
+    // Not `ip addr show dev tunl0`: naming a missing device makes the kernel load the module
+    // that provides it (netdev-tunl0 → ipip), and the snapshot would change what it looks at.
+    snap[`${rs} lo`] = ours(await sh(rs, "ip -o addr show | awk '$2 == \"lo\" || $2 == \"tunl0\"'"));
     snap[`${rs} files`] = await sh(rs, files);
     snap[`${rs} rules`] = await sh(rs, "ip -4 rule show");
   }
