@@ -59,10 +59,10 @@ describe("drift: read returns the live kernel table", () => {
   });
 });
 
-describe("create never takes over, import and adopt do", () => {
+describe("create never takes over; read by id and adopt do", () => {
   const service = () => ({ connection: dir1(), protocol: "tcp", address: "10.77.0.123", port: 443, scheduler: "wlc" });
 
-  it("refuses an existing service, pointing to the import option or adopt", async () => {
+  it("refuses an existing service, naming its id and pointing to adopt: true", async () => {
     await ipvsadm("-A", "-t", "10.77.0.123:443", "-s", "rr");
     const attempt = up(virtualServiceProvider, service());
     await expect(attempt).rejects.toThrow(AlreadyExistsError);
@@ -70,7 +70,9 @@ describe("create never takes over, import and adopt do", () => {
     expect(await ipvsadm("-S", "-n")).toContain("-A -t 10.77.0.123:443 -s rr"); // untouched
   });
 
-  it("imports it: read from the id and the program's inputs alone returns the live entry", async () => {
+  // The provider side of an import. The engine never calls it so (its import step sends no
+  // inputs: engine-cli.test.ts), which is why users take over with adopt: true.
+  it("read from the id and the program's inputs alone returns the live entry", async () => {
     const imported = await refresh(virtualServiceProvider, { id: "127.0.0.1:2201/tcp:10.77.0.123:443", state: service() });
     expect(imported?.inputs).toMatchObject({ address: "10.77.0.123", port: 443, scheduler: "rr" });
     expect(imported?.props?.["hostKeyFingerprint"]).toMatch(/^SHA256:/);
