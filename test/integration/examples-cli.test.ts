@@ -164,7 +164,11 @@ describe.each([
       await driftCycle(project, drift);
       await expectAnswersFromAll(vip, `${example} after the repair`);
       await destroy(project);
-      expect(await hostSnapshot()).toEqual(before);
+      // A tun delete leaves the ipip module loaded (unloading it could break another tunnel on
+      // the host), and with it tunl0's default sysctls: that, and only that, may differ.
+      const withoutTunl0 = (snap: Record<string, string>) =>
+        Object.fromEntries(Object.entries(snap).map(([k, v]) => [k, example === "tun-cluster" ? v.replace(/^net\.ipv4\.conf\.tunl0\.\S+ = 0\n/gm, "") : v]));
+      expect(withoutTunl0(await hostSnapshot())).toEqual(withoutTunl0(before));
     });
   });
 });
