@@ -6,8 +6,8 @@
 
 import { join } from "path";
 import { closeSshPool, run } from "../../provider/ssh";
-import { cliVersion, REPO_ROOT, summaryCounts, TestProject } from "../support/engine/pulumiCli";
-import { labConnection, labHost, labPrivateKey } from "../support/lab";
+import { cliVersion, REPO_ROOT, secretsInClear, summaryCounts, TestProject } from "../support/engine/pulumiCli";
+import { labConnection, labHost, labKeyMaterial, labPrivateKey } from "../support/lab";
 
 const PROGRAM = join(REPO_ROOT, "test", "fixtures", "programs", "ipvs-service");
 const dir2 = labConnection("dir2");
@@ -27,9 +27,6 @@ async function removeOurServices(): Promise<void> {
 
 const director = () => ({ host: dir2.host, port: dir2.port, hostKey: labHost("dir2").hostKey });
 const baseConfig = (vip: string, port: number) => ({ privateKey: labPrivateKey(), director: director(), vip, port: String(port), realServer: RIP });
-
-/** Text that must never be readable: the private key's lines, and its armour. */
-const keyMaterial = (): string[] => ["PRIVATE KEY", ...labPrivateKey().trim().split("\n").slice(1, -1).filter((l) => l.length >= 20)];
 
 const projects: TestProject[] = [];
 async function project(vip: string, port: number, extra: Record<string, unknown> = {}): Promise<TestProject> {
@@ -120,7 +117,7 @@ describe("a VirtualService and a RealServer on dir2 through the real CLI (VIP 10
 
     const files = p.backendFiles();
     const haystacks = [...files.map((f) => ({ where: f.path, text: f.text })), { where: "stack export", text: exportedText }, ...logs.map((text, i) => ({ where: `log ${i}`, text }))];
-    const found = haystacks.flatMap(({ where, text }) => keyMaterial().filter((m) => text.includes(m)).map((m) => `${where}: ${m.slice(0, 12)}…`));
+    const found = secretsInClear(haystacks, labKeyMaterial());
     console.log(`secret scan: ${files.length} backend files, stack export, ${logs.length} logs (${logs.reduce((n, l) => n + l.length, 0)} bytes): ${found.length} finding(s)`);
     // The scan looked at real content: the export holds the connection, as a ciphertext.
     expect(exportedText).toMatch(/"ciphertext"/);

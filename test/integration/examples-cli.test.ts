@@ -11,9 +11,9 @@
 import { randomBytes } from "crypto";
 import { join } from "path";
 import { closeSshPool, run } from "../../provider/ssh";
-import { cliVersion, REPO_ROOT, summaryCounts, TestProject, type CliResult } from "../support/engine/pulumiCli";
-import { answers, hostSnapshot, REAL_SERVERS } from "../support/labChecks";
-import { labConnection, labHost, labPrivateKey } from "../support/lab";
+import { cliVersion, REPO_ROOT, secretsInClear, summaryCounts, TestProject, type CliResult } from "../support/engine/pulumiCli";
+import { answers, hostSnapshot, REAL_SERVERS, sh } from "../support/labChecks";
+import { labConnection, labHost, labKeyMaterial, labPrivateKey } from "../support/lab";
 import { powerOff, powerOn } from "../support/labPower";
 
 const exampleHost = (name: string) => {
@@ -21,7 +21,6 @@ const exampleHost = (name: string) => {
   return { ssh: h.ssh.host, port: h.ssh.port, hostKey: h.hostKey, address: h.interfaces.front.ipv4 };
 };
 const backHost = (name: string) => ({ ...exampleHost(name), address: labHost(name).interfaces.back!.ipv4 });
-const sh = async (host: string, script: string) => (await run(labConnection(host), ["sh", "-c", script])).stdout;
 
 /** Projects with a stack that may still hold resources: destroyed in afterAll if a test stopped half-way. */
 const deployed = new Set<TestProject>();
@@ -253,9 +252,8 @@ describe("examples/ha-pair on the real CLI (keepalived on dir1 + dir2, VIP 10.77
       const exported = (await project.ok(["stack", "export"])).stdout;
       const destroyed = await project.ok(["destroy", "--yes", "--non-interactive", "--skip-preview", "--logflow", "-v=9", "--logtostderr"]);
       deployed.delete(project);
-      const secrets = [vrrpPassword, "PRIVATE KEY", ...labPrivateKey().trim().split("\n").slice(1, -1).filter((l) => l.length >= 20)];
       const haystacks = [...project.backendFiles().map((f) => ({ where: f.path, text: f.text })), { where: "stack export", text: exported }, { where: "destroy -v=9", text: destroyed.stdout + destroyed.stderr }];
-      const found = haystacks.flatMap(({ where, text }) => secrets.filter((m) => text.includes(m)).map((m) => `${where}: ${m.slice(0, 6)}…`));
+      const found = secretsInClear(haystacks, [vrrpPassword, ...labKeyMaterial()]);
       console.log(`ha-pair secret scan: ${haystacks.length} texts, ${haystacks.reduce((n, h) => n + h.text.length, 0)} bytes: ${found.length} finding(s)`);
       expect(exported).toMatch(/"ciphertext"/);
       expect(found).toEqual([]);

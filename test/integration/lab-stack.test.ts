@@ -6,33 +6,24 @@
 // setup (test/support/labStackGlobal.js) proves a lab stack that `npm start` left deployed
 // with the GitOps check, takes it down, and its teardown deploys it again.
 
-import { execFile } from "child_process";
 import { closeSshPool, run } from "../../provider/ssh";
-import { REPO_ROOT, summaryCounts } from "../support/engine/pulumiCli";
+import { summaryCounts } from "../support/engine/pulumiCli";
 import { answers, hostSnapshot, REAL_SERVERS } from "../support/labChecks";
 import { labConnection } from "../support/lab";
 
 const VIP = "10.77.0.150";
 
-/** `bash scripts/lab-stack.sh <op>`: what the README's commands run. */
-function labStack(op: "up" | "preview" | "refresh" | "destroy" | "check" | "deployed"): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    execFile("bash", ["scripts/lab-stack.sh", op], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}\n${stderr}` }),
-    );
-  });
-}
-
-/** Whether the lab stack holds resources on this lab (npm start ran and nothing destroyed it since). */
-async function labStackDeployed(): Promise<boolean> {
-  const answer = await labStack("deployed");
-  if (answer.code !== 0) throw new Error(answer.output);
-  return answer.output.trim().startsWith("yes");
-}
+type LabStackOp = "up" | "preview" | "refresh" | "destroy" | "check" | "deployed";
+// The global setup's own runner of scripts/lab-stack.sh, so both drive the stack one way.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { labStack, labStackDeployed } = require("../support/labStackGlobal") as {
+  labStack(op: LabStackOp): { code: number; output: string };
+  labStackDeployed(): boolean;
+};
 
 afterAll(async () => {
   // A test that stopped half-way leaves no lab stack for the other test files to trip on.
-  if (await labStackDeployed()) await labStack("destroy");
+  if (labStackDeployed()) labStack("destroy");
   await closeSshPool();
 });
 
@@ -40,13 +31,13 @@ describe("the lab stack (root program, Pulumi.lab.yaml) through scripts/lab-stac
   let before: Record<string, string>;
 
   it("starts from a lab without the stack (the global setup took down what npm start deployed)", async () => {
-    expect(await labStackDeployed()).toBe(false);
+    expect(labStackDeployed()).toBe(false);
     expect((await run(labConnection("dir1"), ["sh", "-c", "ipvsadm -S -n | grep -c 10.77.0.150 || true"])).stdout.trim()).toBe("0");
   });
 
   it("up: 8 resources, the LvsCluster and the stack created, and 12 requests answered by every real server (the script's own check)", async () => {
     before = await hostSnapshot();
-    const deployed = await labStack("up");
+    const deployed = labStack("up");
     if (deployed.code !== 0) throw new Error(deployed.output.slice(-4000));
     expect(summaryCounts(deployed.output)).toMatchObject({ create: 10 }); // 8 dynamic resources, the LvsCluster and the stack
     expect(deployed.output).toMatch(/every real server answered \(rs\d, rs\d, rs\d\)/);
@@ -55,21 +46,21 @@ describe("the lab stack (root program, Pulumi.lab.yaml) through scripts/lab-stac
   });
 
   it("`ipvsadm -e … -w 0` by hand: the GitOps check exits non-zero naming lab-rs1-tcp-80's weight; refresh then up repair it", async () => {
-    expect((await labStack("preview")).code).toBe(0);
+    expect(labStack("preview").code).toBe(0);
     await run(labConnection("dir1"), ["ipvsadm", "-e", "-t", `${VIP}:80`, "-r", "10.77.0.21:80", "-g", "-w", "0"]);
-    const drifted = await labStack("preview");
+    const drifted = labStack("preview");
     console.log(`lab stack drift: preview --refresh --expect-no-changes exited ${drifted.code}`);
     expect(drifted.code).toBe(7); // the CLI's ExitNoChanges: changes proposed under --expect-no-changes
     expect(drifted.output).toMatch(/lab-rs1-tcp-80[\s\S]*weight/);
-    expect((await labStack("refresh")).code).toBe(0);
-    const repaired = await labStack("up");
+    expect(labStack("refresh").code).toBe(0);
+    const repaired = labStack("up");
     expect(summaryCounts(repaired.output)).toMatchObject({ update: 1 });
     expect((await run(labConnection("dir1"), ["ipvsadm", "-L", "-n", "-t", `${VIP}:80`])).stdout).toMatch(/10\.77\.0\.21:80\s+Route\s+1\b/);
-    expect((await labStack("preview")).code).toBe(0);
+    expect(labStack("preview").code).toBe(0);
   });
 
   it("destroy returns every host to its state before the deploy", async () => {
-    expect((await labStack("destroy")).code).toBe(0);
+    expect(labStack("destroy").code).toBe(0);
     expect(await hostSnapshot()).toEqual(before);
   });
 });

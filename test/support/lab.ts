@@ -115,3 +115,8 @@ export function labConnection(name: string, opts: LabConnectionOptions = {}): Ss
     proxy: { host: jump.ssh.host, port: jump.ssh.port, user: inventory.users.root, privateKey, hostKey: jump.hostKey },
   };
 }
+
+/** Text of the lab key that must never be readable anywhere: its armour and its body lines. */
+export function labKeyMaterial(): string[] {
+  return ["PRIVATE KEY", ...labPrivateKey().trim().split("\n").slice(1, -1).filter((l) => l.length >= 20)];
+}

@@ -19,7 +19,8 @@ export async function answers(vip: string, requests: number): Promise<Map<string
   return counts;
 }
 
-const sh = async (host: string, script: string) => (await run(labConnection(host), ["sh", "-c", script])).stdout;
+/** A constant shell script on a lab host, as root; its stdout. */
+export const sh = async (host: string, script: string) => (await run(labConnection(host), ["sh", "-c", script])).stdout;
 
 /** Our lines only, without address lifetimes (they count down). */
 const ours = (text: string) =>

@@ -12,6 +12,7 @@ const path = require("path");
 const REPO = path.resolve(__dirname, "..", "..");
 const MARKER = path.join(REPO, ".pulumi-state", "redeploy-lab-stack-after-tests");
 
+/** `bash scripts/lab-stack.sh <op>`, what the README's commands run: its exit code and output. */
 function labStack(op) {
   const r = spawnSync("bash", ["scripts/lab-stack.sh", op], { cwd: REPO, encoding: "utf8", maxBuffer: 64 << 20 });
   return { code: r.status ?? 1, output: `${r.stdout}\n${r.stderr}` };
@@ -22,11 +23,18 @@ function labIsUp() {
   return spawnSync("bash", ["test/lab/lab.sh", "status"], { cwd: REPO }).status === 0;
 }
 
-module.exports.setup = async function setup() {
-  if (!labIsUp()) return;
+/** Whether the lab stack holds resources on this lab. */
+function labStackDeployed() {
   const deployed = labStack("deployed");
   if (deployed.code !== 0) throw new Error(`scripts/lab-stack.sh deployed failed:\n${deployed.output}`);
-  if (!deployed.output.trim().startsWith("yes")) return;
+  return deployed.output.trim().startsWith("yes");
+}
+
+module.exports.labStack = labStack;
+module.exports.labStackDeployed = labStackDeployed;
+
+module.exports.setup = async function setup() {
+  if (!labIsUp() || !labStackDeployed()) return;
   console.log("\nthe lab stack from `npm start` is deployed: GitOps check (pulumi preview --refresh --expect-no-changes)");
   const check = labStack("preview");
   if (check.code !== 0) throw new Error(`the lab stack that npm start deployed has drifted (exit ${check.code}):\n${check.output.slice(-4000)}`);

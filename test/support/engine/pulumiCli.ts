@@ -148,3 +148,14 @@ export function summaryCounts(output: string): Record<string, number> {
   }
   return counts;
 }
+
+/** Texts the engine wrote or printed, each named by where it came from. */
+export interface Haystack {
+  where: string;
+  text: string;
+}
+
+/** Which of `secrets` appear in clear in which haystack ("where: first characters…"). */
+export function secretsInClear(haystacks: readonly Haystack[], secrets: readonly string[]): string[] {
+  return haystacks.flatMap(({ where, text }) => secrets.filter((m) => text.includes(m)).map((m) => `${where}: ${m.slice(0, 6)}…`));
+}
