@@ -16,9 +16,10 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
-      // A lab stack left by `npm start` is proven, then taken down for the tests and put back.
-      globalSetup: '<rootDir>/test/support/labStackGlobalSetup.js',
-      globalTeardown: '<rootDir>/test/support/labStackGlobalTeardown.js',
+      // A lab stack left by `npm start` is proven, then taken down for the tests and put back;
+      // the package is packed once for the tests that install it as users do.
+      globalSetup: '<rootDir>/test/support/integrationGlobalSetup.js',
+      globalTeardown: '<rootDir>/test/support/integrationGlobalTeardown.js',
     },
   ],
 };

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-npx tsc -p tsconfig.json
+npm run build   # dist/ from clean: the provider process loads pulumi-lvs/provider/registry from it
 bash scripts/engine/build-cli.sh >/dev/null
 bash test/lab/lab.sh up
 bash test/lab/lab.sh status

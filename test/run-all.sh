@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 npx tsc -p tsconfig.test.json   # type check, tests included
-npx tsc -p tsconfig.json        # the build users get: dist/ with typed exports
+npm run build                   # the build users get: dist/ from clean, with typed exports
 # Unit tests check every rendered keepalived config with the real `keepalived -t` (test/support/keepalivedCheck.ts); a fresh install starts no daemon (no keepalived.conf yet, and no systemd).
 command -v keepalived >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq keepalived >/dev/null; }
 npx jest --selectProjects unit

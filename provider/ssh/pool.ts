@@ -6,6 +6,10 @@
 // keeps that to one handshake per host instead of one per command, and a per-connection
 // semaphore keeps us under sshd's MaxSessions (10 by default), which would otherwise refuse
 // the 11th concurrent channel.
+//
+// Only the pool's settings, statistics and close/reset are public. What exec needs of a
+// live connection is `@internal` and stripped from the published declarations, because it
+// names ssh2's types, which a user of the package does not get.
 
 import { createHash, createHmac, randomBytes } from "crypto";
 import type { Socket } from "net";
@@ -51,7 +55,7 @@ const DEFAULT_CONFIG: SshPoolConfig = {
 };
 let config: SshPoolConfig = { ...DEFAULT_CONFIG };
 
-/** The current settings (exec reads the channel retry policy from here). */
+/** @internal The current settings (exec reads the channel retry policy from here). */
 export function sshPoolConfig(): Readonly<SshPoolConfig> {
   return config;
 }
@@ -78,13 +82,14 @@ export function sshPoolStats(): SshPoolStats {
   return { ...counters, openConnections: pool.size };
 }
 
+/** @internal */
 export function countExec(): void {
   counters.execs++;
 }
 
 // ---------------------------------------------------------------- entries
 
-/** A live pooled connection, as exec sees it. */
+/** @internal A live pooled connection, as exec sees it. */
 export interface PooledConnection {
   readonly target: string;
   readonly client: Client;
@@ -120,6 +125,8 @@ const digest = (parts: unknown[]): string => createHmac("sha256", keySalt).updat
  * Connections are shared only between identical credentials AND identical trust settings:
  * a caller who pins a different host key must get its own verified handshake, never a
  * connection that was trusted under someone else's rules.
+ *
+ * @internal
  */
 export function poolKey(conn: SshConnection): string {
   const identity = digest([conn.privateKey ?? null, conn.privateKeyPassphrase ?? null, conn.password ?? null, conn.agentSocket ?? null]);
@@ -158,7 +165,7 @@ function scheduleIdleClose(e: Entry): void {
   e.idleTimer.unref();
 }
 
-/** Drop a connection from the pool and close it. Idempotent. */
+/** @internal Drop a connection from the pool and close it. Idempotent. */
 export function evict(pc: PooledConnection, reason: string): void {
   const e = pc as Entry;
   if (!e.alive) return;
@@ -177,7 +184,7 @@ export function evict(pc: PooledConnection, reason: string): void {
   }
 }
 
-/** Run `fn` holding one channel slot of the connection (queued past maxChannels). */
+/** @internal Run `fn` holding one channel slot of the connection (queued past maxChannels). */
 export async function withChannelSlot<T>(pc: PooledConnection, fn: () => Promise<T>): Promise<T> {
   const e = pc as Entry;
   const release = await e.slots.acquire();
@@ -283,7 +290,7 @@ async function acquireEntry(conn: SshConnection): Promise<Entry> {
   return pending;
 }
 
-/** The pooled connection for `conn`, dialing (with retries) if there is none alive. */
+/** @internal The pooled connection for `conn`, dialing (with retries) if there is none alive. */
 export function acquireConnection(conn: SshConnection): Promise<PooledConnection> {
   return acquireEntry(conn);
 }

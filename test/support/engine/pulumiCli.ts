@@ -4,20 +4,26 @@
 // offline; the SDK's in-process language runtime stands in for the Node.js language host,
 // which cannot be built here: README, "The Pulumi engine").
 //
-// Each TestProject is a throwaway copy of a project (an example, or the repository's own
-// program) laid out as a user's project after `npm install`: `node_modules/pulumi-lvs` links
-// to this repository (what npm makes for a `file:` dependency) and `node_modules/@pulumi`
-// to the SDK installed here. It has its own backend, PULUMI_HOME and passphrase, so tests
-// never see each other's stacks or the lab stack that `npm start` deployed.
+// Each TestProject is a throwaway copy of a project (an example, or a test program) with its
+// own backend, PULUMI_HOME and passphrase, so tests never see each other's stacks or the lab
+// stack that `npm start` deployed. Its node_modules is either
+//   - installed as a user installs it (`TestProject.installed`): `npm install` of the
+//     project's package.json with pulumi-lvs taken from the tarball `npm pack` made for this
+//     run (test/support/packageTarball.js), as the examples' READMEs do it; or
+//   - linked (`new TestProject`), for test programs that exercise the engine rather than the
+//     package: `node_modules/pulumi-lvs` links to this repository and `node_modules/@pulumi`
+//     to the SDK installed here (one SDK copy either way).
 
 import { spawn } from "child_process";
 import { randomBytes } from "crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
-import { join, resolve } from "path";
+import { dirname, join, resolve } from "path";
 
 export const REPO_ROOT = resolve(__dirname, "..", "..", "..");
 const WRAPPER = join(REPO_ROOT, "scripts", "engine", "pulumi.js");
+// Set by test/support/packageTarball.js in the jest global setup.
+const PACKAGE_TARBALL_ENV = "LVS_PACKAGE_TARBALL";
 
 export interface CliResult {
   args: string[];
@@ -39,12 +45,51 @@ export interface TestProjectOptions {
   files?: string[];
   /** Extra environment for every run (e.g. PULUMI_DEBUG_PROMISE_LEAKS). */
   env?: Record<string, string>;
+  /** Link node_modules to this repository's (default), or leave it to `TestProject.installed`. */
+  nodeModules?: "link" | "none";
+  /**
+   * The Node.js binary a user of this project has (default: the one running the tests). It
+   * runs the wrapper, and its folder goes first on PATH for the CLI's dynamic-provider
+   * plugin, a script that runs whatever `node` is on PATH.
+   */
+  node?: string;
+}
+
+/** The tarball `npm pack` made for this integration run (the jest global setup packs it). */
+export function packageTarball(): string {
+  const tarball = process.env[PACKAGE_TARBALL_ENV];
+  if (!tarball || !existsSync(tarball)) throw new Error(`${PACKAGE_TARBALL_ENV} is not set: run the integration tests through jest's integration project, whose global setup packs the package`);
+  return tarball;
+}
+
+/** `npm <args>` in `dir`; throws with npm's output unless it exits 0. */
+export function npm(dir: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runProcess("npm", args, dir, { ...process.env, ...env }).then((r) => {
+    if (r.code !== 0) throw new Error(`npm ${args.join(" ")} exited ${r.code} in ${dir}\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+    return r;
+  });
+}
+
+function runProcess(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, stdin = ""): Promise<CliResult> {
+  const started = Date.now();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ args, code: code ?? -1, stdout, stderr, durationMs: Date.now() - started }));
+    child.stdin.end(stdin);
+  });
 }
 
 export class TestProject {
   readonly dir: string;
   /** The throwaway folder holding the copy, its backend and PULUMI_HOME. */
   readonly root: string;
+  /** The Node.js binary that runs the wrapper (TestProjectOptions.node). */
+  readonly node: string;
   private readonly env: Record<string, string>;
 
   constructor(source: string, opts: TestProjectOptions = {}) {
@@ -54,11 +99,15 @@ export class TestProject {
     for (const f of opts.files ?? ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json"]) {
       if (existsSync(join(source, f))) cpSync(join(source, f), join(this.dir, f), { recursive: true });
     }
-    mkdirSync(join(this.dir, "node_modules"));
-    symlinkSync(REPO_ROOT, join(this.dir, "node_modules", "pulumi-lvs"), "dir");
-    symlinkSync(join(REPO_ROOT, "node_modules", "@pulumi"), join(this.dir, "node_modules", "@pulumi"), "dir");
+    if ((opts.nodeModules ?? "link") === "link") {
+      mkdirSync(join(this.dir, "node_modules"));
+      symlinkSync(REPO_ROOT, join(this.dir, "node_modules", "pulumi-lvs"), "dir");
+      symlinkSync(join(REPO_ROOT, "node_modules", "@pulumi"), join(this.dir, "node_modules", "@pulumi"), "dir");
+    }
     mkdirSync(join(this.root, "backend"));
+    this.node = opts.node ?? process.execPath;
     this.env = {
+      ...(opts.node ? { PATH: `${dirname(opts.node)}:${process.env.PATH}` } : {}),
       PULUMI_BACKEND_URL: `file://${join(this.root, "backend")}`,
       PULUMI_HOME: join(this.root, "home"),
       PULUMI_CONFIG_PASSPHRASE: randomBytes(18).toString("base64url"),
@@ -66,19 +115,22 @@ export class TestProject {
     };
   }
 
+  /**
+   * A copy of `source` whose package.json takes pulumi-lvs from this run's packed tarball
+   * (whatever it named: `^0.1.0` from the registry, for a reader), then `npm install`ed.
+   */
+  static async installed(source: string, opts: Omit<TestProjectOptions, "nodeModules"> = {}): Promise<TestProject> {
+    const project = new TestProject(source, { ...opts, nodeModules: "none" });
+    const manifest = JSON.parse(readFileSync(join(project.dir, "package.json"), "utf8"));
+    manifest.dependencies = { ...manifest.dependencies, "pulumi-lvs": `file:${packageTarball()}` };
+    project.writeFile("package.json", `${JSON.stringify(manifest, null, 2)}\n`);
+    await npm(project.dir, ["install", "--no-audit", "--no-fund", "--prefer-offline"]);
+    return project;
+  }
+
   /** `pulumi <args>` in the project; resolves whatever the exit code (see `ok`). */
   run(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
-    const started = Date.now();
-    return new Promise((resolvePromise, reject) => {
-      const child = spawn(process.execPath, [WRAPPER, ...args], { cwd: this.dir, env: { ...process.env, ...this.env, ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      child.on("error", reject);
-      child.on("close", (code) => resolvePromise({ args, code: code ?? -1, stdout, stderr, durationMs: Date.now() - started }));
-      child.stdin.end(opts.stdin ?? "");
-    });
+    return runProcess(this.node, [WRAPPER, ...args], this.dir, { ...process.env, ...this.env, ...opts.env }, opts.stdin);
   }
 
   /** `pulumi <args>`, which must exit 0. */

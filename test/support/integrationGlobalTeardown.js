@@ -1,0 +1,4 @@
+module.exports = async function teardown() {
+  require("./packageTarball").teardown();
+  await require("./labStackGlobal").teardown();
+};
