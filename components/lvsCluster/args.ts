@@ -147,7 +147,7 @@ const RealServerSchema = z.strictObject({
   overrides: z.record(z.string(), z.strictObject({ weight })).optional(),
 });
 
-const ArgsSchema = z.strictObject({
+export const ArgsSchema = z.strictObject({
   mode: z.enum(CLUSTER_MODES),
   director: DirectorSchema.optional(),
   keepalivedPair: PairSchema.optional(),

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { thinProvider } from "../dynamic/thinProvider";
 import { secretConnection, withSecretConnection, type SshConnectionArgs } from "../resource/connectionArgs";
 import type { KeepalivedPair, KeepalivedPairTarget } from "../keepalived/keepalivedPair";
-import type { AddressFamily, IpvsProtocol, Scheduler, SchedulerFlag } from "./model";
+import type { AddressFamily, Forwarding, IpvsProtocol, Scheduler, SchedulerFlag } from "./model";
 
 export interface VirtualServiceArgs {
   /** A plain director, managed with ipvsadm. Exactly one of connection / keepalivedPair. */
@@ -15,7 +15,7 @@ export interface VirtualServiceArgs {
   /** keepalived only: seconds between health checks. */
   readonly delayLoop?: pulumi.Input<number>;
   /** keepalived only: where traffic goes when no real server is healthy. */
-  readonly sorryServer?: pulumi.Input<{ address: pulumi.Input<string>; port: pulumi.Input<number> }>;
+  readonly sorryServer?: pulumi.Input<{ address: pulumi.Input<string>; port: pulumi.Input<number>; forwarding?: pulumi.Input<Forwarding> }>;
   /** keepalived only: Host header for HTTP_GET / SSL_GET checks. */
   readonly virtualhost?: pulumi.Input<string>;
   /** keepalived only: real servers start as down until their first check passes. */

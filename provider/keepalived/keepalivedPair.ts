@@ -55,7 +55,6 @@ export interface KeepalivedPairArgs {
       weight?: pulumi.Input<number>;
       rise?: pulumi.Input<number>;
       fall?: pulumi.Input<number>;
-      user?: pulumi.Input<string>;
     }>[]
   >;
   /** Scripts (argv) run on state changes. */
