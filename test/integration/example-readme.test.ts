@@ -4,10 +4,12 @@
 // become the lab's, the lab's SSH ports are added (the README's hosts listen on 22), and
 // the elided "# … realServers[1], realServers[2]" is written out. `~/.ssh/id_ed25519` is the
 // lab key, in a throwaway HOME. PULUMI_SKIP_CONFIRMATIONS answers `pulumi up`'s prompt.
+// The README installs pulumi-lvs from the tarball it has `npm pack` make in /tmp (the package
+// is not on the npm registry yet), so that tarball is exactly what npm would publish.
 // VIP 10.77.0.156.
 
 import { spawn } from "child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { closeSshPool } from "../../provider/ssh";
@@ -17,6 +19,8 @@ import { labHost, labPrivateKey } from "../support/lab";
 
 const EXAMPLE = join(REPO_ROOT, "examples", "dr-cluster");
 const VIP = "10.77.0.156";
+/** Where the README's `npm pack --pack-destination /tmp` puts the package. */
+const PACKED = `/tmp/pulumi-lvs-${JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")).version}.tgz`;
 const home = mkdtempSync(join(tmpdir(), "lvs-readme-"));
 const env = {
   ...process.env,
@@ -73,6 +77,7 @@ afterAll(async () => {
   const pulumi = "pulumi() { node ../../scripts/engine/pulumi.js \"$@\"; }";
   await bash(`${pulumi}; pulumi destroy --yes --non-interactive --skip-preview -s dev || true; rm -f Pulumi.dev.yaml`);
   rmSync(home, { recursive: true, force: true });
+  rmSync(PACKED, { force: true });
   await closeSshPool();
 });
 
@@ -94,6 +99,9 @@ describe("examples/dr-cluster's README steps, as written, on the lab", () => {
     console.log(`dr-cluster from its README: ${JSON.stringify(Object.fromEntries(counts))}`);
     expect(counts.get("FAILED")).toBeUndefined();
     expect([...counts.keys()].sort()).toEqual([...REAL_SERVERS]);
+    // Installed from the tarball (a real folder, not a link to the repository), next to the one SDK copy.
+    expect(lstatSync(join(EXAMPLE, "node_modules", "pulumi-lvs")).isDirectory()).toBe(true);
+    expect(existsSync(join(EXAMPLE, "node_modules", "pulumi-lvs", "node_modules", "@pulumi", "pulumi"))).toBe(false);
 
     const destroyed = await bash(`pulumi() { node ../../scripts/engine/pulumi.js "$@"; }; pulumi destroy --yes --non-interactive --skip-preview`);
     expect(destroyed.code).toBe(0);

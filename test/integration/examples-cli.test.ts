@@ -1,4 +1,5 @@
-// Every example, deployed on the lab with the real Pulumi CLI (test/support/engine/pulumiCli.ts):
+// Every example, installed as a user installs it (pulumi-lvs from the tarball `npm pack` made
+// for this run) and deployed on the lab with the real Pulumi CLI (test/support/engine/pulumiCli.ts):
 // `pulumi up`, then the VIP answers from every real server; `pulumi preview --refresh
 // --expect-no-changes` exits 0; a drift made by hand makes the same command exit non-zero
 // with a --diff naming the resource and the property; `pulumi refresh` records it; `pulumi
@@ -121,9 +122,11 @@ async function driftCycle(project: TestProject, drift: Drift): Promise<void> {
   expect((await driftCheck(project)).code).toBe(0);
 }
 
-function exampleProject(example: string, config: Record<string, unknown>, secrets: string[]): Promise<TestProject> {
-  const project = new TestProject(join(REPO_ROOT, "examples", example));
-  return project.initStack("lab", config, secrets).then(() => project);
+/** A copy of the example with pulumi-lvs installed from the packed tarball, as its README does, and a stack. */
+async function exampleProject(example: string, config: Record<string, unknown>, secrets: string[], stack = "lab"): Promise<TestProject> {
+  const project = await TestProject.installed(join(REPO_ROOT, "examples", example));
+  await project.initStack(stack, config, secrets);
+  return project;
 }
 
 describe.each([
@@ -269,8 +272,7 @@ describe("examples/gitops: the workflow's command, verbatim, on the real CLI (VI
 
   it("exits 0 on the unchanged cluster and non-zero once a weight is changed by hand", async () => {
     const vip = "10.77.0.155";
-    const project = new TestProject(join(REPO_ROOT, "examples", "gitops"));
-    await project.initStack("prod", { privateKey: labPrivateKey(), vip, interface: "eth1", director: exampleHost("dir1"), realServers: REAL_SERVERS.map(exampleHost) }, ["privateKey"]);
+    const project = await exampleProject("gitops", { privateKey: labPrivateKey(), vip, interface: "eth1", director: exampleHost("dir1"), realServers: REAL_SERVERS.map(exampleHost) }, ["privateKey"], "prod");
     await deployedDuring(project, async () => {
       await up(project);
       await expectAnswersFromAll(vip, "gitops");
