@@ -147,6 +147,7 @@ const RealServerSchema = z.strictObject({
   overrides: z.record(z.string(), z.strictObject({ weight })).optional(),
 });
 
+/** @internal Exported for the README reference test; not part of the package's API. */
 export const ArgsSchema = z.strictObject({
   mode: z.enum(CLUSTER_MODES),
   director: DirectorSchema.optional(),
