@@ -9,11 +9,28 @@
 //                                             that needed it set it
 // Every change runs under a flock of /run/lock/pulumi-lvs-arp.lock; a resource's delete
 // restores a sysctl (and removes a VIP) only when no other record still names it.
+//
+// No zod here: the resource's published declarations reach this file, and must not name
+// zod (see provider/typeEquality.ts). schema.ts validates into these types and asserts they match.
 
 import { interfaceSysctl, sortedMap, type InterfaceAddress, type SysctlMap } from "../director/model";
-import type { ArpInputs, ArpMode } from "./schema";
 
 export { interfaceSysctl, sortedMap, type InterfaceAddress, type SysctlMap };
+
+export const ARP_MODES = ["dr", "tun"] as const;
+export type ArpMode = (typeof ARP_MODES)[number];
+
+/** Checked inputs, defaults filled in: what every provider method works on. */
+export interface ArpInputs {
+  /** Checked by the SSH connection schema (checkWithSchema reports its issues). */
+  connection: Record<string, unknown>;
+  /** Canonical, IPv4 before IPv6, each once. */
+  vips: string[];
+  mode: ArpMode;
+  /** Besides all and lo; absent: the default route's, found on the host. */
+  interfaces?: string[] | undefined;
+  persist: boolean;
+}
 
 export const ARP_STATE_DIRECTORY = "/var/lib/pulumi-lvs/arp";
 /**

@@ -4,9 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { thinProvider } from "../dynamic/thinProvider";
 import { secretConnection, withSecretConnection, type SshConnectionArgs } from "../resource/connectionArgs";
-import type { SysctlMap } from "./model";
+import type { ArpMode, SysctlMap } from "./model";
 import type { ArpPersistedFlags } from "./plan";
-import type { ArpMode } from "./schema";
 
 export interface RealServerArpConfigArgs {
   /** The real server. */

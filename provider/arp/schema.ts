@@ -6,9 +6,11 @@ import { isIP } from "net";
 import { z } from "zod";
 import { propertyPath, type CheckFailure } from "../resource/check";
 import { canonicalAddress } from "../director/schema";
+import type { Equals } from "../typeEquality";
+import { ARP_MODES, type ArpInputs } from "./model";
 
-export const ARP_MODES = ["dr", "tun"] as const;
-export type ArpMode = (typeof ARP_MODES)[number];
+// Declared in the zod-free model; re-exported so that imports from here keep working.
+export { ARP_MODES, type ArpInputs, type ArpMode } from "./model";
 
 /** What the kernel accepts as an interface name (IFNAMSIZ is 16 with the NUL). */
 const INTERFACE_NAME = /^[A-Za-z0-9_.:-]{1,15}$/;
@@ -76,8 +78,9 @@ export function compareAddresses(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Checked inputs, defaults filled in: what every provider method works on. */
-export type ArpInputs = z.output<typeof ArpInputsSchema> & { connection: Record<string, unknown> };
+// The schema produces exactly the model's ArpInputs (written out there so that the
+// published declarations never name zod). `connection` is left to the SSH schema.
+const _sameInputs: Equals<Omit<ArpInputs, "connection">, Omit<z.output<typeof ArpInputsSchema>, "connection">> = true;
 
 const KNOWN = "connection, vips, mode, interfaces, persist";
 

@@ -4,9 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { thinProvider } from "../dynamic/thinProvider";
 import { secretConnection, withSecretConnection, type SshConnectionArgs } from "../resource/connectionArgs";
-import type { SysctlMap } from "./model";
+import type { DirectorMode, SysctlMap } from "./model";
 import type { PersistedFlags } from "./plan";
-import type { DirectorMode } from "./schema";
 
 export interface DirectorVipArgs {
   /** IPv4 or IPv6. */

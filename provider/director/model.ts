@@ -1,7 +1,29 @@
 // What a director is made of, as plain data: the sysctls a mode needs, the files that
-// make them survive a reboot, and what a probe of the host found. No SSH here.
+// make them survive a reboot, and what a probe of the host found. No SSH here, and no zod:
+// the Director's published declarations reach this file, and must not name zod (see
+// provider/typeEquality.ts). schema.ts validates into these types and asserts they match.
 
-import type { DirectorInputs, DirectorMode, DirectorVip } from "./schema";
+export const DIRECTOR_MODES = ["dr", "nat", "tun"] as const;
+export type DirectorMode = (typeof DIRECTOR_MODES)[number];
+
+/** The VIP as checked: address canonical, prefix length filled in (32 or 128). */
+export interface DirectorVip {
+  address: string;
+  interface: string;
+  prefixLength: number;
+}
+
+/** Checked inputs, defaults filled in: what every provider method works on. */
+export interface DirectorInputs {
+  /** Checked by the SSH connection schema (checkWithSchema reports its issues). */
+  connection: Record<string, unknown>;
+  mode: DirectorMode;
+  interfaces: string[];
+  vip?: DirectorVip | undefined;
+  ipv6Forwarding: boolean;
+  installIpvsadm: boolean;
+  adopt: boolean;
+}
 
 /** Sysctl name → value, as `sysctl` prints them (`net.ipv4.ip_forward` → "1"). */
 export type SysctlMap = Record<string, string>;

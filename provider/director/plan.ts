@@ -11,10 +11,10 @@ import {
   vipBound,
   type DesiredDirector,
   type DirectorFile,
+  type DirectorVip,
   type LiveDirector,
   type SysctlMap,
 } from "./model";
-import type { DirectorVip } from "./schema";
 
 export type DirectorOp =
   | { kind: "writeFile"; file: DirectorFile; content: string }

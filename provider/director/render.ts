@@ -2,9 +2,8 @@
 // sends what this returns, and tests compare it with tables.
 
 import { removeRemoteFilesArgv, writeRemoteFileArgv } from "../resource/remoteFiles";
-import { DIRECTOR_FILES, STATE_DIRECTORY, VIP_UNIT_NAME, sortedMap, type SysctlMap } from "./model";
+import { DIRECTOR_FILES, STATE_DIRECTORY, VIP_UNIT_NAME, sortedMap, type DirectorVip, type SysctlMap } from "./model";
 import type { DirectorOp } from "./plan";
-import type { DirectorVip } from "./schema";
 
 const HEADER = "# Written by pulumi-lvs (lvs:index:Director). Edits show up as drift and are overwritten;\n# the file is removed when the Director is deleted.\n";
 

@@ -6,9 +6,11 @@
 import { isIP } from "net";
 import { z } from "zod";
 import { propertyPath, type CheckFailure } from "../resource/check";
+import type { Equals } from "../typeEquality";
+import { DIRECTOR_MODES, type DirectorInputs } from "./model";
 
-export const DIRECTOR_MODES = ["dr", "nat", "tun"] as const;
-export type DirectorMode = (typeof DIRECTOR_MODES)[number];
+// Declared in the zod-free model; re-exported so that imports from here keep working.
+export { DIRECTOR_MODES, type DirectorInputs, type DirectorMode, type DirectorVip } from "./model";
 
 /** What the kernel accepts as an interface name (IFNAMSIZ is 16 with the NUL). */
 const INTERFACE_NAME = /^[A-Za-z0-9_.:-]{1,15}$/;
@@ -106,9 +108,9 @@ export const DirectorInputsSchema = z
     }
   });
 
-/** Checked inputs, defaults filled in: what every provider method works on. */
-export type DirectorInputs = z.output<typeof DirectorInputsSchema> & { connection: Record<string, unknown> };
-export type DirectorVip = NonNullable<DirectorInputs["vip"]>;
+// The schema produces exactly the model's DirectorInputs (written out there so that the
+// published declarations never name zod). `connection` is left to the SSH schema.
+const _sameInputs: Equals<Omit<DirectorInputs, "connection">, Omit<z.output<typeof DirectorInputsSchema>, "connection">> = true;
 
 const KNOWN = "connection, mode, interfaces, vip { address, interface, prefixLength }, ipv6Forwarding, installIpvsadm, adopt";
 

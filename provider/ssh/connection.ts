@@ -4,12 +4,18 @@
 // and the transport calls it again before dialing, so a connection that passes check is
 // exactly one the transport accepts. All problems are reported at once with their
 // property paths, because a `pulumi preview` that reveals one typo per run is painful.
+// The types users see are written out in connectionTypes.ts (the published declarations
+// must not name zod); the assertions below keep them exactly what this schema infers.
 
 import { createHash } from "crypto";
 import { utils as ssh2Utils } from "ssh2";
 import { z } from "zod";
+import type { Equals } from "../typeEquality";
+import type { SshConnection, SshConnectionInput } from "./connectionTypes";
 import { ConnectionConfigError, type ConfigIssue } from "./errors";
 import { hostKeyPinProblem, parseFingerprint } from "./hostKey";
+
+export type { SshConnection, SshConnectionInput };
 
 const PORT = "must be an integer 1..65535";
 const positiveMs = (what: string) =>
@@ -70,19 +76,11 @@ const HopSchema = z.strictObject({
     .default(8),
 });
 
-type HopOutput = z.output<typeof HopSchema>;
-type HopInput = z.input<typeof HopSchema>;
-
-// zod cannot infer a recursive schema that also has a transform, so the two recursive
-// shapes are spelled out here; everything else is still inferred from HopSchema.
-interface ResolvedConnection extends Omit<HopOutput, "sudo"> {
-  /** Resolved: defaults to true for any user but root. */
-  sudo: boolean;
-  proxy?: ResolvedConnection | undefined;
-}
-interface ConnectionInput extends HopInput {
-  proxy?: ConnectionInput | undefined;
-}
+// One hop's fields are exactly the written-out types' (`proxy` is the recursion, typed by
+// SshConnectionSchema's annotation; `sudo` is resolved by its transform). A schema change
+// that is not made to connectionTypes.ts too fails to compile here.
+const _sameHopInput: Equals<Omit<SshConnectionInput, "proxy">, z.input<typeof HopSchema>> = true;
+const _sameHopOutput: Equals<Omit<SshConnection, "proxy" | "sudo">, Omit<z.output<typeof HopSchema>, "sudo">> = true;
 
 // Checking that a key decrypts costs a bcrypt KDF for encrypted keys; remember verdicts by
 // digest (never by the key itself) so repeated parses of the same connection stay cheap.
@@ -98,7 +96,8 @@ function privateKeyProblem(key: string, passphrase: string | undefined): string 
   return keyProblems.get(digest);
 }
 
-export const SshConnectionSchema: z.ZodType<ResolvedConnection, ConnectionInput> = z.lazy(() =>
+/** @internal zod types stay out of the published declarations; users call parseSshConnection. */
+export const SshConnectionSchema: z.ZodType<SshConnection, SshConnectionInput> = z.lazy(() =>
   HopSchema.extend({ proxy: SshConnectionSchema.optional() })
     .superRefine(
       (c, ctx) => {
@@ -124,13 +123,8 @@ export const SshConnectionSchema: z.ZodType<ResolvedConnection, ConnectionInput>
       },
       { when: () => true },
     )
-    .transform((c): ResolvedConnection => ({ ...c, sudo: c.sudo ?? c.user !== "root" })),
+    .transform((c): SshConnection => ({ ...c, sudo: c.sudo ?? c.user !== "root" })),
 );
-
-/** A validated connection with every default filled in. */
-export type SshConnection = z.output<typeof SshConnectionSchema>;
-/** What users write: optional fields may be left out. */
-export type SshConnectionInput = z.input<typeof SshConnectionSchema>;
 
 /** `connection.proxy.port`, `connection.timeouts.connectMs`, … */
 function dottedPath(root: string, path: readonly PropertyKey[]): string {

@@ -1,13 +1,9 @@
 // Public API of the SSH transport. Everything else in provider/ssh is internal.
 
-export {
-  SshConnectionSchema,
-  describeConnection,
-  parseSshConnection,
-  secretsOf,
-  type SshConnection,
-  type SshConnectionInput,
-} from "./connection";
+// The connection's zod schema is not exported: the published declarations must not name
+// zod (see provider/typeEquality.ts); parseSshConnection validates with it.
+export { describeConnection, parseSshConnection, secretsOf } from "./connection";
+export type { SshConnection, SshConnectionInput } from "./connectionTypes";
 export {
   CommandTimeoutError,
   ConnectionConfigError,
