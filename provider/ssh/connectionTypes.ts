@@ -47,20 +47,14 @@ export interface SshTimeoutsInput {
   commandMs?: number | undefined;
 }
 
+/** Fields that have a default (or, for sudo, a resolved value) once validated. */
+type Defaulted = "port" | "user" | "hostKeyPolicy" | "sudo" | "timeouts" | "maxChannels";
+
 /** A validated connection with every default filled in. */
-export interface SshConnection {
-  host: string;
+export interface SshConnection extends Omit<SshConnectionInput, Defaulted | "proxy"> {
   port: number;
   user: string;
-  privateKey?: string | undefined;
-  privateKeyPassphrase?: string | undefined;
-  password?: string | undefined;
-  agentSocket?: string | undefined;
-  hostKey?: string | undefined;
-  knownHostsFile?: string | undefined;
   hostKeyPolicy: HostKeyPolicy;
-  /** Normalised to `SHA256:` + unpadded base64. */
-  acceptedHostKey?: string | undefined;
   /** Resolved: true for any user but root unless set. */
   sudo: boolean;
   timeouts: SshTimeouts;
@@ -68,7 +62,4 @@ export interface SshConnection {
   proxy?: SshConnection | undefined;
 }
 
-export interface SshTimeouts {
-  connectMs: number;
-  commandMs: number;
-}
+export type SshTimeouts = Required<SshTimeoutsInput>;

@@ -13,15 +13,11 @@ import { randomBytes } from "crypto";
 import { join } from "path";
 import { closeSshPool, run } from "../../provider/ssh";
 import { cliVersion, REPO_ROOT, secretsInClear, summaryCounts, TestProject, type CliResult } from "../support/engine/pulumiCli";
-import { answers, hostSnapshot, REAL_SERVERS, sh } from "../support/labChecks";
+import { answers, hostSnapshot, programHost, REAL_SERVERS, sh } from "../support/labChecks";
 import { labConnection, labHost, labKeyMaterial, labPrivateKey } from "../support/lab";
 import { powerOff, powerOn } from "../support/labPower";
 
-const exampleHost = (name: string) => {
-  const h = labHost(name);
-  return { ssh: h.ssh.host, port: h.ssh.port, hostKey: h.hostKey, address: h.interfaces.front.ipv4 };
-};
-const backHost = (name: string) => ({ ...exampleHost(name), address: labHost(name).interfaces.back!.ipv4 });
+const backHost = (name: string) => ({ ...programHost(name), address: labHost(name).interfaces.back!.ipv4 });
 
 /** Projects with a stack that may still hold resources: destroyed in afterAll if a test stopped half-way. */
 const deployed = new Set<TestProject>();
@@ -157,7 +153,7 @@ describe.each([
     const before = await hostSnapshot();
     const project = await exampleProject(
       example,
-      { privateKey: labPrivateKey(), vip, director: exampleHost("dir1"), realServers: REAL_SERVERS.map(exampleHost), ...extra },
+      { privateKey: labPrivateKey(), vip, director: programHost("dir1"), realServers: REAL_SERVERS.map(programHost), ...extra },
       ["privateKey"],
     );
     await deployedDuring(project, async () => {
@@ -213,8 +209,8 @@ describe("examples/ha-pair on the real CLI (keepalived on dir1 + dir2, VIP 10.77
         vip,
         virtualRouterId: "154",
         healthPath: "/", // the lab's web servers serve their name at /
-        directors: [exampleHost("dir1"), exampleHost("dir2")],
-        realServers: REAL_SERVERS.map(exampleHost),
+        directors: [programHost("dir1"), programHost("dir2")],
+        realServers: REAL_SERVERS.map(programHost),
       },
       ["privateKey", "vrrpPassword"],
     );
@@ -272,7 +268,7 @@ describe("examples/gitops: the workflow's command, verbatim, on the real CLI (VI
 
   it("exits 0 on the unchanged cluster and non-zero once a weight is changed by hand", async () => {
     const vip = "10.77.0.155";
-    const project = await exampleProject("gitops", { privateKey: labPrivateKey(), vip, interface: "eth1", director: exampleHost("dir1"), realServers: REAL_SERVERS.map(exampleHost) }, ["privateKey"], "prod");
+    const project = await exampleProject("gitops", { privateKey: labPrivateKey(), vip, interface: "eth1", director: programHost("dir1"), realServers: REAL_SERVERS.map(programHost) }, ["privateKey"], "prod");
     await deployedDuring(project, async () => {
       await up(project);
       await expectAnswersFromAll(vip, "gitops");

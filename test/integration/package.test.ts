@@ -15,13 +15,13 @@
 // VIP 10.77.0.157 on dir1 (examples use .151-.156, the lab stack .150).
 
 import { spawnSync } from "child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "fs";
+import { existsSync, readdirSync, readFileSync } from "fs";
 import { join } from "path";
 import { closeSshPool } from "../../provider/ssh";
 import { npm, packageTarball, REPO_ROOT, summaryCounts, TestProject } from "../support/engine/pulumiCli";
-import { pulumiNewTypescript, templateFiles, writeProgram } from "../support/engine/pulumiNew";
-import { answers, hostSnapshot, REAL_SERVERS } from "../support/labChecks";
-import { labHost, labPrivateKey } from "../support/lab";
+import { pulumiNewProject } from "../support/engine/pulumiNew";
+import { answers, hostSnapshot, programHost, REAL_SERVERS } from "../support/labChecks";
+import { labPrivateKey } from "../support/lab";
 import { declarationGraph } from "../support/publishedDeclarations";
 
 const VIP = "10.77.0.157";
@@ -33,7 +33,8 @@ const OLDEST_SDK = /^\^(\d+\.\d+\.\d+)$/.exec(SDK_RANGE)?.[1];
 /** The public entry points: what the README documents, and the module the serialised provider loads. */
 const DOCUMENTED_EXPORTS = [".", "./provider/ssh", "./provider/registry", "./package.json"];
 
-const sh = (command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) => {
+/** A command on this machine (not a lab host), to completion. */
+const runLocal = (command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) => {
   const r = spawnSync(command, args, { encoding: "utf8", maxBuffer: 64 << 20, ...opts });
   return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}`, stdout: r.stdout };
 };
@@ -56,11 +57,6 @@ function sdkCopies(dir: string): string[] {
   return found;
 }
 
-const lab = (name: string) => {
-  const h = labHost(name);
-  return { ssh: h.ssh.host, port: h.ssh.port, hostKey: h.hostKey, address: h.interfaces.front.ipv4 };
-};
-
 const projects: TestProject[] = [];
 const stacksUp = new Set<TestProject>();
 
@@ -82,21 +78,18 @@ describe.each([
   { which: "oldest supported", sdk: () => OLDEST_SDK!, node: () => process.execPath },
   {
     which: "newest on the registry",
-    sdk: () => sh("npm", ["view", "@pulumi/pulumi@latest", "version"]).stdout.trim(),
-    node: () => sh("bash", [join(REPO_ROOT, "scripts", "engine", "node-runtime.sh")]).stdout.trim(),
+    sdk: () => runLocal("npm", ["view", "@pulumi/pulumi@latest", "version"]).stdout.trim(),
+    node: () => runLocal("bash", [join(REPO_ROOT, "scripts", "engine", "node-runtime.sh")]).stdout.trim(),
   },
 ])("the packed package in a `pulumi new typescript` project, @pulumi/pulumi $which", ({ which, sdk, node }) => {
   it("installs with one SDK copy, type-checks clean, exposes only its documented entry points, and deploys and destroys a cluster with the real CLI", async () => {
     const version = sdk();
     const nodeBin = node();
-    const nodeVersion = sh(nodeBin, ["--version"]).stdout.trim();
+    const nodeVersion = runLocal(nodeBin, ["--version"]).stdout.trim();
     expect(version).toMatch(/^\d+\.\d+\.\d+$/);
     console.log(`@pulumi/pulumi ${which}: ${version}, on Node.js ${nodeVersion}`);
 
-    const layout = pulumiNewTypescript("lvs-packaged", "pulumi-lvs from its tarball");
-    writeProgram(layout, PROGRAM);
-    const project = new TestProject(layout, { files: templateFiles(), nodeModules: "none", node: nodeBin });
-    rmSync(layout, { recursive: true, force: true });
+    const project = pulumiNewProject("lvs-packaged", "pulumi-lvs from its tarball", { program: PROGRAM, node: nodeBin });
     projects.push(project);
 
     // What `pulumi new` installs, plus the package (from its tarball until it is on the
@@ -110,8 +103,10 @@ describe.each([
     const tsconfig = readFileSync(join(project.dir, "tsconfig.json"), "utf8");
     expect(tsconfig).toMatch(/"strict": true/);
     expect(tsconfig).not.toMatch(/skipLibCheck/);
+    // The project's own TypeScript (the template's devDependency), on the user's Node.js.
+    const typeCheck = (...options: string[]) => runLocal(nodeBin, [join(project.dir, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", project.dir, ...options]);
     const tscStarted = Date.now();
-    const tsc = sh(nodeBin, [join(project.dir, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", project.dir]);
+    const tsc = typeCheck();
     const tscMs = Date.now() - tscStarted;
     if (tsc.code !== 0) throw new Error(`tsc in the pulumi new project failed (exit ${tsc.code}):\n${tsc.output}`);
     expect(tsc.output).toBe("");
@@ -120,7 +115,7 @@ describe.each([
     // them), unchanged too: no esModuleInterop, which zod 4's own declarations would need
     // (TS1259 in zod/v4/locales), so this also proves our declarations never load zod's.
     const classicOptions = ["--module", "commonjs", "--moduleResolution", "node"];
-    const classic = sh(nodeBin, [join(project.dir, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", project.dir, ...classicOptions]);
+    const classic = typeCheck(...classicOptions);
     if (classic.code !== 0) throw new Error(`tsc with ${classicOptions.join(" ")} failed (exit ${classic.code}):\n${classic.output}`);
 
     // The declarations stand on their own: every package they import is one the user gets.
@@ -138,7 +133,7 @@ describe.each([
 
     // Only the documented entry points resolve; internals are refused, at run time too.
     expect(Object.keys(manifest.exports).sort()).toEqual([...DOCUMENTED_EXPORTS].sort());
-    const load = (specifier: string) => sh(nodeBin, ["-e", "const m = require(process.argv[1]); console.log(Object.keys(m).length)", specifier], { cwd: project.dir });
+    const load = (specifier: string) => runLocal(nodeBin, ["-e", "const m = require(process.argv[1]); console.log(Object.keys(m).length)", specifier], { cwd: project.dir });
     expect(load("pulumi-lvs").code).toBe(0);
     expect(load("pulumi-lvs/provider/ssh").code).toBe(0);
     const internal = load("pulumi-lvs/provider/ipvs/model");
@@ -147,7 +142,7 @@ describe.each([
 
     // The real CLI on the lab: up, traffic, the GitOps check, destroy back to the snapshot.
     const before = await hostSnapshot();
-    await project.initStack("lab", { privateKey: labPrivateKey(), vip: VIP, director: lab("dir1"), realServers: REAL_SERVERS.map(lab) }, ["privateKey"]);
+    await project.initStack("lab", { privateKey: labPrivateKey(), vip: VIP, director: programHost("dir1"), realServers: REAL_SERVERS.map(programHost) }, ["privateKey"]);
     stacksUp.add(project);
     const up = await project.ok(["up", "--yes", "--non-interactive"]);
     expect(summaryCounts(up.stdout).create).toBeGreaterThan(0);
@@ -167,16 +162,14 @@ describe.each([
 
 it("a project whose @pulumi/pulumi is below our floor is refused by npm, not given a second copy", async () => {
   const [major, minor] = OLDEST_SDK!.split(".").map(Number);
-  const below = sh("npm", ["view", `@pulumi/pulumi@<${major}.${minor}.0`, "version", "--json"]).stdout;
+  const below = runLocal("npm", ["view", `@pulumi/pulumi@<${major}.${minor}.0`, "version", "--json"]).stdout;
   const semver = (v: string) => v.split(".").map(Number);
   const byVersion = (a: string, b: string) => semver(a).reduce((d, n, i) => d || n - semver(b)[i]!, 0);
   // The newest release just below the floor.
   const older = ([] as string[]).concat(JSON.parse(below)).filter((v) => /^\d+\.\d+\.\d+$/.test(v)).sort(byVersion).at(-1)!;
-  const layout = pulumiNewTypescript("lvs-too-old", "an SDK below the floor");
-  const project = new TestProject(layout, { files: templateFiles(), nodeModules: "none" });
-  rmSync(layout, { recursive: true, force: true });
+  const project = pulumiNewProject("lvs-too-old", "an SDK below the floor");
   projects.push(project);
-  const r = sh("npm", ["install", "--dry-run", "--no-audit", "--no-fund", "--prefer-offline", `@pulumi/pulumi@${older}`, packageTarball()], { cwd: project.dir });
+  const r = runLocal("npm", ["install", "--dry-run", "--no-audit", "--no-fund", "--prefer-offline", `@pulumi/pulumi@${older}`, packageTarball()], { cwd: project.dir });
   console.log(`npm install of pulumi-lvs next to @pulumi/pulumi ${older}: exit ${r.code}`);
   expect(r.code).not.toBe(0);
   expect(r.output).toContain("ERESOLVE");

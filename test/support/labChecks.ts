@@ -2,9 +2,15 @@
 // snapshot of everything a deploy may change on the hosts (which a destroy must put back).
 
 import { run } from "../../provider/ssh";
-import { labConnection } from "./lab";
+import { labConnection, labHost } from "./lab";
 
 export const REAL_SERVERS = ["rs1", "rs2", "rs3"] as const;
+
+/** A lab host as the example programs (and other user programs) take it in config: SSH endpoint, pinned key, front address. */
+export function programHost(name: string): { ssh: string; port: number; hostKey: string; address: string } {
+  const h = labHost(name);
+  return { ssh: h.ssh.host, port: h.ssh.port, hostKey: h.hostKey, address: h.interfaces.front.ipv4 };
+}
 
 /** Lines about other tests' VIPs (.100 keepalived, .199, .2xx), which may come and go meanwhile. */
 const OTHER_TESTS = /10\.77\.0\.(100|199|2\d\d)\b/;

@@ -63,8 +63,8 @@ export function packageTarball(): string {
 }
 
 /** `npm <args>` in `dir`; throws with npm's output unless it exits 0. */
-export function npm(dir: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return runProcess("npm", args, dir, { ...process.env, ...env }).then((r) => {
+export function npm(dir: string, args: string[]): Promise<CliResult> {
+  return runProcess("npm", args, dir, process.env).then((r) => {
     if (r.code !== 0) throw new Error(`npm ${args.join(" ")} exited ${r.code} in ${dir}\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
     return r;
   });

@@ -9,18 +9,38 @@
 //     the `pulumi:template` stack tag.
 // The template's files are the verbatim fixture test/fixtures/pulumi-new-typescript.
 
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { REPO_ROOT } from "./pulumiCli";
+import { REPO_ROOT, TestProject } from "./pulumiCli";
 
-export const TYPESCRIPT_TEMPLATE = join(REPO_ROOT, "test", "fixtures", "pulumi-new-typescript");
+const TYPESCRIPT_TEMPLATE = join(REPO_ROOT, "test", "fixtures", "pulumi-new-typescript");
 
 /** The template's own files (its TEMPLATE.md is our note, not part of the template). */
-export const templateFiles = (): string[] => readdirSync(TYPESCRIPT_TEMPLATE).filter((f) => f !== "TEMPLATE.md");
+const templateFiles = (): string[] => readdirSync(TYPESCRIPT_TEMPLATE).filter((f) => f !== "TEMPLATE.md");
 
-/** A fresh folder laid out as `pulumi new typescript --name <name> --description <description>` lays it out. */
-export function pulumiNewTypescript(name: string, description: string): string {
+export interface PulumiNewOptions {
+  /** A folder whose files the user wrote into the project (their index.ts). */
+  program?: string;
+  /** The user's Node.js (TestProjectOptions.node). */
+  node?: string;
+}
+
+/**
+ * A TestProject laid out as `pulumi new typescript --name <name> --description <description>`
+ * lays one out, with the user's program written in, and nothing installed yet.
+ */
+export function pulumiNewProject(name: string, description: string, opts: PulumiNewOptions = {}): TestProject {
+  const layout = layOut(name, description);
+  try {
+    if (opts.program) cpSync(opts.program, layout, { recursive: true });
+    return new TestProject(layout, { files: templateFiles(), nodeModules: "none", node: opts.node });
+  } finally {
+    rmSync(layout, { recursive: true, force: true });
+  }
+}
+
+function layOut(name: string, description: string): string {
   const dir = mkdtempSync(join(tmpdir(), "lvs-pulumi-new-"));
   for (const file of templateFiles()) {
     const text = readFileSync(join(TYPESCRIPT_TEMPLATE, file), "utf8");
@@ -47,9 +67,4 @@ export function pulumiNewTypescript(name: string, description: string): string {
     ].join("\n"),
   );
   return dir;
-}
-
-/** Copies a folder's files into the project (a user writing their program into index.ts). */
-export function writeProgram(projectDir: string, programDir: string): void {
-  cpSync(programDir, projectDir, { recursive: true });
 }
