@@ -1,7 +1,7 @@
 // pulumi-lvs: Linux Virtual Server (IPVS) load balancers as Pulumi resources.
 
-export { VirtualService, type VirtualServiceArgs } from "./provider/ipvs/virtualService";
-export { RealServer, type RealServerArgs } from "./provider/ipvs/realServer";
+export { VirtualService, type VirtualServiceArgs } from "./provider/service/virtualService";
+export { RealServer, type RealServerArgs } from "./provider/service/realServer";
 export { Director, type DirectorArgs } from "./provider/director/director";
 export { RealServerReturnRoute, type RealServerReturnRouteArgs } from "./provider/nat/realServerReturnRoute";
 export { RealServerArpConfig, type RealServerArpConfigArgs } from "./provider/arp/realServerArpConfig";

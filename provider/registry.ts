@@ -8,8 +8,8 @@ import { keepalivedPairProvider } from "./keepalived/pairProvider";
 import { realServerReturnRouteProvider } from "./nat/returnRouteProvider";
 import type { ResourceKind } from "./dynamic/thinProvider";
 import { wireSafe } from "./dynamic/wireSafe";
-import { realServerProvider } from "./ipvs/realServerProvider";
-import { virtualServiceProvider } from "./ipvs/virtualServiceProvider";
+import { realServerProvider } from "./service/realServerRouter";
+import { virtualServiceProvider } from "./service/virtualServiceRouter";
 
 const implementations: Partial<Record<ResourceKind, pulumi.dynamic.ResourceProvider>> = {
   VirtualService: virtualServiceProvider as unknown as pulumi.dynamic.ResourceProvider,

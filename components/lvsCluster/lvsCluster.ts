@@ -7,8 +7,8 @@ import { Director } from "../../provider/director/director";
 import { KeepalivedPair } from "../../provider/keepalived/keepalivedPair";
 import { RealServerArpConfig } from "../../provider/arp/realServerArpConfig";
 import { RealServerReturnRoute } from "../../provider/nat/realServerReturnRoute";
-import { RealServer } from "../../provider/ipvs/realServer";
-import { VirtualService } from "../../provider/ipvs/virtualService";
+import { RealServer } from "../../provider/service/realServer";
+import { VirtualService } from "../../provider/service/virtualService";
 import { validateLvsClusterArgs, type LvsClusterArgs } from "./args";
 import { planLvsCluster } from "./plan";
 

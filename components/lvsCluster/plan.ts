@@ -6,8 +6,8 @@ import type { DirectorArgs } from "../../provider/director/director";
 import type { KeepalivedPairArgs } from "../../provider/keepalived/keepalivedPair";
 import type { RealServerReturnRouteArgs } from "../../provider/nat/realServerReturnRoute";
 import type { RealServerArpConfigArgs } from "../../provider/arp/realServerArpConfig";
-import type { RealServerArgs } from "../../provider/ipvs/realServer";
-import type { VirtualServiceArgs } from "../../provider/ipvs/virtualService";
+import type { RealServerArgs } from "../../provider/service/realServer";
+import type { VirtualServiceArgs } from "../../provider/service/virtualService";
 import { serviceLabel, type LvsClusterArgs, type LvsClusterServiceArgs } from "./args";
 
 /** `tcp-80`: a service's part of child names. */

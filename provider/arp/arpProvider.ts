@@ -9,7 +9,6 @@
 // the inputs need, so drift (a VIP removed by hand, a sysctl changed) shows and `up`
 // repairs it.
 
-import { randomBytes } from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { describeConnection, type SshConnection } from "../ssh";
 import { checkWithSchema } from "../resource/check";
@@ -18,13 +17,22 @@ import { StateError } from "../resource/errors";
 import { directorId } from "../ipvs/ids";
 import { ArpChangeError, ArpInterfaceError, ArpVipConflictError, IpipModuleError, Ipv6DisabledError } from "./errors";
 import { applyArpOps, probeArp } from "./executor";
-import { RECORD_KEY, desiredArp, desiredArpSysctls, isBound, resolveInterfaces, vipConflicts, vipDevice, type DesiredArp, type LiveArp, type SysctlMap } from "./model";
+import { RECORD_KEY, boundVips, desiredArp, recordKeyOf, desiredArpSysctls, isBound, resolveInterfaces, vipConflicts, vipDevice, type DesiredArp, type LiveArp, type SysctlMap } from "./model";
 import { arpPersistedFlags, missingInterfaces, originalValues, planArp, planArpTeardown, type ArpPersistedFlags } from "./plan";
-import { ArpInputsSchema, formatArpCheckFailures, type ArpInputs } from "./schema";
+import { formatCheckFailures as formatArpCheckFailures } from "../resource/checkFailures";
+import { ArpInputsSchema, type ArpInputs } from "./schema";
 
 export const REAL_SERVER_ARP_CONFIG_TYPE = "RealServerArpConfig";
 
 const INPUT_PROPERTIES = ["connection", "vips", "mode", "interfaces", "persist"] as const;
+/**
+ * Set by the RealServerArpConfig class, never by users: "project/stack/name", from which
+ * (with the record's identity) the record key is derived. Not an input of the schema (it is
+ * not the user's to set, and the README documents the user's inputs), so check takes it
+ * aside and puts it back.
+ */
+const RECORD_OWNER = "recordOwner";
+const MAX_OWNER_LENGTH = 1024;
 /** The record on the host names these: a change makes a new record (create, then delete the old one). */
 const REPLACE_PROPERTIES = ["vips", "mode", "interfaces"] as const;
 const OUTPUT_PROPERTIES = ["recordKey", "hostKeyFingerprint", "appliedInterfaces", "boundVips", "appliedSysctls", "originalSysctls", "persisted"] as const;
@@ -132,7 +140,7 @@ async function probeFor(connection: SshConnection, action: "load-ipip" | "read",
 }
 
 /** Refuses clearly, before anything is changed, when the host cannot be the real server the inputs describe. */
-function refuseUnfit(connection: SshConnection, inputs: ArpInputs, live: LiveArp, desired: DesiredArp): void {
+function refuseUnfit(connection: SshConnection, inputs: ArpInputs, live: LiveArp, desired: DesiredArp, ownVips: readonly string[] = []): void {
   const host = describeConnection(connection);
   if (inputs.mode === "tun" && !live.ipipLoaded) throw new IpipModuleError({ host, stderr: live.ipipLoadError ?? "" });
   const v6 = inputs.vips.filter((v) => v.includes(":"));
@@ -141,8 +149,13 @@ function refuseUnfit(connection: SshConnection, inputs: ArpInputs, live: LiveArp
   if (missing.length > 0 || (inputs.interfaces === undefined && desired.interfaces.length === 0)) {
     throw new ArpInterfaceError({ host, missing, interfaces: live.interfaces });
   }
-  const conflicts = vipConflicts(live, desired.vips);
+  const conflicts = vipConflicts(live, desired.vips.filter((v) => !ownVips.includes(v.address)));
   if (conflicts.length > 0) throw new ArpVipConflictError({ host, conflicts, device: vipDevice(inputs.mode) });
+}
+
+/** The VIPs the resource's state says it bound (a state from any earlier version included). */
+function stateVips(props: Record<string, any>): string[] {
+  return Array.isArray(props["boundVips"]) ? props["boundVips"].filter((v: unknown): v is string => typeof v === "string") : [];
 }
 
 const loadAction = (inputs: ArpInputs) => (inputs.mode === "tun" ? "load-ipip" : "read");
@@ -157,7 +170,14 @@ export const realServerArpConfigProvider = {
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
     const inputs = { ...news };
     for (const p of OUTPUT_PROPERTIES) delete inputs[p];
-    return checkWithSchema(ArpInputsSchema, inputs, formatArpCheckFailures);
+    const owner = inputs[RECORD_OWNER];
+    delete inputs[RECORD_OWNER];
+    const checked = await checkWithSchema(ArpInputsSchema, inputs, formatArpCheckFailures);
+    if (owner === undefined || !checked.inputs) return checked;
+    if (typeof owner !== "string" || owner.length > MAX_OWNER_LENGTH || /[\0-\x1f]/.test(owner)) {
+      return { failures: [{ property: RECORD_OWNER, reason: "is set by the RealServerArpConfig class (project/stack/name); do not set it" }] };
+    }
+    return { ...checked, inputs: { ...checked.inputs, [RECORD_OWNER]: owner } };
   },
 
   async diff(_id: string, olds: Record<string, any>, news: Record<string, any>): Promise<pulumi.dynamic.DiffResult> {
@@ -167,7 +187,9 @@ export const realServerArpConfigProvider = {
 
   async create(inputs: ArpInputs): Promise<pulumi.dynamic.CreateResult> {
     const connection = resolveConnection(inputs.connection);
-    const key = randomBytes(6).toString("hex");
+    // A record under this key is this resource's own, from a create that was cut: carry on.
+    const owner = (inputs as ArpInputs & { recordOwner?: string }).recordOwner ?? "";
+    const key = recordKeyOf(owner, directorId(inputs.connection), inputs);
     const { live, desired } = await probeFor(connection, loadAction(inputs), inputs, key);
     refuseUnfit(connection, inputs, live, desired);
     const outcome = await applyArpOps(connection, planArp(live, desired));
@@ -181,7 +203,7 @@ export const realServerArpConfigProvider = {
       throw new ArpChangeError({ host: describeConnection(connection), attempted: "prepare the real server", ...outcome, afterwards });
     }
     const fingerprint = await observedHostKeyFingerprint(connection);
-    return { id: arpResourceId(inputs.connection, key), outs: stateOf(inputs, key, fingerprint, observedAfterApply(live, desired)) };
+    return { id: arpResourceId(inputs.connection, key), outs: { ...stateOf(inputs, key, fingerprint, observedAfterApply(live, desired)), ...(owner ? { [RECORD_OWNER]: owner } : {}) } };
   },
 
   async read(id: string, props: Record<string, any>): Promise<pulumi.dynamic.ReadResult> {
@@ -189,9 +211,13 @@ export const realServerArpConfigProvider = {
     const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
     const known = Array.isArray(props["appliedInterfaces"]) ? (props["appliedInterfaces"] as string[]) : undefined;
     const { live, desired } = await probeFor(connection, "read", inputs, key, known);
-    if (live.files.record === undefined) return {}; // released out of band (or a rebuilt host): gone
+    const observed = observedFrom(live, desired);
+    // Gone only when nothing of it is left: a record removed by hand with its VIPs still
+    // bound is drift (up registers it again; destroy removes them), never an orphan.
+    if (live.files.record === undefined && observed.boundVips.length === 0) return {};
     const fingerprint = props["hostKeyFingerprint"] ?? (await observedHostKeyFingerprint(connection));
-    return { id, props: stateOf(inputs, key, fingerprint, observedFrom(live, desired)), inputs: inputsOf(inputs) };
+    const owner = props[RECORD_OWNER] === undefined ? {} : { [RECORD_OWNER]: props[RECORD_OWNER] };
+    return { id, props: { ...stateOf(inputs, key, fingerprint, observed), ...owner }, inputs: { ...inputsOf(inputs), ...owner } };
   },
 
   async update(_id: string, olds: Record<string, any>, news: ArpInputs): Promise<pulumi.dynamic.UpdateResult> {
@@ -199,7 +225,7 @@ export const realServerArpConfigProvider = {
     const connection = resolveConnection(news.connection, olds["hostKeyFingerprint"]);
     const known = Array.isArray(olds["appliedInterfaces"]) ? (olds["appliedInterfaces"] as string[]) : undefined;
     const { live, desired } = await probeFor(connection, loadAction(news), news, key, known);
-    refuseUnfit(connection, news, live, desired);
+    refuseUnfit(connection, news, live, desired, stateVips(olds));
     const outcome = await applyArpOps(connection, planArp(live, desired));
     if (!outcome.ok) {
       throw new ArpChangeError({
@@ -217,7 +243,7 @@ export const realServerArpConfigProvider = {
     const { key } = inputsFromState(props);
     const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
     const live = await probeArp(connection, "read", key, []);
-    const outcome = await applyArpOps(connection, planArpTeardown(live, key));
+    const outcome = await applyArpOps(connection, planArpTeardown(live, key, boundVips(stateVips(props), props["mode"])));
     if (!outcome.ok) {
       throw new ArpChangeError({
         host: describeConnection(connection),

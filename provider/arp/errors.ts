@@ -4,6 +4,7 @@
 
 import { LvsError } from "../ssh";
 import { trimStderr } from "../ssh/errors";
+import { HostProbeParseError, HostStepError } from "../resource/hostStepErrors";
 
 /** A VIP is already an address of the host, not bound by any RealServerArpConfig. */
 export class ArpVipConflictError extends LvsError {
@@ -11,7 +12,8 @@ export class ArpVipConflictError extends LvsError {
     const list = f.conflicts.map((c) => `${c.vip} on ${c.boundOn}`).join(", ");
     super(
       `cannot prepare the real server ${f.host}: ${f.conflicts.length > 1 ? "VIPs are" : "the VIP is"} already a real address of the host (${list}), ` +
-        `not bound by a RealServerArpConfig. A real server holding a VIP on a network interface answers ARP for it and steals the ` +
+        `and no RealServerArpConfig record on the host (/var/lib/pulumi-lvs/arp) names it: it was bound by hand or by another tool, ` +
+        `or left by a RealServerArpConfig whose record was removed from the host. A real server holding a VIP on a network interface answers ARP for it and steals the ` +
         `director's traffic (or the VIP is this host's own address, which must not be a VIP). Remove it from the interface ` +
         `(\`ip addr del <vip> dev <interface>\`, and from the network configuration), or choose another VIP; ` +
         `RealServerArpConfig binds VIPs on ${f.device} itself.`,
@@ -55,22 +57,7 @@ export class ArpInterfaceError extends LvsError {
 }
 
 /** One step of a change failed on the host. */
-export class ArpChangeError extends LvsError {
-  readonly step: string;
-  readonly exitCode: number;
-  readonly stderr: string;
-
-  constructor(f: { host: string; attempted: string; step: string; exitCode: number; stderr: string; afterwards: string }) {
-    super(`could not ${f.attempted} on ${f.host}: "${f.step}" exited with ${f.exitCode}: ${trimStderr(f.stderr) || "(no output)"}. ${f.afterwards}`);
-    this.step = f.step;
-    this.exitCode = f.exitCode;
-    this.stderr = trimStderr(f.stderr);
-  }
-}
+export class ArpChangeError extends HostStepError {}
 
 /** The probe printed something we do not understand. */
-export class ArpParseError extends LvsError {
-  constructor(what: string, output: string) {
-    super(`${what}; output was: ${trimStderr(output, 500) || "(empty)"}. Is the host a Linux system with a POSIX sh, sysctl and iproute2?`);
-  }
-}
+export class ArpParseError extends HostProbeParseError {}

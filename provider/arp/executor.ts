@@ -3,7 +3,7 @@
 // probe.ts, render.ts and the Director's batch.ts.
 
 import { exec, run, type SshConnection } from "../ssh";
-import { batchArgv, commandsStderr, failedSteps } from "../director/batch";
+import { batchArgv, commandsStderr, failedSteps } from "../resource/commandBatch";
 import type { LiveArp } from "./model";
 import type { ArpOp } from "./plan";
 import { arpProbeArgv, parseArpProbeOutput } from "./probe";

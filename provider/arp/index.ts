@@ -26,5 +26,6 @@ export {
 } from "./model";
 export { arpPersistedFlags, desiredFiles, missingInterfaces, originalValues, planArp, planArpTeardown, type ArpOp, type ArpPersistedFlags } from "./plan";
 export { arpProbeArgv, parseArpProbeOutput, parseDefaultRouteDevices, parseIpLinkOutput } from "./probe";
-export { describeArpOp, lockedArgv, renderArpModulesLoadFile, renderArpOp, renderArpSysctlFile, renderArpUnit } from "./render";
-export { ARP_MODES, ArpInputsSchema, compareAddresses, formatArpCheckFailures, type ArpInputs, type ArpMode } from "./schema";
+export { renderArpModulesLoadFile, renderArpSysctlFile, renderArpUnit } from "./contents";
+export { describeArpOp, lockedArgv, renderArpOp } from "./render";
+export { ARP_MODES, ArpInputsSchema, compareAddresses, type ArpInputs, type ArpMode } from "./schema";

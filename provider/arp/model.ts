@@ -7,13 +7,16 @@
 //                                             `vip ADDR/PLEN DEV` lines
 //   /var/lib/pulumi-lvs/arp/original/<NAME>   a sysctl's value before the first resource
 //                                             that needed it set it
-// Every change runs under a flock of /run/lock/pulumi-lvs-arp.lock; a resource's delete
+// Every change runs under the host lock /run/pulumi-lvs/arp.lock; a resource's delete
 // restores a sysctl (and removes a VIP) only when no other record still names it.
 //
 // No zod here: the resource's published declarations reach this file, and must not name
 // zod (see provider/typeEquality.ts). schema.ts validates into these types and asserts they match.
 
-import { interfaceSysctl, sortedMap, type InterfaceAddress, type SysctlMap } from "../director/model";
+import { createHash } from "crypto";
+import { hostLockFile } from "../resource/hostLock";
+import type { InterfaceAddress } from "../resource/ipAddrShow";
+import { interfaceSysctl, sortedMap, type SysctlMap } from "../resource/sysctl";
 
 export { interfaceSysctl, sortedMap, type InterfaceAddress, type SysctlMap };
 
@@ -34,15 +37,27 @@ export interface ArpInputs {
 
 export const ARP_STATE_DIRECTORY = "/var/lib/pulumi-lvs/arp";
 /**
- * In /run/lock (tmpfs: gone at boot), not in the registry, so that the registry's
- * directory can be removed by the last delete without racing a waiter for the lock.
+ * In the root-only /run/pulumi-lvs (tmpfs: gone at boot), not in the registry, so that the
+ * registry's directory can be removed by the last delete without racing a waiter for the lock.
  */
-export const ARP_LOCK_FILE = "/run/lock/pulumi-lvs-arp.lock";
+export const ARP_LOCK_FILE = hostLockFile("arp");
 /** The device tun-mode VIPs are bound on: ipip's fallback device, which decapsulates. */
 export const TUNNEL_DEVICE = "tunl0";
 
-/** A resource's own key on the host: 12 hex digits, chosen at create. */
+/** A resource's own key on the host: 12 hex digits, derived at create (recordKeyOf). */
 export const RECORD_KEY = /^[0-9a-f]{12}$/;
+
+/**
+ * The key of a resource's record: derived, never random, so that a re-run of a create cut
+ * half-way finds the record it had written and carries on instead of leaving it behind.
+ * The owner (project/stack/name, set by the resource class) keeps two stacks' resources
+ * apart on one host; the host, VIPs, mode and interfaces are what a replacement changes, so
+ * a replacement's new record never shares the key of the one it replaces.
+ */
+export function recordKeyOf(owner: string, host: string, inputs: Pick<ArpInputs, "vips" | "mode" | "interfaces">): string {
+  const identity = JSON.stringify(["RealServerArpConfig", owner, host, inputs.vips, inputs.mode, inputs.interfaces ?? null]);
+  return createHash("sha256").update(identity).digest("hex").slice(0, 12);
+}
 
 export type ArpFile = "sysctl" | "unit" | "modulesLoad" | "record";
 

@@ -2,7 +2,7 @@
 // the plan as one locked batch. Planning again against the result yields nothing.
 
 import { isBound, renderRecord, sortedMap, type ArpFile, type BoundVip, type DesiredArp, type LiveArp, type SysctlMap } from "./model";
-import { renderArpModulesLoadFile, renderArpSysctlFile, renderArpUnit } from "./render";
+import { renderArpModulesLoadFile, renderArpSysctlFile, renderArpUnit } from "./contents";
 
 export type ArpOp =
   /**
@@ -13,6 +13,8 @@ export type ArpOp =
   | { kind: "register"; key: string; record: string; sysctls: SysctlMap }
   /** Restore / remove what no other record needs, then drop the record. */
   | { kind: "release"; key: string }
+  /** The record is gone: remove the VIPs state says this resource bound, unless another record needs them. */
+  | { kind: "forgetVips"; vips: BoundVip[] }
   | { kind: "writeFile"; key: string; file: Exclude<ArpFile, "record">; content: string }
   | { kind: "removeFiles"; key: string; files: ArpFile[] }
   | { kind: "reloadSystemd" }
@@ -79,13 +81,18 @@ export function planArp(live: LiveArp, desired: DesiredArp): ArpOp[] {
  * the release, which restores and removes only what no other record needs. ipip stays
  * loaded and tunl0 up: other tunnels may use them, and they answer nothing by themselves.
  */
-export function planArpTeardown(live: Pick<LiveArp, "files" | "unitEnabled">, key: string): ArpOp[] {
+export function planArpTeardown(live: Pick<LiveArp, "files" | "unitEnabled"> & Partial<Pick<LiveArp, "addresses">>, key: string, boundByState: readonly BoundVip[] = []): ArpOp[] {
   const ops: ArpOp[] = [];
   const files = BOOT_FILES.filter((f) => live.files[f] !== undefined);
   if (live.files.unit !== undefined && live.unitEnabled) ops.push({ kind: "disableUnit", key });
   if (files.length > 0) ops.push({ kind: "removeFiles", key, files });
   if (live.files.unit !== undefined) ops.push({ kind: "reloadSystemd" });
   if (live.files.record !== undefined) ops.push({ kind: "release", key });
+  else {
+    // The script checks the other records under the lock; here only what is still bound.
+    const stillBound = boundByState.filter((v) => (live.addresses ?? []).some((a) => a.address === v.address && a.interface === v.device));
+    if (stillBound.length > 0) ops.push({ kind: "forgetVips", vips: stillBound });
+  }
   return ops;
 }
 

@@ -6,7 +6,8 @@
 // parameters. File contents are base64-encoded so that nothing in them can be mistaken
 // for a section line.
 
-import { parseIpAddrOutput, parseSysctlOutput } from "../director/probe";
+import { parseIpAddrShow } from "../resource/ipAddrShow";
+import { parseSysctlOutput } from "../resource/sysctl";
 import { ArpParseError } from "./errors";
 import { ARP_STATE_DIRECTORY, arpFiles, sortedMap, unitName, type ArpFile, type LiveArp, type SysctlMap } from "./model";
 
@@ -142,7 +143,7 @@ export function parseArpProbeOutput(stdout: string): LiveArp {
   const links = parseIpLinkOutput(sections.links.join("\n"));
   live.interfaces = links.interfaces;
   live.upInterfaces = links.up;
-  live.addresses = parseIpAddrOutput(sections.addresses.join("\n"));
+  live.addresses = parseIpAddrShow(sections.addresses.join("\n"));
   live.originals = sortedMap(originals);
   return live;
 }

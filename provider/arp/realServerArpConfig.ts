@@ -44,6 +44,8 @@ export class RealServerArpConfig extends pulumi.dynamic.Resource {
       {
         ...args,
         connection: secretConnection(args.connection),
+        // With the record's identity, derives its key on the host (a cut create finds its own record again).
+        recordOwner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
         recordKey: undefined,
         hostKeyFingerprint: undefined,
         appliedInterfaces: undefined,

@@ -1,74 +1,34 @@
-// Operations → argv, the text of the files a RealServerArpConfig owns, and the constant
-// scripts of the host-wide registry. Pure: the executor sends what this returns.
+// Operations → argv, and the constant scripts of the host-wide registry. Pure: the
+// executor sends what this returns. The files' text is in contents.ts.
 //
 // Every script is a constant; keys, names, values and record text reach it as positional
 // parameters, so nothing is ever interpolated into shell text.
 
+import { HOST_LOCK_FUNCTION, hostLockWaitSeconds } from "../resource/hostLock";
 import { removeRemoteFilesArgv, writeRemoteFileArgv } from "../resource/remoteFiles";
-import { ARP_LOCK_FILE, ARP_STATE_DIRECTORY, TUNNEL_DEVICE, arpFiles, sortedMap, unitName, type BoundVip, type DesiredArp, type SysctlMap } from "./model";
+import { sysctlAssignments } from "../resource/sysctl";
+import { addArgs } from "./contents";
+import { ARP_LOCK_FILE, ARP_STATE_DIRECTORY, TUNNEL_DEVICE, arpFiles, unitName } from "./model";
 import type { ArpOp } from "./plan";
-
-const HEADER =
-  "# Written by pulumi-lvs (lvs:index:RealServerArpConfig). Edits show up as drift and are overwritten;\n# the file is removed when the resource is deleted.\n";
-
-/** The sysctl.d file: applied at boot by systemd-sysctl (per interface: when udev adds it). */
-export function renderArpSysctlFile(sysctls: SysctlMap): string {
-  return `${HEADER}${Object.entries(sortedMap(sysctls)).map(([k, v]) => `${k} = ${v}`).join("\n")}\n`;
-}
-
-/** Loads ipip at boot, before systemd-sysctl applies tunl0's rp_filter. */
-export function renderArpModulesLoadFile(): string {
-  return `${HEADER}ipip\n`;
-}
-
-function addArgs(vip: BoundVip): string[] {
-  const args = [`${vip.address}/${vip.prefixLength}`, "dev", vip.device];
-  // DAD on lo/tunl0 is pointless and would leave the VIP "tentative" while it runs.
-  return vip.address.includes(":") ? [...args, "nodad"] : args;
-}
-
-/**
- * The unit that brings the VIPs (and tunl0) back at boot. Oneshot + RemainAfterExit, and
- * no ExecStop: a VIP may be shared with another RealServerArpConfig, so only delete
- * (under the registry's lock) removes addresses. ARP is quiet before it runs: the sysctls
- * are applied by systemd-sysctl, early. Ordered after the network configuration, so that
- * ifupdown/networkd cannot undo it.
- */
-export function renderArpUnit(desired: Pick<DesiredArp, "mode" | "vips">): string {
-  const start = [
-    ...(desired.mode === "tun" ? ["/sbin/modprobe ipip", `/sbin/ip link set ${TUNNEL_DEVICE} up`] : []),
-    ...desired.vips.map((v) => `/sbin/ip addr replace ${addArgs(v).join(" ")}`),
-  ];
-  return [
-    HEADER.trimEnd(),
-    "[Unit]",
-    `Description=pulumi-lvs real server VIPs (${desired.mode}): ${desired.vips.map((v) => v.address).join(" ")}`,
-    "Wants=network-online.target",
-    "After=network-online.target systemd-sysctl.service systemd-modules-load.service",
-    "",
-    "[Service]",
-    "Type=oneshot",
-    "RemainAfterExit=yes",
-    ...start.map((line) => `ExecStart=${line}`),
-    "",
-    "[Install]",
-    "WantedBy=multi-user.target",
-    "",
-  ].join("\n");
-}
 
 /**
  * Runs the rest of its arguments (one command: the batch) holding the registry's lock, so
  * that two resources applied at once on one host never interleave their bookkeeping.
+ * The lock is the shared host lock (provider/resource/hostLock.ts): registry directory $1,
+ * lock file $2, wait $3 seconds.
  */
 const LOCKED_SCRIPT = `set -e
-mkdir -p -- "$1" "$(dirname -- "$2")"
-lock=$2
-shift 2
-exec flock -w 120 -- "$lock" "$@"`;
+mkdir -p -- "$1"
+${HOST_LOCK_FUNCTION}
+host_lock "$2" "$3"
+shift 3
+exec "$@"`;
 
-export function lockedArgv(command: readonly string[]): string[] {
-  return ["sh", "-c", LOCKED_SCRIPT, "pulumi-lvs-arp-lock", ARP_STATE_DIRECTORY, ARP_LOCK_FILE, ...command];
+/** The batch runs with a 180 s timeout (executor.ts); the lock wait must stay below it. */
+const ARP_LOCK_WAIT_SECONDS = hostLockWaitSeconds(180_000);
+
+export function lockedArgv(command: readonly string[], lockWaitSeconds: string = ARP_LOCK_WAIT_SECONDS): string[] {
+  return ["sh", "-c", LOCKED_SCRIPT, "pulumi-lvs-arp-lock", ARP_STATE_DIRECTORY, ARP_LOCK_FILE, lockWaitSeconds, ...command];
 }
 
 /**
@@ -111,11 +71,13 @@ needed_elsewhere() {
   done
   return 1
 }
+still_bound() { ip -o addr show dev "$2" 2>/dev/null | grep -qF " $1 "; }
 status=0
 while IFS=' ' read -r kind a b; do
   case $kind in
     vip)
-      if ! needed_elsewhere "vip $a $b"; then ip addr del "$a" dev "$b" 2>/dev/null || true; fi ;;
+      # A VIP that stays bound keeps the record (exit 1): dropping the record would orphan the VIP.
+      if ! needed_elsewhere "vip $a $b"; then ip addr del "$a" dev "$b" 2>/dev/null || ! still_bound "$a" "$b" || status=1; fi ;;
     sysctl)
       if ! needed_elsewhere "sysctl $a"; then
         file=$dir/original/$(printf '%s' "$a" | tr / %)
@@ -134,7 +96,26 @@ rmdir -- "$dir" 2>/dev/null || true
 rmdir -- "$(dirname -- "$dir")" 2>/dev/null || true
 exit 0`;
 
-const sysctlAssignments = (values: SysctlMap) => Object.entries(sortedMap(values)).map(([k, v]) => `${k}=${v}`);
+/**
+ * Delete when the resource's record is gone from the host (removed by hand, or by a tool
+ * that wiped the registry): the VIPs its state says it bound ("ADDR/PLEN DEV" each) are
+ * removed unless another record needs them. Without this they stay bound with no record,
+ * and every later RealServerArpConfig for them is refused.
+ */
+const FORGET_VIPS_SCRIPT = `set -u
+dir=$1
+shift
+status=0
+for vip in "$@"; do
+  needed=0
+  for other in "$dir"/*.record; do
+    [ -f "$other" ] && grep -qxF -- "vip $vip" "$other" && needed=1
+  done
+  [ "$needed" -eq 0 ] || continue
+  addr=\${vip% *} dev=\${vip#* }
+  if ip -o addr show dev "$dev" 2>/dev/null | grep -qF " $addr "; then ip addr del "$addr" dev "$dev" || status=1; fi
+done
+exit "$status"`;
 
 /** The argv of one operation. */
 export function renderArpOp(op: ArpOp): string[] {
@@ -143,6 +124,8 @@ export function renderArpOp(op: ArpOp): string[] {
       return ["sh", "-c", REGISTER_SCRIPT, "pulumi-lvs-arp-register", ARP_STATE_DIRECTORY, op.key, op.record, ...sysctlAssignments(op.sysctls)];
     case "release":
       return ["sh", "-c", RELEASE_SCRIPT, "pulumi-lvs-arp-release", ARP_STATE_DIRECTORY, op.key];
+    case "forgetVips":
+      return ["sh", "-c", FORGET_VIPS_SCRIPT, "pulumi-lvs-arp-forget-vips", ARP_STATE_DIRECTORY, ...op.vips.map((v) => `${v.address}/${v.prefixLength} ${v.device}`)];
     case "writeFile":
       return writeRemoteFileArgv(arpFiles(op.key)[op.file], "0644", op.content);
     case "removeFiles":
@@ -171,6 +154,8 @@ export function describeArpOp(op: ArpOp): string {
       return `record ${arpFiles(op.key).record} and the original values, then set ${sysctlAssignments(op.sysctls).join(" ")}`;
     case "release":
       return `release ${arpFiles(op.key).record} (restore the sysctls and remove the VIPs no other RealServerArpConfig needs)`;
+    case "forgetVips":
+      return `remove ${op.vips.map((v) => `${v.address}/${v.prefixLength} from ${v.device}`).join(", ")} (bound by this resource, whose record is gone from the host), unless another RealServerArpConfig needs them`;
     case "writeFile":
       return `write ${arpFiles(op.key)[op.file]}`;
     case "removeFiles":

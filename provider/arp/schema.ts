@@ -4,50 +4,39 @@
 
 import { isIP } from "net";
 import { z } from "zod";
-import { propertyPath, type CheckFailure } from "../resource/check";
-import { canonicalAddress } from "../director/schema";
+import { canonicalAddress, isClientReachableUnicast } from "../resource/address";
+import { expects, strictObject } from "../resource/inputFields";
+import { interfaceNameField } from "../resource/interfaceName";
 import type { Equals } from "../typeEquality";
 import { ARP_MODES, type ArpInputs } from "./model";
 
 // Declared in the zod-free model; re-exported so that imports from here keep working.
 export { ARP_MODES, type ArpInputs, type ArpMode } from "./model";
 
-/** What the kernel accepts as an interface name (IFNAMSIZ is 16 with the NUL). */
-const INTERFACE_NAME = /^[A-Za-z0-9_.:-]{1,15}$/;
 /** Always set: listing them is a mistake worth pointing out. */
 const ALWAYS_SET = new Set(["all", "lo"]);
 
-const needs = (what: string) => ({ error: (iss: { input?: unknown }) => (iss.input === undefined ? `is required: ${what}` : `must be ${what}`) });
-
-const interfaceName = z
-  .string(needs("a network interface name such as eth1 (as `ip link` shows it)"))
-  .regex(INTERFACE_NAME, { error: "must be a network interface name: 1 to 15 characters of A-Z a-z 0-9 _ . : - (as `ip link` shows it)" })
-  .refine((name) => name !== "." && name !== ".." && name !== "default", { error: "must be a network interface name (not a path component, nor the sysctl group \"default\")" });
+const interfaceName = interfaceNameField.refine((name) => name !== "default", { error: 'must be a network interface name, not the sysctl group "default"' });
 
 const vipAddress = z
-  .string(needs("an IPv4 or IPv6 address, such as 10.0.0.100 or fd00::100"))
+  .string(expects("an IPv4 or IPv6 address, such as 10.0.0.100 or fd00::100"))
   .refine((a) => !a.includes("%") && !a.includes("/") && isIP(a) !== 0, {
     error: "must be a bare IPv4 or IPv6 address, such as 10.0.0.100 or fd00::100 (no prefix length: VIPs are bound as /32 or /128; no zone)",
   })
-  .refine((a) => isIP(a) === 0 || !isUnusable(canonicalAddress(a)), { error: "must be a unicast address clients can reach (not unspecified, loopback or multicast)" })
-  .transform(canonicalAddress);
+  .refine((a) => isIP(a) === 0 || isClientReachableUnicast(canonicalAddress(a) ?? a), { error: "must be a unicast address clients can reach (not unspecified, loopback or multicast)" })
+  .transform((a) => canonicalAddress(a) ?? a);
 
-function isUnusable(address: string): boolean {
-  return /^(0\.0\.0\.0|127\.|22[4-9]\.|2[3-5]\d\.)/.test(address) || address === "::" || address === "::1" || address.startsWith("ff");
-}
-
-export const ArpInputsSchema = z
-  .strictObject({
-    /** Validated by the SSH connection schema (checkWithSchema reports its issues). */
-    connection: z.unknown(),
-    vips: z.array(vipAddress, needs('a list of VIPs, such as ["10.0.0.100", "fd00::100"]')).min(1, { error: "must list at least one VIP" }),
-    mode: z.enum(ARP_MODES, {
-      error: (iss) => (iss.input === undefined ? 'is required: "dr" or "tun" (how the director forwards to this real server)' : 'must be "dr" or "tun"'),
-    }),
-    /** Besides all and lo; default: the interface of the default route, found on the host. */
-    interfaces: z.array(interfaceName, needs('a list of interface names, such as ["eth1"]')).optional(),
-    persist: z.boolean({ error: "must be true or false" }).default(true),
-  })
+export const ArpInputsSchema = strictObject({
+  /** Validated by the SSH connection schema (checkWithSchema reports its issues). */
+  connection: z.unknown(),
+  vips: z.array(vipAddress, expects('a list of VIPs, such as ["10.0.0.100", "fd00::100"]')).min(1, { error: "must list at least one VIP" }),
+  mode: z.enum(ARP_MODES, {
+    error: (iss) => (iss.input === undefined ? 'is required: "dr" or "tun" (how the director forwards to this real server)' : 'must be "dr" or "tun"'),
+  }),
+  /** Besides all and lo; default: the interface of the default route, found on the host. */
+  interfaces: z.array(interfaceName, expects('a list of interface names, such as ["eth1"]')).optional(),
+  persist: z.boolean({ error: "must be true or false" }).default(true),
+})
   .superRefine((inputs, ctx) => {
     const seen = new Set<string>();
     inputs.vips.forEach((vip, i) => {
@@ -81,18 +70,3 @@ export function compareAddresses(a: string, b: string): number {
 // The schema produces exactly the model's ArpInputs (written out there so that the
 // published declarations never name zod). `connection` is left to the SSH schema.
 const _sameInputs: Equals<Omit<ArpInputs, "connection">, Omit<z.output<typeof ArpInputsSchema>, "connection">> = true;
-
-const KNOWN = "connection, vips, mode, interfaces, persist";
-
-/** zod issues as check failures: one per problem, under its property path. */
-export function formatArpCheckFailures(issues: readonly z.core.$ZodIssue[]): CheckFailure[] {
-  return issues.flatMap((issue): CheckFailure[] => {
-    if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => ({
-        property: propertyPath([...issue.path, key]),
-        reason: `is not a RealServerArpConfig setting (it takes ${KNOWN}); remove it or fix its spelling`,
-      }));
-    }
-    return [{ property: propertyPath(issue.path), reason: issue.message }];
-  });
-}

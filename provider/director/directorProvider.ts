@@ -17,8 +17,9 @@ import { directorId } from "../ipvs/ids";
 import { DirectorChangeError, IpvsadmInstallError, IpvsadmMissingError, IpvsModuleError, MissingSysctlError, VipConflictError } from "./errors";
 import { applyDirectorOps, installIpvsadm, probeDirector } from "./executor";
 import { desiredDirector, desiredSysctls, vipBound, type DesiredDirector, type LiveDirector, type SysctlMap } from "./model";
-import { missingOnHost, persistedFlags, planDirector, planDirectorTeardown, previousValues, vipConflict, type PersistedFlags } from "./plan";
-import { DirectorInputsSchema, formatCheckFailures, type DirectorInputs } from "./schema";
+import { isOwnPartialCreate, missingOnHost, persistedFlags, planDirector, planDirectorTeardown, previousValues, vipConflict, type PersistedFlags } from "./plan";
+import { formatCheckFailures } from "../resource/checkFailures";
+import { DirectorInputsSchema, type DirectorInputs } from "./schema";
 
 export const DIRECTOR_TYPE = "Director";
 
@@ -145,7 +146,8 @@ export const directorProvider = {
     const id = directorId(inputs.connection);
     const desired = desiredDirector(inputs);
     const live = await prepareHost(connection, inputs, desired, []);
-    if (hasAnythingOfOurs(live) && !inputs.adopt) {
+    // Files of this very Director, from a create that was cut, are its own: carry on.
+    if (hasAnythingOfOurs(live) && !inputs.adopt && !isOwnPartialCreate(live, desired)) {
       throw new AlreadyExistsError({ resourceType: DIRECTOR_TYPE, what: "a Director (pulumi-lvs files in /etc and /var/lib/pulumi-lvs)", host, id });
     }
     const outcome = await applyDirectorOps(connection, planDirector(live, desired));

@@ -4,6 +4,7 @@
 
 import { LvsError } from "../ssh";
 import { trimStderr } from "../ssh/errors";
+import { HostProbeParseError, HostStepError } from "../resource/hostStepErrors";
 
 /** ipvsadm is not on the host (the shell answered 127) and installIpvsadm is off. */
 export class IpvsadmMissingError extends LvsError {
@@ -76,24 +77,7 @@ export class VipConflictError extends LvsError {
 }
 
 /** One step of a change failed on the host. */
-export class DirectorChangeError extends LvsError {
-  readonly step: string;
-  readonly exitCode: number;
-  readonly stderr: string;
-
-  constructor(f: { host: string; attempted: string; step: string; exitCode: number; stderr: string; afterwards: string }) {
-    super(
-      `could not ${f.attempted} on ${f.host}: "${f.step}" exited with ${f.exitCode}: ${trimStderr(f.stderr) || "(no output)"}. ${f.afterwards}`,
-    );
-    this.step = f.step;
-    this.exitCode = f.exitCode;
-    this.stderr = trimStderr(f.stderr);
-  }
-}
+export class DirectorChangeError extends HostStepError {}
 
 /** The probe printed something we do not understand (not a director we can manage?). */
-export class DirectorParseError extends LvsError {
-  constructor(what: string, output: string) {
-    super(`${what}; output was: ${trimStderr(output, 500) || "(empty)"}. Is the host a Linux system with a POSIX sh, sysctl and iproute2?`);
-  }
-}
+export class DirectorParseError extends HostProbeParseError {}

@@ -3,7 +3,7 @@
 // render.ts and batch.ts.
 
 import { exec, run, type SshConnection } from "../ssh";
-import { batchArgv, commandsStderr, failedSteps } from "./batch";
+import { batchArgv, commandsStderr, failedSteps } from "../resource/commandBatch";
 import { parsePreviousRecord, type LiveDirector } from "./model";
 import type { DirectorOp } from "./plan";
 import { parseProbeOutput, probeArgv } from "./probe";

@@ -23,6 +23,7 @@ export {
   type SysctlMap,
 } from "./model";
 export { missingOnHost, persistedFlags, planDirector, planDirectorTeardown, previousValues, vipConflict, type DirectorOp, type PersistedFlags } from "./plan";
-export { parseIpAddrOutput, parseProbeOutput, parseSysctlOutput, probeArgv } from "./probe";
-export { describeOp, parseVipUnit, renderModulesLoadFile, renderOp, renderSysctlFile, renderVipUnit } from "./render";
-export { DIRECTOR_MODES, DirectorInputsSchema, canonicalAddress, formatCheckFailures, type DirectorInputs, type DirectorMode } from "./schema";
+export { parseProbeOutput, probeArgv } from "./probe";
+export { parseVipUnit, renderModulesLoadFile, renderSysctlFile, renderVipUnit } from "./contents";
+export { describeOp, renderOp } from "./render";
+export { DIRECTOR_MODES, DirectorInputsSchema, type DirectorInputs, type DirectorMode } from "./schema";

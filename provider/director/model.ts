@@ -3,6 +3,12 @@
 // the Director's published declarations reach this file, and must not name zod (see
 // provider/typeEquality.ts). schema.ts validates into these types and asserts they match.
 
+import { interfaceSysctl, sortedMap, type SysctlMap } from "../resource/sysctl";
+import type { InterfaceAddress } from "../resource/ipAddrShow";
+
+// Shared with the RealServerArpConfig; re-exported so that imports from here keep working.
+export { interfaceSysctl, sortedMap, type InterfaceAddress, type SysctlMap };
+
 export const DIRECTOR_MODES = ["dr", "nat", "tun"] as const;
 export type DirectorMode = (typeof DIRECTOR_MODES)[number];
 
@@ -25,8 +31,6 @@ export interface DirectorInputs {
   adopt: boolean;
 }
 
-/** Sysctl name → value, as `sysctl` prints them (`net.ipv4.ip_forward` → "1"). */
-export type SysctlMap = Record<string, string>;
 
 /**
  * Everything the Director puts on a host. All of it is ours alone (nothing is edited in
@@ -49,12 +53,6 @@ export const VIP_UNIT_NAME = "pulumi-lvs-director-vip.service";
 export const STATE_DIRECTORY = "/var/lib/pulumi-lvs";
 
 export type DirectorFile = keyof typeof DIRECTOR_FILES;
-
-/** The sysctl of one interface, in the form both procps `sysctl` and systemd-sysctl read. */
-export function interfaceSysctl(iface: string, leaf: string, family: "ipv4" | "ipv6" = "ipv4"): string {
-  // A dot inside a name (VLAN eth0.100) would read as a separator: sysctl swaps it for "/".
-  return `net.${family}.conf.${iface.replace(/\./g, "/")}.${leaf}`;
-}
 
 /**
  * The sysctls a director in this mode needs, and their values.
@@ -81,11 +79,6 @@ export function desiredSysctls(inputs: Pick<DirectorInputs, "mode" | "interfaces
   return sortedMap(wanted);
 }
 
-/** A map with its keys in order, so that state and files never change by reordering. */
-export function sortedMap(map: SysctlMap): SysctlMap {
-  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
 /** What the Director should look like on the host, from its checked inputs. */
 export interface DesiredDirector {
   mode: DirectorMode;
@@ -95,13 +88,6 @@ export interface DesiredDirector {
 
 export function desiredDirector(inputs: DirectorInputs): DesiredDirector {
   return { mode: inputs.mode, sysctls: desiredSysctls(inputs), ...(inputs.vip ? { vip: { ...inputs.vip } } : {}) };
-}
-
-/** One address of one interface, as `ip -o addr show` lists it. */
-export interface InterfaceAddress {
-  interface: string;
-  address: string;
-  prefixLength: number;
 }
 
 /** What a probe of the host found (see probe.ts). */

@@ -2,7 +2,7 @@
 // the plan as one batch. Planning again against the result yields nothing, so an update
 // with no drift sends no change at all.
 
-import { parseVipUnit, renderModulesLoadFile, renderSysctlFile, renderVipUnit } from "./render";
+import { parseVipUnit, renderModulesLoadFile, renderSysctlFile, renderVipUnit } from "./contents";
 import {
   interfaceSysctl,
   parsePreviousRecord,
@@ -116,6 +116,27 @@ export function planDirectorTeardown(live: LiveDirector, recorded: SysctlMap = {
   if (live.files.previous !== undefined) ops.push({ kind: "removeStateDirectory" });
   if (live.files.vipUnit !== undefined) ops.push({ kind: "reloadSystemd" });
   return ops;
+}
+
+/**
+ * Whether our files on the host are what this Director would have written: each is absent
+ * or equal to its rendering for these inputs, and a record of previous values covers
+ * exactly the sysctls these inputs set. That is a create cut half-way (the record goes
+ * first), and its re-run carries on; anything else belongs to another Director.
+ */
+export function isOwnPartialCreate(live: LiveDirector, desired: DesiredDirector): boolean {
+  const wanted: Partial<Record<DirectorFile, string>> = {
+    modulesLoad: renderModulesLoadFile(),
+    sysctl: renderSysctlFile(desired.sysctls),
+    ...(desired.vip ? { vipUnit: renderVipUnit(desired.vip) } : {}),
+  };
+  for (const file of ["modulesLoad", "sysctl", "vipUnit"] as const) {
+    if (live.files[file] !== undefined && live.files[file] !== wanted[file]) return false;
+  }
+  if (live.files.previous === undefined) return true;
+  const recorded = parsePreviousRecord(live.files.previous);
+  if (!recorded) return false;
+  return Object.keys(recorded).every((k) => k in desired.sysctls);
 }
 
 /** Interfaces and sysctls the desired state needs that the host does not have. */

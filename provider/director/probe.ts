@@ -7,8 +7,10 @@
 // one `@@section` line before each part. File contents and modprobe's complaint are
 // base64-encoded so that nothing in them can be mistaken for a section line.
 
+import { parseIpAddrShow } from "../resource/ipAddrShow";
+import { parseSysctlOutput } from "../resource/sysctl";
 import { DirectorParseError } from "./errors";
-import { DIRECTOR_FILES, VIP_UNIT_NAME, sortedMap, type DirectorFile, type InterfaceAddress, type LiveDirector, type SysctlMap } from "./model";
+import { DIRECTOR_FILES, VIP_UNIT_NAME, type DirectorFile, type LiveDirector } from "./model";
 
 const FILE_PATHS = Object.values(DIRECTOR_FILES).join(" ");
 
@@ -46,28 +48,6 @@ echo "@@end"`;
  */
 export function probeArgv(action: "load" | "read", sysctlNames: readonly string[]): string[] {
   return ["sh", "-c", PROBE_SCRIPT, "pulumi-lvs-probe", action, ...sysctlNames];
-}
-
-/** `key = value` lines, as procps `sysctl` prints them. */
-export function parseSysctlOutput(text: string): SysctlMap {
-  const values: SysctlMap = {};
-  for (const line of text.split("\n")) {
-    const at = line.indexOf(" = ");
-    if (at > 0) values[line.slice(0, at).trim()] = line.slice(at + 3).trim();
-  }
-  return sortedMap(values);
-}
-
-/** `ip -o addr show`: one line per address (`3: eth1    inet 10.0.0.1/24 brd … scope global eth1\ …`). */
-export function parseIpAddrOutput(text: string): InterfaceAddress[] {
-  const addresses: InterfaceAddress[] = [];
-  for (const line of text.split("\n")) {
-    const m = /^\d+:\s+([^\s@]+)(?:@\S+)?\s+(inet6?)\s+([0-9A-Fa-f.:]+)(?:\/(\d+))?\s/.exec(line);
-    if (!m) continue;
-    const prefixLength = m[4] !== undefined ? Number(m[4]) : m[2] === "inet" ? 32 : 128;
-    addresses.push({ interface: m[1]!, address: m[3]!.toLowerCase(), prefixLength });
-  }
-  return addresses;
 }
 
 const FILE_BY_PATH = new Map<string, DirectorFile>(Object.entries(DIRECTOR_FILES).map(([k, p]) => [p, k as DirectorFile]));
@@ -133,6 +113,6 @@ export function parseProbeOutput(stdout: string): LiveDirector {
   if (!ended) throw new DirectorParseError("the director probe's output ended early (no @@end line)", stdout);
   live.sysctls = parseSysctlOutput(sections.sysctls.join("\n"));
   live.interfaces = sections.interfaces.map((l) => l.trim()).filter((l) => l.length > 0).sort();
-  live.addresses = parseIpAddrOutput(sections.addresses.join("\n"));
+  live.addresses = parseIpAddrShow(sections.addresses.join("\n"));
   return live;
 }

@@ -3,12 +3,19 @@
 //
 // Cost matters: a refresh of a cluster with 100 RealServers calls `read` 100 times at
 // once in one provider process. Reads of the same director's table are coalesced: callers
-// that arrive while a read is in flight, or shortly after it finished with no change made
-// since, share its result. Writes bump the director's generation, so nobody is ever
-// handed a table older than their own change.
+// that arrive while a read is in flight share its result. Writes bump the director's
+// generation, so nobody is ever handed a table older than their own change.
+//
+// A shared read is also a shared proof of identity: its result says "this host, checked
+// against these host-key rules, let these credentials in". So only callers whose
+// connection is the same in every respect that decides that (host, port, user,
+// credentials, host-key pin and policy, jump hosts: the SSH pool's key, which holds
+// secrets only as a keyed hash) share one; anyone else dials, is verified and reads alone.
 
 import { describeConnection, exec, parseSshConnection, renderCommandLine, run, type SshConnection, type SshConnectionInput } from "../ssh";
 import { RemoteCommandError } from "../ssh/errors";
+import { poolKey } from "../ssh/pool";
+import { hostLockFailure, hostLockWaitSeconds } from "../resource/hostLock";
 import type { IpvsTable } from "./model";
 import {
   CONNECTION_COUNTS_COMMAND,
@@ -21,12 +28,11 @@ import {
   IpvsListingMismatchError,
 } from "./parse";
 import { IpvsChangeError } from "./errors";
-import { OUTPUT_SEPARATOR, changeAndDumpArgv, parseChangeAndDump, renderRulesFile, writeRulesFileArgv } from "./rulesFile";
+import { OUTPUT_SEPARATOR, changeAndDumpArgv, dumpArgv, parseChangeAndDump, renderRulesFile, writeRulesFileArgv } from "./rulesFile";
 
 interface SharedRead {
   generation: number;
   promise: Promise<IpvsTable>;
-  finishedAt?: number;
 }
 
 const sharedReads = new Map<string, SharedRead>();
@@ -36,6 +42,15 @@ let tableReads = 0;
 /** The director a connection points at: the same table whatever user or key reaches it. */
 export function directorKey(connection: SshConnection): string {
   return describeConnection({ ...connection, user: "any" });
+}
+
+/**
+ * Which concurrent reads may share one result: the same director reached with the same
+ * connection identity. The pool dials and verifies exactly one connection per such key, so
+ * the shared read is one that authenticated with the caller's own identity.
+ */
+export function sharedReadKey(connection: SshConnection): string {
+  return `${directorKey(connection)}#${poolKey(connection)}`;
 }
 
 function generationOf(key: string): number {
@@ -70,26 +85,22 @@ async function dumpTable(connection: SshConnection): Promise<IpvsTable> {
   }
 }
 
-/** The director's live IPVS table, shared with concurrent readers of the same director. */
+/** The director's live IPVS table, shared with concurrent readers of the same director and identity. */
 export function readIpvsTable(input: SshConnectionInput | SshConnection): Promise<IpvsTable> {
   const connection = parseSshConnection(input);
-  const key = directorKey(connection);
-  const generation = generationOf(key);
+  const generation = generationOf(directorKey(connection));
+  const key = sharedReadKey(connection);
   const shared = sharedReads.get(key);
   // Only a read still in flight is shared: a read that has finished may already be older
   // than an out-of-band edit, and refresh must see those.
-  if (shared !== undefined && shared.generation === generation && shared.finishedAt === undefined) return shared.promise;
+  if (shared !== undefined && shared.generation === generation) return shared.promise;
 
   const entry: SharedRead = { generation, promise: dumpTable(connection) };
   sharedReads.set(key, entry);
-  entry.promise.then(
-    () => {
-      entry.finishedAt = Date.now();
-    },
-    () => {
-      if (sharedReads.get(key) === entry) sharedReads.delete(key);
-    },
-  );
+  const forget = (): void => {
+    if (sharedReads.get(key) === entry) sharedReads.delete(key);
+  };
+  entry.promise.then(forget, forget);
   return entry.promise;
 }
 
@@ -99,22 +110,43 @@ export function readIpvsTable(input: SshConnectionInput | SshConnection): Promis
  * concurrent change will write.
  */
 export async function changeIpvsTable(input: SshConnectionInput | SshConnection, ipvsadmArgv: readonly string[]): Promise<string> {
-  const connection = parseSshConnection(input);
+  return changeAndSave(parseSshConnection(input), ipvsadmArgv);
+}
+
+/**
+ * Rewrites the rules file from the live table without changing it: what a create whose
+ * entry is already in the kernel (its earlier run was cut before the save) still owes.
+ */
+export async function saveIpvsTable(input: SshConnectionInput | SshConnection): Promise<string> {
+  return changeAndSave(parseSshConnection(input), undefined);
+}
+
+async function changeAndSave(connection: SshConnection, ipvsadmArgv: readonly string[] | undefined): Promise<string> {
   const key = directorKey(connection);
+  const host = describeConnection(connection);
+  const lockWait = hostLockWaitSeconds(connection.timeouts.commandMs);
   bumpGeneration(key);
   try {
     let dumped: ReturnType<typeof parseChangeAndDump>;
     try {
-      dumped = parseChangeAndDump((await run(connection, changeAndDumpArgv(ipvsadmArgv))).stdout);
+      const argv = ipvsadmArgv ? changeAndDumpArgv(ipvsadmArgv, lockWait) : dumpArgv(lockWait);
+      dumped = parseChangeAndDump((await run(connection, argv)).stdout);
     } catch (err) {
       if (err instanceof RemoteCommandError) {
-        throw new IpvsChangeError({ host: describeConnection(connection), command: renderCommandLine(ipvsadmArgv), exitCode: err.exitCode, stderr: err.stderr });
+        throw (
+          hostLockFailure(host, err.exitCode, err.stderr) ??
+          new IpvsChangeError({ host, command: renderCommandLine(ipvsadmArgv ?? ["ipvsadm", "-S", "-n"]), exitCode: err.exitCode, stderr: err.stderr })
+        );
       }
       throw err;
     }
     // Both listings were taken under the lock, so they describe the same table.
     const content = renderRulesFile(parseLiveTable(dumped.listings));
-    return (await run(connection, writeRulesFileArgv(dumped.changeCount), { stdin: content })).stdout.trim();
+    try {
+      return (await run(connection, writeRulesFileArgv(dumped.changeCount, lockWait), { stdin: content })).stdout.trim();
+    } catch (err) {
+      throw (err instanceof RemoteCommandError && hostLockFailure(host, err.exitCode, err.stderr)) || err;
+    }
   } finally {
     // Readers that started during the change must not be handed a pre-change table.
     bumpGeneration(key);

@@ -1,4 +1,5 @@
-// Public API of the pure IPVS layer: model, parsers, planner, renderer and input schemas.
+// Public API of the pure IPVS layer: model, parsers, planner, renderer and the IPVS half
+// of the input schemas (provider/service/schema.ts holds the schemas `check` runs).
 // Nothing here touches a host; the executor runs the argv these functions return.
 
 export * from "./model";
@@ -35,13 +36,16 @@ export {
 } from "./plan";
 export { renderOp, renderServiceSelector } from "./render";
 export {
-  RealServerInputsSchema,
-  VirtualServiceInputsSchema,
+  checkRealServerFields,
+  checkVirtualServiceFields,
+  realServerInputsOf,
+  realServerShape,
   serviceKeyOf,
   toIpvsDestination,
   toIpvsService,
   type RealServerInputs,
   type ServiceReference,
   type VirtualServiceInputs,
+  virtualServiceInputsOf,
+  virtualServiceShape,
 } from "./schema";
-export { formatCheckFailures } from "./inputFields";

@@ -10,7 +10,11 @@
 // normalizeDestination), so a table read back from `ipvsadm -S` compares equal to the
 // table that was written.
 
-import { isIPv4, isIPv6 } from "net";
+import { isIPv4 } from "net";
+import { canonicalAddress } from "../resource/address";
+
+// Every IPVS key is spelt with the one address canonicaliser; re-exported for the parsers and tests.
+export { canonicalAddress };
 
 /** Transport protocols IPVS balances by address: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP. */
 export const IPVS_PROTOCOLS = ["tcp", "udp", "sctp"] as const;
@@ -143,21 +147,6 @@ export interface IpvsTable {
 }
 
 export const EMPTY_TABLE: IpvsTable = { services: [], destinations: [] };
-
-/**
- * The one spelling of an IP address: IPv4 as is, IPv6 compressed and lower-case (RFC 5952,
- * via the WHATWG URL serialiser). undefined for anything else, including zone ids, which
- * IPVS has no use for, and IPv4 with leading zeros, which tools read as octal.
- */
-export function canonicalAddress(text: string): string | undefined {
-  if (isIPv4(text)) return text;
-  if (!isIPv6(text) || text.includes("%")) return undefined;
-  try {
-    return new URL(`http://[${text}]/`).hostname.slice(1, -1);
-  } catch {
-    return undefined;
-  }
-}
 
 export function addressFamilyOf(address: string): AddressFamily | undefined {
   if (isIPv4(address)) return "ipv4";

@@ -1,4 +1,6 @@
-// lvs:index:RealServer on a plain director: one IPVS destination of one service.
+// lvs:index:RealServer on a plain director: one IPVS destination of one service. The
+// service router (provider/service/) checks and diffs, and sends here the real servers
+// whose director is a plain one.
 //
 // Weight, forwarding and thresholds are edited in place (`ipvsadm -e`), never by delete
 // and re-add, so established connections keep flowing. Delete can drain first: weight 0
@@ -6,35 +8,23 @@
 
 import type * as pulumi from "@pulumi/pulumi";
 import { describeConnection, type SshConnection } from "../ssh";
-import { checkWithSchema, directorConnections } from "../resource/check";
-import { keepalivedRealServerProvider } from "../keepalived/serviceProviders";
-import { KEEPALIVED_REAL_SERVER_ONLY } from "../keepalived/serviceSchema";
 import { observedHostKeyFingerprint, resolveConnection } from "../resource/connection";
 import { AlreadyExistsError, StateError } from "../resource/errors";
-import { changeIpvsTable, readConnectionCounts, readIpvsTable } from "./executor";
+import { changeIpvsTable, readConnectionCounts, readIpvsTable, saveIpvsTable } from "./executor";
 import { directorOf, parseResourceId } from "./ids";
 import { destinationKeyString, serviceKeyString, type IpvsDestination, type IpvsTable, type ServiceKey } from "./model";
 import { planDestination } from "./plan";
 import { renderOp, renderServiceSelector } from "./render";
-import { RealServerInputsSchema, formatCheckFailures, toIpvsDestination, type KeepalivedRealServerInputs, type RealServerInputs } from "./schema";
+import { toIpvsDestination, type RealServerInputs } from "./schema";
 
 export const REAL_SERVER_TYPE = "RealServer";
 
-const IDENTITY_PROPERTIES = ["service", "address", "port"] as const;
-const EDITABLE_PROPERTIES = ["forwarding", "weight", "upperThreshold", "lowerThreshold", "tunnel"] as const;
-const STATE_ONLY_PROPERTIES = ["drain", "adopt"] as const;
-
-const json = (v: unknown) => JSON.stringify(v ?? null);
-
-export function diffRealServer(olds: Record<string, any>, news: Record<string, any>): { replaces: string[]; updates: string[] } {
-  const replaces: string[] = IDENTITY_PROPERTIES.filter((p) => json(olds[p]) !== json(news[p]));
-  const sameDirector = directorOf(olds) === directorOf(news);
-  if (!sameDirector) replaces.push(news["keepalived"] !== undefined ? "keepalivedPair" : "connection");
-  const updates: string[] = [...EDITABLE_PROPERTIES, ...STATE_ONLY_PROPERTIES, ...KEEPALIVED_REAL_SERVER_ONLY].filter((p) => json(olds[p]) !== json(news[p]));
-  if (sameDirector && json(olds["connection"]) !== json(news["connection"])) updates.push("connection");
-  if (sameDirector && json(olds["keepalived"]) !== json(news["keepalived"])) updates.push("keepalivedPair");
-  return { replaces, updates };
-}
+/** Inputs whose change means a different real server: Pulumi replaces instead of editing. */
+export const DESTINATION_IDENTITY_PROPERTIES = ["service", "address", "port"] as const;
+/** Inputs edited in place with `ipvsadm -e`: established connections keep flowing. */
+export const DESTINATION_EDITABLE_PROPERTIES = ["forwarding", "weight", "upperThreshold", "lowerThreshold", "tunnel"] as const;
+/** Inputs that change what this resource does, not the IPVS entry. */
+export const DESTINATION_STATE_ONLY_PROPERTIES = ["drain", "adopt"] as const;
 
 function findDestination(table: IpvsTable, key: string): IpvsDestination | undefined {
   return table.destinations.find((d) => destinationKeyString(d) === key);
@@ -67,28 +57,22 @@ async function drain(connection: SshConnection, live: IpvsTable, current: IpvsDe
   }
 }
 
-export const realServerProvider = {
-  async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-    return checkWithSchema(RealServerInputsSchema, news, formatCheckFailures, directorConnections);
-  },
-
-  async diff(_id: string, olds: Record<string, any>, news: Record<string, any>): Promise<pulumi.dynamic.DiffResult> {
-    const { replaces, updates } = diffRealServer(olds, news);
-    return { changes: replaces.length + updates.length > 0, replaces };
-  },
-
+/** RealServer on a plain director: create, read, update and delete with ipvsadm. */
+export const ipvsadmRealServerProvider = {
   async create(inputs: RealServerInputs): Promise<pulumi.dynamic.CreateResult> {
-    if (inputs.keepalived) return keepalivedRealServerProvider.create(inputs as KeepalivedRealServerInputs);
     const connection = resolveConnection(inputs.connection);
     const desired = toIpvsDestination(inputs);
     const key = destinationKeyString(desired);
     const id = `${directorOf(inputs)}/${key}`;
     const live = await readIpvsTable(connection);
     requireService(live, desired.service, connection);
-    if (findDestination(live, key) && !inputs.adopt) {
+    const ops = planDestination(live, desired, desired);
+    // Exactly this real server is already there: this create's own earlier run, cut after
+    // the change (perhaps before the rules file was saved). Carry on; anything else is not ours.
+    if (findDestination(live, key) && !inputs.adopt && ops.length > 0) {
       throw new AlreadyExistsError({ resourceType: REAL_SERVER_TYPE, what: `real server ${key}`, host: describeConnection(connection), id });
     }
-    const rulesFile = await apply(connection, planDestination(live, desired, desired));
+    const rulesFile = ops.length > 0 ? await apply(connection, ops) : await saveIpvsTable(connection);
     return {
       id,
       outs: { ...inputs, destinationKey: key, hostKeyFingerprint: await observedHostKeyFingerprint(connection), rulesFile: rulesFile ?? "" },
@@ -96,7 +80,6 @@ export const realServerProvider = {
   },
 
   async read(id: string, props: Record<string, any>): Promise<pulumi.dynamic.ReadResult> {
-    if (props["keepalived"]) return keepalivedRealServerProvider.read(id, props);
     const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
     const key = parseResourceId(id).key;
     const live = findDestination(await readIpvsTable(connection), key);
@@ -117,12 +100,11 @@ export const realServerProvider = {
     const base = Object.fromEntries(Object.entries(props).filter(([k]) => k !== "tunnel"));
     const fingerprint = props["hostKeyFingerprint"] ?? (await observedHostKeyFingerprint(connection));
     const inputs: Record<string, unknown> = { connection: props["connection"], ...config };
-    for (const p of STATE_ONLY_PROPERTIES) if (props[p] !== undefined) inputs[p] = props[p];
+    for (const p of DESTINATION_STATE_ONLY_PROPERTIES) if (props[p] !== undefined) inputs[p] = props[p];
     return { id, props: { ...base, ...config, destinationKey: key, hostKeyFingerprint: fingerprint }, inputs };
   },
 
   async update(id: string, olds: Record<string, any>, news: RealServerInputs): Promise<pulumi.dynamic.UpdateResult> {
-    if (news.keepalived) return keepalivedRealServerProvider.update(id, olds, news as KeepalivedRealServerInputs);
     const connection = resolveConnection(news.connection, olds["hostKeyFingerprint"]);
     const desired = toIpvsDestination(news);
     const live = await readIpvsTable(connection);
@@ -131,7 +113,6 @@ export const realServerProvider = {
   },
 
   async delete(id: string, props: Record<string, any>): Promise<void> {
-    if (props["keepalived"]) return keepalivedRealServerProvider.delete(id, props);
     const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
     const key = parseResourceId(id).key;
     let live = await readIpvsTable(connection);

@@ -15,8 +15,10 @@
 //     change always ends up in the file.
 //
 // The scripts are constants; values reach them as positional parameters ("$@"), and the
-// file content on stdin, so nothing is ever interpolated into shell text.
+// file content on stdin, so nothing is ever interpolated into shell text. Both take the
+// lock file and the lock wait first (see provider/resource/hostLock.ts).
 
+import { HOST_LOCK_FUNCTION, hostLockFile } from "../resource/hostLock";
 import { normalizeTable, type IpvsTable } from "./model";
 import { renderOp } from "./render";
 
@@ -28,16 +30,17 @@ export const RULES_FILES = {
   rhel: "/etc/sysconfig/ipvsadm",
 } as const;
 
-/** Held while changing the table and saving it; /run/lock is tmpfs, so a crash frees it. */
-export const IPVS_LOCK_FILE = "/run/lock/pulumi-lvs-ipvsadm.lock";
+/** Held while changing the table and saving it; /run is tmpfs, so a crash frees it. */
+export const IPVS_LOCK_FILE = hostLockFile("ipvsadm");
 /** Counts changes made by pulumi-lvs since boot; guards the file write (see above). */
 export const IPVS_CHANGE_COUNTER = "/run/pulumi-lvs-ipvs.changes";
 /** Separates the outputs of the dump commands in one remote command's stdout. */
 export const OUTPUT_SEPARATOR = "@@pulumi-lvs-next-output@@";
 
 const CHANGE_AND_DUMP_SCRIPT = `set -e
-exec 9>${IPVS_LOCK_FILE}
-flock 9
+${HOST_LOCK_FUNCTION}
+host_lock "$1" "$2"
+shift 2
 "$@"
 count=$(cat ${IPVS_CHANGE_COUNTER} 2>/dev/null || echo 0)
 count=$((count + 1))
@@ -49,8 +52,9 @@ echo ${OUTPUT_SEPARATOR}
 echo "$count"`;
 
 const WRITE_IF_UNCHANGED_SCRIPT = `set -e
-exec 9>${IPVS_LOCK_FILE}
-flock 9
+${HOST_LOCK_FUNCTION}
+host_lock "$1" "$2"
+shift 2
 if [ -e /etc/debian_version ] || [ ! -d /etc/sysconfig ]; then
   rules=${RULES_FILES.debian}
   defaults=/etc/default/ipvsadm
@@ -72,10 +76,26 @@ sync "$rules.pulumi-lvs.tmp" 2>/dev/null || true
 mv -f "$rules.pulumi-lvs.tmp" "$rules"
 echo "$rules"`;
 
-/** Step 1: apply one ipvsadm change, then dump the table. See parseChangeAndDump. */
-export function changeAndDumpArgv(ipvsadmArgv: readonly string[]): string[] {
+/**
+ * Step 1: apply one ipvsadm change, then dump the table. See parseChangeAndDump.
+ * `lockWaitSeconds` comes from hostLockWaitSeconds (below the command's timeout).
+ */
+export function changeAndDumpArgv(ipvsadmArgv: readonly string[], lockWaitSeconds: string): string[] {
   if (ipvsadmArgv[0] !== "ipvsadm") throw new Error(`changeAndDumpArgv only runs ipvsadm, got "${ipvsadmArgv[0]}"`);
-  return ["sh", "-c", CHANGE_AND_DUMP_SCRIPT, "pulumi-lvs-ipvs", ...ipvsadmArgv];
+  return ["sh", "-c", CHANGE_AND_DUMP_SCRIPT, "pulumi-lvs-ipvs", IPVS_LOCK_FILE, checkedWait(lockWaitSeconds), ...ipvsadmArgv];
+}
+
+/**
+ * Step 1 without a change: only the dump, for a rules file that must catch up with the
+ * table (a create cut between the change and the save, carried on by its re-run).
+ */
+export function dumpArgv(lockWaitSeconds: string): string[] {
+  return ["sh", "-c", CHANGE_AND_DUMP_SCRIPT, "pulumi-lvs-ipvs", IPVS_LOCK_FILE, checkedWait(lockWaitSeconds), "true"];
+}
+
+function checkedWait(seconds: string): string {
+  if (!/^\d+(\.\d+)?$/.test(seconds)) throw new Error(`not a lock wait in seconds: ${JSON.stringify(seconds)}`);
+  return seconds;
 }
 
 /** The two listings (for parseLiveTable) and the change counter, from step 1's stdout. */
@@ -86,9 +106,9 @@ export function parseChangeAndDump(stdout: string): { listings: string[]; change
 }
 
 /** Step 2: write the rules file (content on stdin) unless another change came after. */
-export function writeRulesFileArgv(changeCount: string): string[] {
+export function writeRulesFileArgv(changeCount: string, lockWaitSeconds: string): string[] {
   if (!/^\d+$/.test(changeCount)) throw new Error(`not a change count: ${JSON.stringify(changeCount)}`);
-  return ["sh", "-c", WRITE_IF_UNCHANGED_SCRIPT, "pulumi-lvs-ipvs-save", changeCount];
+  return ["sh", "-c", WRITE_IF_UNCHANGED_SCRIPT, "pulumi-lvs-ipvs-save", IPVS_LOCK_FILE, checkedWait(lockWaitSeconds), changeCount];
 }
 
 /**

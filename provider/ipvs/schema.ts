@@ -1,6 +1,8 @@
-// The inputs of VirtualService and RealServer, validated by zod: the single source of
-// validation, used by `check`. Every problem is reported at once, each under its property
-// path and saying what to do, because a preview that reveals one typo per run is painful.
+// The IPVS half of the VirtualService and RealServer inputs, validated by zod: the fields,
+// their cross-field rules and the normal form, whatever the director. provider/service/
+// schema.ts joins them with keepalived's own options into the schemas `check` runs. Every
+// problem is reported at once, each under its property path and saying what to do,
+// because a preview that reveals one typo per run is painful.
 //
 // The cross-field rules mirror what ipvsadm 1.31 and the kernel (6.1) refuse or silently
 // rewrite, as captured in test/fixtures/ipvsadm/rejections.txt: e.g. ipvsadm quietly
@@ -38,25 +40,11 @@ import {
   type ServiceKey,
   type Tunnel,
 } from "./model";
-import { ipAddress, integerBetween, oneOf, strictObject, type Issue } from "./inputFields";
-import {
-  KEEPALIVED_REAL_SERVER_ONLY,
-  KEEPALIVED_SERVICE_ONLY,
-  KeepalivedTargetSchema,
-  checkDirectorChoice,
-  checkKeepalivedRealServerOptions,
-  checkKeepalivedServiceOptions,
-  keepalivedRealServerShape,
-  keepalivedServiceShape,
-  type KeepalivedTarget,
-} from "../keepalived/serviceSchema";
-import type { KeepalivedRealServerOptions, KeepalivedServiceOptions } from "../keepalived/serviceModel";
-
-export { formatCheckFailures } from "./inputFields";
+import { ipAddress, integerBetween, oneOf, strictObject, type Issue } from "../resource/inputFields";
 
 /** Validated VirtualService inputs: defaults filled in, values as the kernel reports them. */
 export interface VirtualServiceInputs {
-  /** A plain director; absent when `keepalived` is set. */
+  /** A plain director; absent when the director is a KeepalivedPair. */
   connection?: unknown;
   /** Always set ("tcp" by default); a firewall-mark service has none and ignores it. */
   protocol: IpvsProtocol;
@@ -72,12 +60,7 @@ export interface VirtualServiceInputs {
   persistence?: Persistence;
   onePacket: boolean;
   adopt: boolean;
-  /** Set when the director is a KeepalivedPair (then `connection` is absent). */
-  keepalived?: KeepalivedTarget;
 }
-
-/** VirtualService inputs on a KeepalivedPair: the same inputs plus keepalived's own. */
-export type KeepalivedVirtualServiceInputs = VirtualServiceInputs & KeepalivedServiceOptions & { keepalived: KeepalivedTarget };
 
 /** A RealServer's service: the VirtualService's identity. */
 export type ServiceReference = { protocol: IpvsProtocol; address: string; port: number } | { fwmark: number; family: AddressFamily };
@@ -87,17 +70,13 @@ export type ServiceReference = { protocol: IpvsProtocol; address: string; port: 
  * destination's own fields are the model's (port 0 = the packet's own port, fwmark services).
  */
 export interface RealServerInputs extends Omit<IpvsDestination, "service"> {
-  /** A plain director; absent when `keepalived` is set. */
+  /** A plain director; absent when the director is a KeepalivedPair. */
   connection?: unknown;
   service: ServiceReference;
   /** Graceful removal on delete; absent = remove at once. */
   drain?: { timeoutSeconds: number; pollSeconds: number };
   adopt: boolean;
-  /** Set when the director is a KeepalivedPair (then `connection` is absent). */
-  keepalived?: KeepalivedTarget;
 }
-
-export type KeepalivedRealServerInputs = RealServerInputs & KeepalivedRealServerOptions & { keepalived: KeepalivedTarget };
 
 const PORT_RANGE = "set port between 1 and 65535";
 
@@ -112,7 +91,7 @@ const serviceKeyShape = {
 type ServiceKeyFields = { protocol?: unknown; address?: unknown; port?: unknown; fwmark?: unknown; family?: unknown };
 
 /** The family of a service's key fields, when they are valid enough to tell. */
-function familyOfKeyFields(v: ServiceKeyFields): AddressFamily | undefined {
+export function familyOfKeyFields(v: ServiceKeyFields): AddressFamily | undefined {
   if (v.fwmark !== undefined) return v.family === "ipv6" ? "ipv6" : "ipv4";
   return typeof v.address === "string" ? addressFamilyOf(v.address) : undefined;
 }
@@ -146,7 +125,8 @@ function netmaskProblem(netmask: string, family: AddressFamily): string | undefi
     : `must be a contiguous dotted mask such as "255.255.255.0" for an IPv4 service (got ${JSON.stringify(netmask)})`;
 }
 
-export const VirtualServiceInputsSchema = strictObject({
+/** The VirtualService's own fields, whatever its director. */
+export const virtualServiceShape = {
   connection: z.unknown().optional(), // validated by the SSH connection schema
   ...serviceKeyShape,
   scheduler: oneOf(ALL_SCHEDULERS, "scheduler").default(DEFAULT_SCHEDULER),
@@ -157,65 +137,61 @@ export const VirtualServiceInputsSchema = strictObject({
   }).optional(),
   onePacket: z.boolean({ error: "must be true or false" }).default(false),
   adopt: z.boolean({ error: "must be true or false" }).default(false),
-  keepalived: KeepalivedTargetSchema.optional(),
-  ...keepalivedServiceShape,
-})
-  .superRefine(
-    (v, ctx) => {
-      if (typeof v !== "object" || v === null) return;
-      const issue: Issue = (path, message) => ctx.addIssue({ code: "custom", path, message });
-      checkDirectorChoice(v, KEEPALIVED_SERVICE_ONLY, issue, "VirtualService");
-      checkServiceKeyFields(v, issue, []);
-      checkKeepalivedServiceOptions(v, familyOfKeyFields(v), issue);
-      if (v.port === 0 && v.fwmark === undefined && v.persistence === undefined)
-        issue(["port"], "0 (all ports) needs persistence: ipvsadm refuses a non-persistent service on port 0; set persistence, or a port 1..65535");
-      const flags = Array.isArray(v.schedulerFlags) ? v.schedulerFlags : [];
-      if (!ALL_SCHEDULERS.includes(v.scheduler)) {
-        // Already reported as an unknown scheduler; its flags cannot be judged.
-      } else if (flags.length > 0 && v.scheduler !== "sh" && v.scheduler !== "mh")
-        issue(["schedulerFlags"], `only apply to the sh and mh schedulers (scheduler is ${String(v.scheduler)}); remove schedulerFlags or use sh/mh`);
-      else
-        flags.forEach((flag, i) => {
-          const owner = SCHEDULER_FLAGS.includes(flag) ? schedulerOfFlag(flag) : v.scheduler;
-          if (owner !== v.scheduler)
-            issue(["schedulerFlags", i], `"${flag}" is a flag of the ${owner} scheduler; with ${String(v.scheduler)} use "${flag.replace(owner, String(v.scheduler))}"`);
-        });
-      const family = familyOfKeyFields(v);
-      const netmask = v.persistence?.netmask;
-      const problem = typeof netmask === "string" && family ? netmaskProblem(netmask, family) : undefined;
-      if (problem) issue(["persistence", "netmask"], problem);
-      if (v.onePacket === true && v.fwmark === undefined && (v.protocol ?? "tcp") !== "udp")
-        issue(["onePacket"], `only works on UDP services and firewall marks (protocol is ${String(v.protocol ?? "tcp")}); set protocol "udp" or remove onePacket`);
-    },
-    { when: () => true },
-  )
-  .transform((v): VirtualServiceInputs => {
-    const key: ServiceKey =
-      v.fwmark !== undefined
-        ? { kind: "fwmark", fwmark: v.fwmark, family: v.family ?? "ipv4" }
-        : { kind: "address", protocol: v.protocol ?? "tcp", address: canonicalAddress(v.address!)!, port: v.port! };
-    // Normalised as the kernel reports it (no full netmask, sorted flags), so read == inputs.
-    const service = normalizeService({ key, scheduler: v.scheduler, schedulerFlags: v.schedulerFlags, onePacket: v.onePacket, ...(v.persistence ? { persistence: v.persistence } : {}) });
-    return {
-      ...(v.connection !== undefined ? { connection: v.connection } : {}), // absent on a KeepalivedPair (a Struct cannot carry undefined)
-      protocol: v.protocol ?? "tcp",
-      ...(key.kind === "address" ? { address: key.address, port: key.port } : { fwmark: key.fwmark }),
-      family: serviceFamily(key),
-      scheduler: service.scheduler,
-      schedulerFlags: service.schedulerFlags,
-      ...(service.persistence ? { persistence: service.persistence } : {}),
-      onePacket: service.onePacket,
-      adopt: v.adopt,
-      ...definedOnly(v, ["keepalived", ...KEEPALIVED_SERVICE_ONLY]),
-    };
-  });
+};
+const virtualServiceFields = strictObject(virtualServiceShape);
+/** The VirtualService's fields as zod parsed them (defaults in, not yet in normal form). */
+export type VirtualServiceFields = z.output<typeof virtualServiceFields>;
 
-/** The listed properties of `v` that are set (so state never carries `undefined`s). */
-function definedOnly(v: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(keys.filter((k) => v[k] !== undefined).map((k) => [k, v[k]]));
+/**
+ * The cross-field rules of a VirtualService. They run even when a field failed its own
+ * check (so every problem shows at once): each rule looks only at values of the right type.
+ */
+export function checkVirtualServiceFields(v: VirtualServiceFields, issue: Issue): void {
+  checkServiceKeyFields(v, issue, []);
+  if (v.port === 0 && v.fwmark === undefined && v.persistence === undefined)
+    issue(["port"], "0 (all ports) needs persistence: ipvsadm refuses a non-persistent service on port 0; set persistence, or a port 1..65535");
+  const flags = Array.isArray(v.schedulerFlags) ? v.schedulerFlags : [];
+  if (!ALL_SCHEDULERS.includes(v.scheduler)) {
+    // Already reported as an unknown scheduler; its flags cannot be judged.
+  } else if (flags.length > 0 && v.scheduler !== "sh" && v.scheduler !== "mh")
+    issue(["schedulerFlags"], `only apply to the sh and mh schedulers (scheduler is ${String(v.scheduler)}); remove schedulerFlags or use sh/mh`);
+  else
+    flags.forEach((flag, i) => {
+      const owner = SCHEDULER_FLAGS.includes(flag) ? schedulerOfFlag(flag) : v.scheduler;
+      if (owner !== v.scheduler)
+        issue(["schedulerFlags", i], `"${flag}" is a flag of the ${owner} scheduler; with ${String(v.scheduler)} use "${flag.replace(owner, String(v.scheduler))}"`);
+    });
+  const family = familyOfKeyFields(v);
+  const netmask = v.persistence?.netmask;
+  const problem = typeof netmask === "string" && family ? netmaskProblem(netmask, family) : undefined;
+  if (problem) issue(["persistence", "netmask"], problem);
+  if (v.onePacket === true && v.fwmark === undefined && (v.protocol ?? "tcp") !== "udp")
+    issue(["onePacket"], `only works on UDP services and firewall marks (protocol is ${String(v.protocol ?? "tcp")}); set protocol "udp" or remove onePacket`);
 }
 
-export const RealServerInputsSchema = strictObject({
+/** Checked fields → VirtualServiceInputs, normalised as the kernel reports them, so read == inputs. */
+export function virtualServiceInputsOf(v: VirtualServiceFields): VirtualServiceInputs {
+  const key: ServiceKey =
+    v.fwmark !== undefined
+      ? { kind: "fwmark", fwmark: v.fwmark, family: v.family ?? "ipv4" }
+      : { kind: "address", protocol: v.protocol ?? "tcp", address: canonicalAddress(v.address!)!, port: v.port! };
+  // No full netmask, sorted flags: as `ipvsadm -S` prints them.
+  const service = normalizeService({ key, scheduler: v.scheduler, schedulerFlags: v.schedulerFlags, onePacket: v.onePacket, ...(v.persistence ? { persistence: v.persistence } : {}) });
+  return {
+    ...(v.connection !== undefined ? { connection: v.connection } : {}), // absent on a KeepalivedPair (a Struct cannot carry undefined)
+    protocol: v.protocol ?? "tcp",
+    ...(key.kind === "address" ? { address: key.address, port: key.port } : { fwmark: key.fwmark }),
+    family: serviceFamily(key),
+    scheduler: service.scheduler,
+    schedulerFlags: service.schedulerFlags,
+    ...(service.persistence ? { persistence: service.persistence } : {}),
+    onePacket: service.onePacket,
+    adopt: v.adopt,
+  };
+}
+
+/** The RealServer's own fields, whatever its director. */
+export const realServerShape = {
   connection: z.unknown().optional(), // validated by the SSH connection schema
   service: strictObject(serviceKeyShape),
   address: ipAddress,
@@ -234,81 +210,75 @@ export const RealServerInputsSchema = strictObject({
     pollSeconds: integerBetween(1, 3_600, "set pollSeconds between 1 and 3600").default(2),
   }).optional(),
   adopt: z.boolean({ error: "must be true or false" }).default(false),
-  keepalived: KeepalivedTargetSchema.optional(),
-  ...keepalivedRealServerShape,
-})
-  .superRefine(
-    (v, ctx) => {
-      if (typeof v !== "object" || v === null) return;
-      const issue: Issue = (path, message) => ctx.addIssue({ code: "custom", path, message });
-      checkDirectorChoice(v, KEEPALIVED_REAL_SERVER_ONLY, issue, "RealServer");
-      checkKeepalivedRealServerOptions(v, issue);
-      if (v.keepalived !== undefined && v.drain !== undefined)
-        issue(["drain"], "is not supported on a KeepalivedPair yet (keepalived owns the weights there); remove drain, or set weight 0 in one update and delete in the next");
-      const service: ServiceKeyFields = typeof v.service === "object" && v.service !== null ? v.service : {};
-      if (v.service !== undefined) checkServiceKeyFields(service, issue, ["service"]); // a missing one is reported already
-      const byMark = service.fwmark !== undefined;
-      const servicePort = typeof service.port === "number" ? service.port : undefined;
-      if (!byMark && v.port === undefined && servicePort !== undefined)
-        issue(["port"], `is required for a real server of an address service; set it (to ${servicePort} for dr/tun)`);
-      if (!byMark && (v.forwarding === "dr" || v.forwarding === "tun") && servicePort !== undefined && v.port !== undefined && v.port !== servicePort)
-        issue(
-          ["port"],
-          `must equal the service's port ${servicePort} with forwarding "${v.forwarding}": IPVS ${v.forwarding === "dr" ? "direct routing" : "tunnelling"} cannot rewrite ports; set port to ${servicePort}, or use forwarding "nat"`,
-        );
-      else if (v.port === 0 && !byMark && servicePort !== 0)
-        issue(["port"], `0 is only for real servers of firewall-mark or all-ports (port 0) services; ${PORT_RANGE}`);
-      const [mine, theirs] = [typeof v.address === "string" ? addressFamilyOf(v.address) : undefined, familyOfKeyFields(service)];
-      if (mine && theirs && mine !== theirs && v.forwarding !== "tun")
-        issue(["address"], `is ${mine} but the service is ${theirs}; IPVS mixes families only with forwarding "tun": use an ${theirs} address, or forwarding "tun"`);
-      if (typeof v.lowerThreshold === "number" && typeof v.upperThreshold === "number" && v.lowerThreshold > v.upperThreshold)
-        issue(
-          ["lowerThreshold"],
-          `(${v.lowerThreshold}) must not exceed upperThreshold (${v.upperThreshold}): the kernel refuses it; upperThreshold 0 means no limit and then lowerThreshold must be 0 too`,
-        );
-      const tunnel = v.tunnel;
-      if (tunnel && v.forwarding !== "tun") issue(["tunnel"], `only applies to forwarding "tun" (forwarding is ${String(v.forwarding)}); remove tunnel or set forwarding "tun"`);
-      else if (tunnel) {
-        if (tunnel.type === "gue" && tunnel.port === undefined) issue(["tunnel", "port"], "is required for a gue tunnel: the UDP port the real server decapsulates on");
-        if (tunnel.type !== "gue" && tunnel.port !== undefined) issue(["tunnel", "port"], "only applies to a gue tunnel; remove it");
-        if (tunnel.type === "ipip" && tunnel.checksum !== undefined) issue(["tunnel", "checksum"], 'does not apply to an ipip tunnel; remove it (or use type "gue" or "gre")');
-        if (tunnel.type === "gre" && tunnel.checksum === "remcsum") issue(["tunnel", "checksum"], 'remcsum is only for gue tunnels; use "nocsum" or "csum" with gre');
-      }
-    },
-    { when: () => true },
-  )
-  .transform((v): RealServerInputs => {
-    const service: ServiceReference =
-      v.service.fwmark !== undefined
-        ? { fwmark: v.service.fwmark, family: v.service.family ?? "ipv4" }
-        : { protocol: v.service.protocol ?? "tcp", address: canonicalAddress(v.service.address!)!, port: v.service.port! };
-    // Normalised as the kernel reports it (tun always has a tunnel type, gue/gre a checksum), so read == inputs.
-    const d = normalizeDestination({
-      service: serviceKeyOf(service),
-      address: v.address,
-      port: v.port ?? 0,
-      forwarding: v.forwarding,
-      weight: v.weight,
-      upperThreshold: v.upperThreshold,
-      lowerThreshold: v.lowerThreshold,
-      ...(v.tunnel ? { tunnel: v.tunnel } : {}),
-    });
-    return {
-      ...(v.connection !== undefined ? { connection: v.connection } : {}), // absent on a KeepalivedPair (a Struct cannot carry undefined)
-      service,
-      address: d.address,
-      port: d.port,
-      forwarding: d.forwarding,
-      weight: d.weight,
-      upperThreshold: d.upperThreshold,
-      lowerThreshold: d.lowerThreshold,
-      ...(d.tunnel ? { tunnel: d.tunnel } : {}),
-      ...(v.drain ? { drain: v.drain } : {}),
-      adopt: v.adopt,
-      ...definedOnly(v, ["keepalived", ...KEEPALIVED_REAL_SERVER_ONLY]),
-    };
-  });
+};
+const realServerFields = strictObject(realServerShape);
+/** The RealServer's fields as zod parsed them (defaults in, not yet in normal form). */
+export type RealServerFields = z.output<typeof realServerFields>;
 
+/** The cross-field rules of a RealServer (run even when a field failed its own check). */
+export function checkRealServerFields(v: RealServerFields, issue: Issue): void {
+  const service: ServiceKeyFields = typeof v.service === "object" && v.service !== null ? v.service : {};
+  if (v.service !== undefined) checkServiceKeyFields(service, issue, ["service"]); // a missing one is reported already
+  const byMark = service.fwmark !== undefined;
+  const servicePort = typeof service.port === "number" ? service.port : undefined;
+  if (!byMark && v.port === undefined && servicePort !== undefined)
+    issue(["port"], `is required for a real server of an address service; set it (to ${servicePort} for dr/tun)`);
+  if (!byMark && (v.forwarding === "dr" || v.forwarding === "tun") && servicePort !== undefined && v.port !== undefined && v.port !== servicePort)
+    issue(
+      ["port"],
+      `must equal the service's port ${servicePort} with forwarding "${v.forwarding}": IPVS ${v.forwarding === "dr" ? "direct routing" : "tunnelling"} cannot rewrite ports; set port to ${servicePort}, or use forwarding "nat"`,
+    );
+  else if (v.port === 0 && !byMark && servicePort !== 0)
+    issue(["port"], `0 is only for real servers of firewall-mark or all-ports (port 0) services; ${PORT_RANGE}`);
+  const [mine, theirs] = [typeof v.address === "string" ? addressFamilyOf(v.address) : undefined, familyOfKeyFields(service)];
+  if (mine && theirs && mine !== theirs && v.forwarding !== "tun")
+    issue(["address"], `is ${mine} but the service is ${theirs}; IPVS mixes families only with forwarding "tun": use an ${theirs} address, or forwarding "tun"`);
+  if (typeof v.lowerThreshold === "number" && typeof v.upperThreshold === "number" && v.lowerThreshold > v.upperThreshold)
+    issue(
+      ["lowerThreshold"],
+      `(${v.lowerThreshold}) must not exceed upperThreshold (${v.upperThreshold}): the kernel refuses it; upperThreshold 0 means no limit and then lowerThreshold must be 0 too`,
+    );
+  const tunnel = v.tunnel;
+  if (tunnel && v.forwarding !== "tun") issue(["tunnel"], `only applies to forwarding "tun" (forwarding is ${String(v.forwarding)}); remove tunnel or set forwarding "tun"`);
+  else if (tunnel) {
+    if (tunnel.type === "gue" && tunnel.port === undefined) issue(["tunnel", "port"], "is required for a gue tunnel: the UDP port the real server decapsulates on");
+    if (tunnel.type !== "gue" && tunnel.port !== undefined) issue(["tunnel", "port"], "only applies to a gue tunnel; remove it");
+    if (tunnel.type === "ipip" && tunnel.checksum !== undefined) issue(["tunnel", "checksum"], 'does not apply to an ipip tunnel; remove it (or use type "gue" or "gre")');
+    if (tunnel.type === "gre" && tunnel.checksum === "remcsum") issue(["tunnel", "checksum"], 'remcsum is only for gue tunnels; use "nocsum" or "csum" with gre');
+  }
+}
+
+/** Checked fields → RealServerInputs, normalised as the kernel reports them, so read == inputs. */
+export function realServerInputsOf(v: RealServerFields): RealServerInputs {
+  const service: ServiceReference =
+    v.service.fwmark !== undefined
+      ? { fwmark: v.service.fwmark, family: v.service.family ?? "ipv4" }
+      : { protocol: v.service.protocol ?? "tcp", address: canonicalAddress(v.service.address!)!, port: v.service.port! };
+  // tun always has a tunnel type, gue/gre a checksum: as the kernel reports them.
+  const d = normalizeDestination({
+    service: serviceKeyOf(service),
+    address: v.address,
+    port: v.port ?? 0,
+    forwarding: v.forwarding,
+    weight: v.weight,
+    upperThreshold: v.upperThreshold,
+    lowerThreshold: v.lowerThreshold,
+    ...(v.tunnel ? { tunnel: v.tunnel } : {}),
+  });
+  return {
+    ...(v.connection !== undefined ? { connection: v.connection } : {}), // absent on a KeepalivedPair (a Struct cannot carry undefined)
+    service,
+    address: d.address,
+    port: d.port,
+    forwarding: d.forwarding,
+    weight: d.weight,
+    upperThreshold: d.upperThreshold,
+    lowerThreshold: d.lowerThreshold,
+    ...(d.tunnel ? { tunnel: d.tunnel } : {}),
+    ...(v.drain ? { drain: v.drain } : {}),
+    adopt: v.adopt,
+  };
+}
 /** The model key of a validated service reference (a VirtualService's own, or a RealServer's `service`). */
 export function serviceKeyOf(s: VirtualServiceInputs | ServiceReference): ServiceKey {
   if ("fwmark" in s && s.fwmark !== undefined) return { kind: "fwmark", fwmark: s.fwmark, family: s.family ?? "ipv4" };

@@ -1,4 +1,6 @@
 // lvs:index:VirtualService on a plain director: one IPVS service, managed with ipvsadm.
+// The service router (provider/service/) checks and diffs, and sends here the services
+// whose director is a plain one.
 //
 // State is the checked inputs plus what was observed (the host key fingerprint and the
 // rules file written). `read` rebuilds the configuration from the kernel's live table, so
@@ -6,24 +8,21 @@
 
 import type * as pulumi from "@pulumi/pulumi";
 import { describeConnection, type SshConnection } from "../ssh";
-import { checkWithSchema, directorConnections } from "../resource/check";
-import { keepalivedVirtualServiceProvider } from "../keepalived/serviceProviders";
-import { KEEPALIVED_SERVICE_ONLY } from "../keepalived/serviceSchema";
 import { observedHostKeyFingerprint, resolveConnection } from "../resource/connection";
 import { AlreadyExistsError, SchedulerUnavailableError } from "../resource/errors";
-import { availableSchedulers, changeIpvsTable, isMissingSchedulerError, readIpvsTable } from "./executor";
+import { availableSchedulers, changeIpvsTable, isMissingSchedulerError, readIpvsTable, saveIpvsTable } from "./executor";
 import { directorOf, parseResourceId } from "./ids";
 import { serviceKeyString, type IpvsService } from "./model";
 import { planService } from "./plan";
 import { renderOp } from "./render";
-import { VirtualServiceInputsSchema, formatCheckFailures, toIpvsService, type KeepalivedVirtualServiceInputs, type VirtualServiceInputs } from "./schema";
+import { toIpvsService, type VirtualServiceInputs } from "./schema";
 
 export const VIRTUAL_SERVICE_TYPE = "VirtualService";
 
 /** Inputs whose change means a different service: Pulumi replaces instead of editing. */
-const IDENTITY_PROPERTIES = ["protocol", "address", "port", "fwmark", "family"] as const;
+export const SERVICE_IDENTITY_PROPERTIES = ["protocol", "address", "port", "fwmark", "family"] as const;
 /** Inputs edited in place with `ipvsadm -E`: established connections keep flowing. */
-const EDITABLE_PROPERTIES = ["scheduler", "schedulerFlags", "persistence", "onePacket"] as const;
+export const SERVICE_EDITABLE_PROPERTIES = ["scheduler", "schedulerFlags", "persistence", "onePacket"] as const;
 
 export interface VirtualServiceState extends VirtualServiceInputs {
   /** protocol:address:port or fwmark:N:family — the service's identity on the director. */
@@ -33,28 +32,13 @@ export interface VirtualServiceState extends VirtualServiceInputs {
 }
 
 /** The configuration half of the inputs, as the live table says it is. */
-function configFromService(service: IpvsService): Pick<VirtualServiceInputs, (typeof EDITABLE_PROPERTIES)[number]> {
+function configFromService(service: IpvsService): Pick<VirtualServiceInputs, (typeof SERVICE_EDITABLE_PROPERTIES)[number]> {
   return {
     scheduler: service.scheduler,
     schedulerFlags: [...service.schedulerFlags],
     persistence: service.persistence ? { ...service.persistence } : undefined,
     onePacket: service.onePacket,
-  } as Pick<VirtualServiceInputs, (typeof EDITABLE_PROPERTIES)[number]>;
-}
-
-const json = (v: unknown) => JSON.stringify(v ?? null);
-
-/** Which properties differ, split into those that replace and those edited in place. */
-export function diffVirtualService(olds: Record<string, any>, news: Record<string, any>): { replaces: string[]; updates: string[] } {
-  const replaces: string[] = IDENTITY_PROPERTIES.filter((p) => json(olds[p]) !== json(news[p]));
-  const directorProperty = news["keepalived"] !== undefined ? "keepalivedPair" : "connection";
-  if (directorOf(olds) !== directorOf(news)) replaces.push(directorProperty);
-  const updates: string[] = [...EDITABLE_PROPERTIES, ...KEEPALIVED_SERVICE_ONLY].filter((p) => json(olds[p]) !== json(news[p]));
-  if (json(olds["adopt"]) !== json(news["adopt"])) updates.push("adopt");
-  const sameDirector = !replaces.includes(directorProperty);
-  if (sameDirector && json(olds["connection"]) !== json(news["connection"])) updates.push("connection");
-  if (sameDirector && json(olds["keepalived"]) !== json(news["keepalived"])) updates.push("keepalivedPair");
-  return { replaces, updates };
+  } as Pick<VirtualServiceInputs, (typeof SERVICE_EDITABLE_PROPERTIES)[number]>;
 }
 
 async function apply(connection: SshConnection, ops: ReturnType<typeof planService>, scheduler: string): Promise<string | undefined> {
@@ -72,27 +56,21 @@ async function apply(connection: SshConnection, ops: ReturnType<typeof planServi
   return rulesFile;
 }
 
-export const virtualServiceProvider = {
-  async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-    return checkWithSchema(VirtualServiceInputsSchema, news, formatCheckFailures, directorConnections);
-  },
-
-  async diff(_id: string, olds: Record<string, any>, news: Record<string, any>): Promise<pulumi.dynamic.DiffResult> {
-    const { replaces, updates } = diffVirtualService(olds, news);
-    return { changes: replaces.length + updates.length > 0, replaces };
-  },
-
+/** VirtualService on a plain director: create, read, update and delete with ipvsadm. */
+export const ipvsadmVirtualServiceProvider = {
   async create(inputs: VirtualServiceInputs): Promise<pulumi.dynamic.CreateResult> {
-    if (inputs.keepalived) return keepalivedVirtualServiceProvider.create(inputs as KeepalivedVirtualServiceInputs);
     const connection = resolveConnection(inputs.connection);
     const desired = toIpvsService(inputs);
     const id = `${directorOf(inputs)}/${serviceKeyString(desired.key)}`;
     const live = await readIpvsTable(connection);
     const exists = live.services.some((s) => serviceKeyString(s.key) === serviceKeyString(desired.key));
-    if (exists && !inputs.adopt) {
+    const ops = planService(live, desired, desired.key);
+    // Exactly this service is already there: this create's own earlier run, cut after the
+    // change (perhaps before the rules file was saved). Carry on; anything else is not ours.
+    if (exists && !inputs.adopt && ops.length > 0) {
       throw new AlreadyExistsError({ resourceType: VIRTUAL_SERVICE_TYPE, what: `IPVS service ${serviceKeyString(desired.key)}`, host: describeConnection(connection), id });
     }
-    const rulesFile = await apply(connection, planService(live, desired, desired.key), desired.scheduler);
+    const rulesFile = ops.length > 0 ? await apply(connection, ops, desired.scheduler) : await saveIpvsTable(connection);
     const outs: VirtualServiceState = {
       ...inputs,
       serviceKey: serviceKeyString(desired.key),
@@ -103,7 +81,6 @@ export const virtualServiceProvider = {
   },
 
   async read(id: string, props: Record<string, any>): Promise<pulumi.dynamic.ReadResult> {
-    if (props["keepalived"]) return keepalivedVirtualServiceProvider.read(id, props);
     const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
     const key = parseResourceId(id).key;
     const live = await readIpvsTable(connection);
@@ -124,7 +101,6 @@ export const virtualServiceProvider = {
   },
 
   async update(id: string, olds: Record<string, any>, news: VirtualServiceInputs): Promise<pulumi.dynamic.UpdateResult> {
-    if (news.keepalived) return keepalivedVirtualServiceProvider.update(id, olds, news as KeepalivedVirtualServiceInputs);
     const connection = resolveConnection(news.connection, olds["hostKeyFingerprint"]);
     const desired = toIpvsService(news);
     const live = await readIpvsTable(connection);
@@ -133,7 +109,6 @@ export const virtualServiceProvider = {
   },
 
   async delete(id: string, props: Record<string, any>): Promise<void> {
-    if (props["keepalived"]) return keepalivedVirtualServiceProvider.delete(id, props);
     const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
     const key = parseResourceId(id).key;
     const live = await readIpvsTable(connection);

@@ -7,9 +7,12 @@
 // separated by whitespace, `{` and `}` are tokens of their own, and a double-quoted string
 // is one token. A backslash escapes (`"\"` is an unterminated string), and a quoted lone
 // `{` still opens a block, so values that hold a quote, brace, backslash, comment sign or
-// newline are refused by our schemas before they get here.
+// newline are refused by our schemas before they get here. So are control characters, and
+// values too long for keepalived's line buffer (keywords.ts): writeStatements refuses both
+// rather than write a file keepalived would read differently.
 
 import { ParseError } from "./errors";
+import { MAX_LINE_BYTES } from "./keywords";
 
 export interface Statement {
   keyword: string;
@@ -24,9 +27,27 @@ const BARE_TOKEN = /^[^\s{}"#!]+$/;
 
 /** A token as keepalived reads it back: bare when it can be, else double-quoted. */
 export function writeToken(token: string): string {
+  if (/[\u0000-\u0008\u000b-\u000c\u000e-\u001f\u007f]/.test(token)) throw new Error(`keepalived cannot carry the control characters of ${JSON.stringify(token)} (schemas refuse them)`);
+  if (token.includes("$_")) throw new Error(`keepalived would replace the $_ parameter in ${JSON.stringify(token)} (schemas refuse it)`);
   if (BARE_TOKEN.test(token)) return token;
   if (/["\n\r\\{}]/.test(token)) throw new Error(`keepalived cannot represent ${JSON.stringify(token)} as one token (schemas refuse it)`);
   return `"${token}"`;
+}
+
+/** A line as keepalived 2.2.7 reads it: whole only within MAX_LINE_BYTES (schemas bound every value to fit). */
+function checkedLine(line: string): string {
+  const bytes = Buffer.byteLength(line);
+  if (bytes > MAX_LINE_BYTES) throw new Error(`keepalived would cut this ${bytes}-byte line at 1023 bytes (schemas bound every value to fit): ${JSON.stringify(line.slice(0, 80))}…`);
+  return line;
+}
+
+/**
+ * A keyword as keepalived reads it: a bare word that does not start with what its parser
+ * acts on before it reads a keyword (`@config-id`, `$NAME=`, `~SEQ`).
+ */
+function checkedKeyword(keyword: string): string {
+  if (!/^[^\s{}"#!@$~\u0000-\u001f\u007f][^\s{}"#!$\u0000-\u001f\u007f]*$/.test(keyword)) throw new Error(`keepalived would not read ${JSON.stringify(keyword)} as a keyword (schemas refuse it)`);
+  return keyword;
 }
 
 export function statement(keyword: string, args: ReadonlyArray<string | number> = [], block?: Statement[]): Statement {
@@ -38,9 +59,9 @@ export function writeStatements(statements: readonly Statement[], depth = 0): st
   const indent = "  ".repeat(depth);
   return statements
     .map((s) => {
-      const head = [s.keyword, ...s.args].map((t, i) => (i === 0 ? t : writeToken(t))).join(" ");
-      if (!s.block) return `${indent}${head}\n`;
-      return `${indent}${head} {\n${writeStatements(s.block, depth + 1)}${indent}}\n`;
+      const head = [checkedKeyword(s.keyword), ...s.args.map(writeToken)].join(" ");
+      if (!s.block) return `${checkedLine(indent + head)}\n`;
+      return `${checkedLine(`${indent}${head} {`)}\n${writeStatements(s.block, depth + 1)}${indent}}\n`;
     })
     .join("");
 }

@@ -2,19 +2,60 @@
 // list of file ops per node, applied node by node in applyOrder (BACKUP first, so the
 // MASTER keeps serving until the backup has proven the new config). Each node stages a
 // candidate generation, checks it with `keepalived -t`, swaps it in and reloads (the host
-// script, hostScripts.ts); then we ask keepalived what it loaded. If any node fails, the
-// nodes already changed get their previous files back, and the error carries keepalived's
-// own `(file: Line N)` lines.
+// script, hostScripts.ts); then we ask keepalived what it loaded.
+//
+// Before a node is changed we read what it holds, so that it can be put back whatever
+// happens next: a refusal on the other node, a failed check, or a connection lost with the
+// change in flight (the command may or may not have run; putting the files back is the
+// same either way, and the pool dials again for it). A node that had no pair of ours gets
+// the pair removed, which also puts back a keepalived.conf it adopted and keepalived's
+// running state. The error then says, per node and per file, what was put back and what
+// could not be.
 
-import { describeConnection, exec, RemoteCommandError, type SshConnection } from "../ssh";
+import {
+  CommandTimeoutError,
+  ConnectionConfigError,
+  describeConnection,
+  exec,
+  HostKeyMismatchError,
+  HostKeyUnknownError,
+  RemoteCommandError,
+  SshAuthError,
+  SshChannelError,
+  SshConnectionLostError,
+  SshDialError,
+  SudoPasswordRequiredError,
+  UnsafeArgumentError,
+  withRetry,
+  type SshConnection,
+} from "../ssh";
 import { trimStderr } from "../ssh/errors";
-import { ForeignKeepalivedConfigError, KeepalivedConfigRejectedError, KeepalivedMissingError, KeepalivedReloadError } from "./errors";
-import { encodeOps, inverseOps, parsePreviousFiles, parseReadFiles, type FileOp } from "./fileOps";
+import {
+  ForeignKeepalivedConfigError,
+  KeepalivedApplyInterruptedError,
+  KeepalivedConfigRejectedError,
+  KeepalivedMissingError,
+  KeepalivedReloadError,
+  redactKeepalivedAuth,
+  type NodeRollback,
+} from "./errors";
+import { encodeOps, inverseOps, parseReadFiles, previousFromRead, type FileOp } from "./fileOps";
 import { applyArgv, EXIT, readFilesArgv, removePairArgv, statusArgv } from "./hostScripts";
-import { parseNodeStatus, type NodeStatus } from "./status";
+import { MAIN_FILE } from "./layout";
+import { describeDumpState, parseNodeStatus, type NodeStatus } from "./status";
 
 export interface PairNodeTarget {
   connection: SshConnection;
+}
+
+/** How long to keep asking keepalived before deciding it did not load a change. */
+export interface SettleTiming {
+  /** Status reads after a reload before a verify problem counts (default 5). */
+  attempts: number;
+  /** Pause between them (default 1000 ms). */
+  delayMs: number;
+  /** Injected in tests so that no real time passes. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface ApplyOptions {
@@ -29,67 +70,157 @@ export interface ApplyOptions {
   secrets: readonly string[];
   /** After a node reloaded: what keepalived loaded, or why it is not what we applied. */
   verify?: (nodeIndex: number, status: NodeStatus) => string | undefined;
+  settle?: Partial<SettleTiming>;
 }
 
-interface NodeOutcome {
-  ok: boolean;
-  exitCode: number;
-  stdout: string;
-  stderr: string;
+const APPLY_TIMEOUT_MS = 120_000;
+const DEFAULT_SETTLE: SettleTiming = { attempts: 5, delayMs: 1000 };
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** How to put a node back: remove a pair it did not have, or put its files back. */
+type Undo = { kind: "uninstall" } | { kind: "files"; ops: FileOp[] };
+
+/** A node that may differ from before the change. */
+interface Touched {
+  connection: SshConnection;
+  host: string;
+  undo: Undo;
+  /** The apply script already swapped the previous generation back and reloaded it. */
+  restoredByScript?: boolean;
 }
 
-async function applyOnNode(connection: SshConnection, ops: readonly FileOp[], options: Pick<ApplyOptions, "installsMain" | "adopt">): Promise<NodeOutcome> {
-  const result = await exec(connection, applyArgv(options.installsMain, options.adopt), { stdin: encodeOps(ops), timeoutMs: 120_000 });
-  return { ok: result.exitCode === 0, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+/** Failures that prove the command never reached the host: the node is unchanged. */
+function neverRan(e: unknown): boolean {
+  return [SshDialError, SshAuthError, HostKeyMismatchError, HostKeyUnknownError, SshChannelError, SudoPasswordRequiredError, UnsafeArgumentError, ConnectionConfigError].some(
+    (type) => e instanceof type,
+  );
 }
 
-/** Puts the nodes already changed back as they were; returns the hosts that were rolled back. */
-async function rollBack(done: Array<{ connection: SshConnection; ops: FileOp[]; stdout: string }>, options: ApplyOptions): Promise<string[]> {
-  const rolledBack: string[] = [];
-  for (const d of done.reverse()) {
-    const inverse = inverseOps(d.ops, parsePreviousFiles(d.stdout));
-    if (inverse.length === 0) continue;
-    const outcome = await applyOnNode(d.connection, inverse, { installsMain: false, adopt: false });
-    rolledBack.push(outcome.ok ? describeConnection(d.connection) : `${describeConnection(d.connection)} (FAILED: ${trimStderr(outcome.stderr)})`);
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function planUndo(connection: SshConnection, ops: readonly FileOp[], installsMain: boolean): Promise<Undo> {
+  const before = await readNodeFiles(connection, ops.map((o) => o.path));
+  // No working pair of ours there yet: the way back is removing the pair (tree, main file, service state).
+  if (installsMain && (before.main !== "ours" || before.files.get(MAIN_FILE) === undefined)) return { kind: "uninstall" };
+  return { kind: "files", ops: inverseOps(ops, previousFromRead(before.files)) };
+}
+
+/** Puts one node back; never throws: what could not be done is in the result. */
+async function undoNode(node: Touched): Promise<NodeRollback> {
+  const { host, undo } = node;
+  if (node.restoredByScript) return { host, restored: true, steps: ["keepalived reloaded with the previous files, put back by the apply script"] };
+  if (undo.kind === "files" && undo.ops.length === 0) return { host, restored: true, steps: [] };
+  const argv = undo.kind === "uninstall" ? removePairArgv() : applyArgv(false, false);
+  const stdin = undo.kind === "files" ? encodeOps(undo.ops) : undefined;
+  try {
+    // Both ways back are idempotent, so a connection lost during one is retried on a new one.
+    const result = await withRetry(`roll back on ${host}`, () => exec(node.connection, argv, { timeoutMs: APPLY_TIMEOUT_MS, ...(stdin !== undefined ? { stdin } : {}) }), {
+      attempts: 3,
+      baseDelayMs: 1000,
+      maxDelayMs: 4000,
+      isRetryable: (e) => e instanceof SshConnectionLostError || e instanceof SshDialError || e instanceof CommandTimeoutError,
+    });
+    if (result.exitCode !== 0) {
+      const doing = undo.kind === "uninstall" ? "removing the half-installed pair" : "putting the previous files back";
+      return { host, restored: false, steps: [], problem: `${doing} failed (exit ${result.exitCode}): ${trimStderr(result.stderr) || "no output"}` };
+    }
+    const steps =
+      undo.kind === "uninstall"
+        ? result.stdout.split("\n").filter((l) => /^(restored|removed) \/|^(stopped|started)$/.test(l)).map((l) => (l === "stopped" || l === "started" ? `${l} keepalived` : l))
+        : undo.ops.map((o) => (o.op === "write" ? `restored ${o.path}` : `removed ${o.path}`));
+    return { host, restored: true, steps };
+  } catch (e) {
+    return { host, restored: false, steps: [], problem: `could not roll back: ${messageOf(e)}` };
   }
-  return rolledBack;
 }
 
-/** Applies per-node ops to a pair; throws a typed error after rolling back on any failure. */
+/** Puts every touched node back, latest first. */
+async function rollBack(touched: readonly Touched[]): Promise<NodeRollback[]> {
+  const report: NodeRollback[] = [];
+  for (const node of [...touched].reverse()) report.push(await undoNode(node));
+  return report;
+}
+
+/** Reads until keepalived reports what `verify` wants, or `attempts` reads say otherwise. */
+async function awaitLoaded(connection: SshConnection, index: number, verify: NonNullable<ApplyOptions["verify"]>, timing: SettleTiming): Promise<string | undefined> {
+  const sleep = timing.sleep ?? realSleep;
+  for (let attempt = 1; ; attempt++) {
+    const status = await readNodeStatus(connection, { dumpAttempts: 1 });
+    const problem = verify(index, status);
+    if (problem === undefined) return undefined;
+    if (attempt >= timing.attempts) {
+      const dump = status.running ? describeDumpState(status.dump) : undefined;
+      return `${problem}${dump ? ` (${dump})` : ""}; still so after ${attempt} status reads`;
+    }
+    await sleep(timing.delayMs);
+  }
+}
+
+type FailureBuilder = (rollback: NodeRollback[]) => Error;
+
+/** Applies the change to one node; returns how to report a failure, or undefined when it took. */
+async function applyNode(index: number, connection: SshConnection, ops: readonly FileOp[], options: ApplyOptions, touched: Touched[]): Promise<FailureBuilder | undefined> {
+  const host = describeConnection(connection);
+  const { what, secrets } = options;
+  const node: Touched = { connection, host, undo: await planUndo(connection, ops, options.installsMain) };
+  let outcome;
+  try {
+    outcome = await exec(connection, applyArgv(options.installsMain, options.adopt), { stdin: encodeOps(ops), timeoutMs: APPLY_TIMEOUT_MS });
+  } catch (e) {
+    if (!neverRan(e)) touched.push(node);
+    throw e;
+  }
+  const stderr = redactKeepalivedAuth(outcome.stderr);
+  switch (outcome.exitCode) {
+    case 0: {
+      touched.push(node);
+      if (!options.verify) return undefined;
+      const problem = await awaitLoaded(connection, index, options.verify, { ...DEFAULT_SETTLE, ...options.settle });
+      return problem === undefined ? undefined : (rollback) => new KeepalivedReloadError({ host, what, detail: problem, rollback }, secrets);
+    }
+    case EXIT.keepalivedMissing:
+      return (rollback) => new KeepalivedMissingError({ host, rollback });
+    case EXIT.foreignConfig:
+      return (rollback) => new ForeignKeepalivedConfigError({ host, path: "/etc/keepalived/keepalived.conf", rollback });
+    case EXIT.rejected:
+      return (rollback) => new KeepalivedConfigRejectedError({ host, what, output: stderr, rollback }, secrets);
+    case EXIT.reloadFailed:
+      // The script put the previous generation back; a first install still has its main file and tree.
+      touched.push({ ...node, restoredByScript: node.undo.kind === "files" });
+      return (rollback) => new KeepalivedReloadError({ host, what, detail: stderr || "keepalived stopped", rollback }, secrets);
+    case EXIT.restoreFailed:
+      touched.push(node);
+      return (rollback) => new KeepalivedReloadError({ host, what, detail: stderr, rollback }, secrets);
+    default: {
+      if (outcome.exitCode !== EXIT.badOp) touched.push(node); // anything unexpected may have changed the node
+      const failure = new RemoteCommandError({ target: host, command: "pulumi-lvs-keepalived-apply", exitCode: outcome.exitCode, stderr }, secrets);
+      return (rollback) => new KeepalivedApplyInterruptedError({ host, what, cause: failure.message, rollback }, secrets);
+    }
+  }
+}
+
+/**
+ * Applies per-node ops to a pair. On any failure after the first change, every node that
+ * may have changed is put back, and the typed error reports per node what was restored.
+ */
 export async function applyToPair(nodes: readonly PairNodeTarget[], opsPerNode: readonly FileOp[][], options: ApplyOptions): Promise<void> {
-  const done: Array<{ connection: SshConnection; ops: FileOp[]; stdout: string }> = [];
+  const touched: Touched[] = [];
   for (const index of options.order) {
     const connection = nodes[index]!.connection;
-    const ops = opsPerNode[index]!;
-    const host = describeConnection(connection);
-    const outcome = await applyOnNode(connection, ops, options);
-    if (outcome.ok) {
-      done.push({ connection, ops: [...ops], stdout: outcome.stdout });
-      const problem = options.verify ? options.verify(index, await readNodeStatus(connection)) : undefined;
-      if (problem === undefined) continue;
-      const rolledBack = await rollBack(done, options);
-      throw new KeepalivedReloadError({ host, what: options.what, detail: problem, restored: true, rolledBack: rolledBack.filter((h) => h !== host) }, options.secrets);
+    let failure: FailureBuilder | undefined;
+    try {
+      failure = await applyNode(index, connection, opsPerNode[index]!, options, touched);
+    } catch (e) {
+      const host = describeConnection(connection);
+      failure = (rollback) => new KeepalivedApplyInterruptedError({ host, what: options.what, cause: redactKeepalivedAuth(messageOf(e)), rollback }, options.secrets);
     }
-    if (outcome.exitCode === EXIT.keepalivedMissing) {
-      await rollBack(done, options);
-      throw new KeepalivedMissingError({ host });
-    }
-    if (outcome.exitCode === EXIT.foreignConfig) {
-      await rollBack(done, options);
-      throw new ForeignKeepalivedConfigError({ host, path: "/etc/keepalived/keepalived.conf" });
-    }
-    const rolledBack = await rollBack(done, options);
-    if (outcome.exitCode === EXIT.rejected) {
-      throw new KeepalivedConfigRejectedError({ host, what: options.what, output: outcome.stderr, rolledBack }, options.secrets);
-    }
-    if (outcome.exitCode === EXIT.reloadFailed) {
-      throw new KeepalivedReloadError({ host, what: options.what, detail: outcome.stderr || "keepalived stopped", restored: true, rolledBack }, options.secrets);
-    }
-    throw new RemoteCommandError({ target: host, command: "pulumi-lvs-keepalived-apply", exitCode: outcome.exitCode, stderr: outcome.stderr }, options.secrets);
+    if (failure) throw failure(await rollBack(touched));
   }
 }
 
-/** The live generation's files on one node (absent ones as undefined). */
+/** The live generation's files on one node (absent ones as undefined; a directory lists its files). */
 export async function readNodeFiles(connection: SshConnection, relativePaths: readonly string[]) {
   const result = await exec(connection, readFilesArgv(relativePaths));
   if (result.exitCode !== 0) {
@@ -98,13 +229,20 @@ export async function readNodeFiles(connection: SshConnection, relativePaths: re
   return parseReadFiles(result.stdout);
 }
 
-export async function readNodeStatus(connection: SshConnection): Promise<NodeStatus> {
-  const result = await exec(connection, statusArgv());
-  return parseNodeStatus(result.stdout);
+/**
+ * What keepalived is doing on a node. A running keepalived whose dump did not come (or
+ * came half-written) is asked again, up to `dumpAttempts` times in all (default 3).
+ */
+export async function readNodeStatus(connection: SshConnection, opts: { dumpAttempts?: number } = {}): Promise<NodeStatus> {
+  const attempts = opts.dumpAttempts ?? 3;
+  for (let attempt = 1; ; attempt++) {
+    const status = parseNodeStatus((await exec(connection, statusArgv())).stdout);
+    if (!status.running || status.dump === "fresh" || attempt >= attempts) return status;
+  }
 }
 
 export async function removePairFromNode(connection: SshConnection): Promise<void> {
-  const result = await exec(connection, removePairArgv(), { timeoutMs: 120_000 });
+  const result = await exec(connection, removePairArgv(), { timeoutMs: APPLY_TIMEOUT_MS });
   if (result.exitCode !== 0) {
     throw new RemoteCommandError({ target: describeConnection(connection), command: "pulumi-lvs-keepalived-remove-pair", exitCode: result.exitCode, stderr: result.stderr });
   }

@@ -14,8 +14,13 @@ export interface PreviousFile {
 
 const SAFE_PATH = /^[A-Za-z0-9_.@%+=,-]+(\/[A-Za-z0-9_.@%+=,-]+)*$/;
 
+/** A relative path the apply script accepts: no `..`, `.`, empty components or unusual characters. */
+export function isSafeFilePath(path: string): boolean {
+  return SAFE_PATH.test(path) && !path.split("/").some((c) => c === "." || c === "..");
+}
+
 function requireSafe(path: string): void {
-  if (!SAFE_PATH.test(path) || path.split("/").some((c) => c === "." || c === "..")) {
+  if (!isSafeFilePath(path)) {
     throw new Error(`refusing keepalived file path "${path}": relative, without .. or unusual characters`);
   }
 }
@@ -43,18 +48,30 @@ export function parsePreviousFiles(stdout: string): PreviousFile[] {
 
 /**
  * The ops that put the files back as they were (used to roll back a node that already
- * took a change when the other node refuses it). A removed tree is restored file by file
- * from what the caller read before.
+ * took a change when the other node refuses it). A removed tree is written back file by
+ * file from what was under it before. Applying them to a node that never took the change
+ * is harmless: the result is the same files.
  */
 export function inverseOps(ops: readonly FileOp[], previous: readonly PreviousFile[]): FileOp[] {
   const before = new Map(previous.map((p) => [p.path, p.content]));
   const inverse: FileOp[] = [];
   for (const o of [...ops].reverse()) {
+    if (o.op === "removetree") {
+      // Names the layout never makes (a file placed there by hand) are not ours to put back.
+      const under = previous.filter((p) => p.path.startsWith(`${o.path}/`) && p.content !== undefined && isSafeFilePath(p.path));
+      inverse.push(...under.map((p): FileOp => ({ op: "write", path: p.path, content: p.content! })));
+      continue;
+    }
     const content = before.get(o.path);
     if (content !== undefined) inverse.push({ op: "write", path: o.path, content });
     else if (o.op === "write") inverse.push({ op: "remove", path: o.path });
   }
   return inverse;
+}
+
+/** What the read script saw, as the files before a change (absent ones without content). */
+export function previousFromRead(files: ReadonlyMap<string, string | undefined>): PreviousFile[] {
+  return [...files].map(([path, content]) => (content === undefined ? { path } : { path, content }));
 }
 
 /** `file <path> <base64>` / `absent <path>` lines of the read script. */

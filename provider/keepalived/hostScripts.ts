@@ -4,10 +4,13 @@
 // stdin rather than argv because they can hold the VRRP password, and stdin is never
 // logged or put into an error.
 
+import { HOST_LOCK_FUNCTION, hostLockFile, hostLockWaitSeconds } from "../resource/hostLock";
 import { CONFIG_ROOT, KEEPALIVED_CONF, LIVE_LINK } from "./layout";
 
 /** Held for a whole change on a node (stage → check → swap → reload): resources apply one at a time. */
-export const KEEPALIVED_LOCK_FILE = "/run/lock/pulumi-lvs-keepalived.lock";
+export const KEEPALIVED_LOCK_FILE = hostLockFile("keepalived");
+/** The scripts holding it run with a 120 s timeout (executor.ts); the lock wait stays below it. */
+export const KEEPALIVED_LOCK_WAIT_SECONDS = hostLockWaitSeconds(120_000);
 /** First line of the keepalived.conf we write; how we tell ours from a user's own. */
 export const MAIN_FILE_MARKER = "# pulumi-lvs: keepalived configuration is in /etc/keepalived/pulumi-lvs/live";
 export const ORIGINAL_SUFFIX = ".pulumi-lvs-orig";
@@ -17,14 +20,19 @@ export const EXIT = {
   foreignConfig: 4,
   rejected: 65,
   reloadFailed: 70,
+  /** The new configuration failed to load, and reloading the previous one failed too. */
+  restoreFailed: 71,
   badOp: 2,
 } as const;
+
+/** Where keepalived writes its SIGJSON dump (its tmp_dir, /tmp unless rebuilt otherwise). */
+export const KEEPALIVED_JSON_DUMP = "/tmp/keepalived.json";
 
 const COMMON = `set -eu
 root=${JSON.stringify(CONFIG_ROOT)} main=${JSON.stringify(KEEPALIVED_CONF)} live=${JSON.stringify(LIVE_LINK)}
 marker=${JSON.stringify(MAIN_FILE_MARKER)}
-exec 9>${JSON.stringify(KEEPALIVED_LOCK_FILE)}
-flock 9
+${HOST_LOCK_FUNCTION}
+host_lock ${JSON.stringify(KEEPALIVED_LOCK_FILE)} ${KEEPALIVED_LOCK_WAIT_SECONDS}
 journal_cursor() { journalctl -u keepalived -n 0 --show-cursor --no-pager 2>/dev/null | sed -n 's/^-- cursor: //p'; }
 journal_since() { if [ -n "$1" ]; then journalctl -u keepalived --after-cursor="$1" -o cat --no-pager 2>/dev/null; else journalctl -u keepalived -o cat --no-pager 2>/dev/null | tail -n 200; fi; }
 # Reload (never restart: a restart drops the VIPs and keepalived's IPVS rules) or, when
@@ -70,10 +78,15 @@ command -v keepalived >/dev/null 2>&1 || { echo "keepalived is not installed" >&
 if [ "$installs_main" = pair ] && [ -e "$main" ] && ! grep -qxF "$marker" "$main"; then
   [ "$adopt" = adopt ] || { echo "foreign $main" >&2; exit ${EXIT.foreignConfig}; }
 fi
+# A candidate that never goes live leaves nothing behind: not its generation, and not the
+# tree when this run created it (a refused first install leaves the node as it was).
+fresh_root=no
+[ -d "$root" ] || fresh_root=yes
 mkdir -p "$root"; chmod 0700 "$root"
 old=$(readlink "$live" 2>/dev/null || true)
 new="gen.$(date +%s%N)"
-trap 'rm -rf "$root/$new"' EXIT
+drop_candidate() { rm -rf "$root/$new"; if [ "$fresh_root" = yes ]; then rm -rf "$root"; fi; }
+trap drop_candidate EXIT
 if [ -n "$old" ] && [ -d "$root/$old" ]; then cp -a "$root/$old" "$root/$new"; else mkdir -p "$root/$new"; fi
 while IFS=' ' read -r op rel data; do
   case "$rel" in ''|/*|*..*) echo "refusing path '$rel'" >&2; exit ${EXIT.badOp};; esac
@@ -103,7 +116,10 @@ for vs in "$root/$new/services"/*.vs; do
     rm -f "$root/$new/services/$stem.conf"
   fi
 done
-if ! out=$(cd / && keepalived -t -f "$root/$new/keepalived.conf" 2>&1); then
+# In a PID namespace of its own: keepalived 2.2.7's -t signals its own process group when
+# it checks a script run by a user other than root (fixed upstream in 2.2.8), killing
+# this script with it.
+if ! out=$(cd / && unshare --pid --fork keepalived -t -f "$root/$new/keepalived.conf" 2>&1); then
   # keepalived -t also fails on warnings about adjustments it makes at run time. These two
   # are normal when every real server of a service has weight 0 (quiesced), so they do not
   # count as a rejection; anything else does.
@@ -133,8 +149,13 @@ swap_live "$new"
 trap - EXIT
 if ! reload_keepalived; then
   swap_live "$old"
-  if [ -n "$old" ]; then reload_keepalived >/dev/null 2>&1 || true; else systemctl stop keepalived || true; fi
   rm -rf "$root/$new"
+  if [ -z "$old" ]; then systemctl stop keepalived || true; exit ${EXIT.reloadFailed}; fi
+  # Say so when the previous configuration does not come back either: never report it restored.
+  if ! reload_keepalived >/dev/null 2>&1; then
+    echo "the previous files are back in place, but reloading keepalived with them failed too" >&2
+    exit ${EXIT.restoreFailed}
+  fi
   exit ${EXIT.reloadFailed}
 fi
 for g in "$root"/gen.*; do [ "$g" = "$root/$new" ] || rm -rf "$g"; done
@@ -145,35 +166,47 @@ export function applyArgv(installsMain: boolean, adopt: boolean): string[] {
 }
 
 /**
- * Deletes a pair from a node: stop keepalived (the VIPs and its IPVS rules go with it),
- * remove our tree, put back the keepalived.conf that was there before, and start
- * keepalived again if it was running before the pair was created.
+ * Deletes a pair from a node (also the roll-back of a pair's first install): stop
+ * keepalived (the VIPs and its IPVS rules go with it), remove our tree, put back the
+ * keepalived.conf that was there before, and start keepalived again if it was running
+ * before the pair was created. Also after a run cut anywhere in the install: a main file
+ * already moved aside comes back even when ours was not written yet.
+ * stdout: one line per thing done (`restored <path>`, `removed <path>`, `stopped`, `started`).
  */
 const REMOVE_PAIR_SCRIPT = `${COMMON}
-[ -e "$root" ] || [ -e "$main" ] || exit 0
+orig="$main${ORIGINAL_SUFFIX}"
+rm -f ${JSON.stringify(KEEPALIVED_JSON_DUMP)}
+[ -e "$root" ] || [ -e "$orig" ] || { [ -e "$main" ] && grep -qxF "$marker" "$main"; } || exit 0
 was_active=no
 [ -f "$root/original" ] && grep -qx 'active=yes' "$root/original" && was_active=yes
 was_enabled=yes
 [ -f "$root/original" ] && grep -qx 'enabled=no' "$root/original" && was_enabled=no
-if [ -e "$main" ] && grep -qxF "$marker" "$main"; then
-  systemctl stop keepalived || true
-  if [ -e "$main${ORIGINAL_SUFFIX}" ]; then mv -f "$main${ORIGINAL_SUFFIX}" "$main"; else rm -f "$main"; fi
+if [ ! -e "$main" ] || grep -qxF "$marker" "$main"; then
+  if systemctl is-active --quiet keepalived; then systemctl stop keepalived || true; echo "stopped"; fi
+  if [ -e "$orig" ]; then mv -f "$orig" "$main"; echo "restored $main"; elif [ -e "$main" ]; then rm -f "$main"; echo "removed $main"; fi
 fi
-rm -rf "$root"
-[ "$was_enabled" = no ] && systemctl disable --quiet keepalived 2>/dev/null || true
-if [ "$was_active" = yes ]; then systemctl start keepalived; fi
+if [ -e "$root" ]; then rm -rf "$root"; echo "removed $root"; fi
+if [ "$was_enabled" = no ]; then systemctl disable --quiet keepalived 2>/dev/null || true; fi
+if [ "$was_active" = yes ]; then systemctl start keepalived; echo "started"; fi
 echo removed`;
 
 export function removePairArgv(): string[] {
   return ["sh", "-c", REMOVE_PAIR_SCRIPT, "pulumi-lvs-keepalived-remove-pair"];
 }
 
-/** Prints each requested file of the live generation: `file <path> <base64>` or `absent <path>`. */
+/**
+ * Prints each requested file of the live generation: `file <path> <base64>` or `absent <path>`;
+ * a requested directory prints `tree <path>` and a `file` line for every file under it.
+ */
 const READ_SCRIPT = `set -eu
 live=${JSON.stringify(LIVE_LINK)}
 for rel in "$@"; do
   f="$live/$rel"
-  if [ -f "$f" ]; then printf 'file %s %s\\n' "$rel" "$(base64 -w0 <"$f")"; else printf 'absent %s\\n' "$rel"; fi
+  if [ -f "$f" ]; then printf 'file %s %s\\n' "$rel" "$(base64 -w0 <"$f")"
+  elif [ -d "$f" ]; then
+    printf 'tree %s\\n' "$rel"
+    (cd "$live" && find "$rel" -type f) | while IFS= read -r sub; do printf 'file %s %s\\n' "$sub" "$(base64 -w0 <"$live/$sub")"; done
+  else printf 'absent %s\\n' "$rel"; fi
 done
 if [ -e ${JSON.stringify(KEEPALIVED_CONF)} ] && grep -qxF ${JSON.stringify(MAIN_FILE_MARKER)} ${JSON.stringify(KEEPALIVED_CONF)}; then echo "main ours"; elif [ -e ${JSON.stringify(KEEPALIVED_CONF)} ]; then echo "main foreign"; else echo "main absent"; fi`;
 
@@ -182,24 +215,50 @@ export function readFilesArgv(relativePaths: readonly string[]): string[] {
 }
 
 /**
- * keepalived's own view: the VRRP instances as JSON (SIGJSON writes /tmp/keepalived.json),
- * the addresses on the host, and the IPVS table keepalived programmed.
+ * keepalived's own view: the VRRP instances as JSON, the addresses on the host, and the
+ * IPVS table keepalived programmed.
+ *
+ * The JSON comes from keepalived's SIGJSON dump in /tmp, which any local user can write
+ * to, and which holds the VRRP password (auth_data). keepalived 2.2 writes it by creating
+ * a temporary file and renaming it over the path before writing into it, so a new dump is
+ * a new inode that may still be growing. Only a dump that appeared after our signal, is a
+ * regular file (not a symlink), is owned by root, is writable by no one else, and has
+ * stopped changing is read; it is removed at once, so the password does not stay behind.
+ * \`dump <state>\` says which: fresh (read), missing (none came), untrusted (one came that
+ * fails those checks; left alone), partial (still changing when we gave up).
  */
 const STATUS_SCRIPT = `set -u
+dump=${JSON.stringify(KEEPALIVED_JSON_DUMP)}
 pid=$(systemctl show -p MainPID --value keepalived 2>/dev/null || echo 0)
 echo "pid $pid"
 echo "active $(systemctl is-active keepalived 2>/dev/null || true)"
+identity() { stat -c '%i %y %s' -- "$dump" 2>/dev/null || echo none; }
+trusted() { # a root-owned regular file that only root can write, in a sticky /tmp
+  [ -k "$(dirname "$dump")" ] && [ -f "$dump" ] && [ ! -L "$dump" ] || return 1
+  [ "$(stat -c %u -- "$dump")" = 0 ] || return 1
+  [ $(( 0$(stat -c %a -- "$dump") & 022 )) -eq 0 ]
+}
 if [ "$pid" != 0 ] && [ -n "$pid" ]; then
-  before=$(stat -c %Y.%y /tmp/keepalived.json 2>/dev/null || echo none)
+  before=$(identity)
   kill -s "$(keepalived --signum=JSON)" "$pid" 2>/dev/null || true
+  state=missing seen=
   i=0
   while [ "$i" -lt 50 ]; do
-    now=$(stat -c %Y.%y /tmp/keepalived.json 2>/dev/null || echo none)
-    [ "$now" != "$before" ] && [ -s /tmp/keepalived.json ] && break
     sleep 0.1; i=$((i + 1))
+    now=$(identity)
+    if [ "$now" = none ] || [ "$now" = "$before" ]; then continue; fi
+    if ! trusted; then state=untrusted; continue; fi
+    state=partial
+    # Unchanged since the last look and not empty: keepalived has finished writing it.
+    if [ "$now" != "$seen" ] || [ "\${now##* }" = 0 ]; then seen=$now; continue; fi
+    data=$(base64 -w0 <"$dump") || continue
+    [ "$(identity)" = "$now" ] || continue
+    rm -f -- "$dump"
+    printf 'json %s\\n' "$data"
+    state=fresh
+    break
   done
-  sleep 0.1
-  printf 'json %s\\n' "$(base64 -w0 </tmp/keepalived.json 2>/dev/null || true)"
+  echo "dump $state"
 fi
 printf 'addrs %s\\n' "$(ip -o addr show | base64 -w0)"
 printf 'ipvs %s\\n' "$(ipvsadm -S -n 2>/dev/null | base64 -w0)"`;

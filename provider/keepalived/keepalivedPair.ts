@@ -55,6 +55,10 @@ export interface KeepalivedPairArgs {
       weight?: pulumi.Input<number>;
       rise?: pulumi.Input<number>;
       fall?: pulumi.Input<number>;
+      /** Who runs the check (default root); must exist on both nodes. */
+      user?: pulumi.Input<string>;
+      /** Default: the user's own group. */
+      group?: pulumi.Input<string>;
     }>[]
   >;
   /** Scripts (argv) run on state changes. */

@@ -39,6 +39,10 @@ export interface TrackScript {
   weight?: number;
   rise?: number;
   fall?: number;
+  /** Who runs the check (keepalived's `user <name> [group]`); root when absent. */
+  user?: string;
+  /** The user's group when absent. */
+  group?: string;
 }
 
 export const NOTIFY_EVENTS = ["master", "backup", "fault", "stop", "deleted", "notify"] as const;

@@ -68,11 +68,16 @@ export function verifyPairLoaded(config: KeepalivedPairConfig) {
   };
 }
 
-async function applyPair(connections: SshConnection[], config: KeepalivedPairConfig, adopt: boolean, installsMain: boolean): Promise<void> {
-  const opsPerNode = ([0, 1] as const).map((i): FileOp[] => [
+/** The files the pair writes on node `i`. */
+function pairFiles(config: KeepalivedPairConfig, i: 0 | 1): Array<FileOp & { op: "write" }> {
+  return [
     { op: "write", path: MAIN_FILE, content: renderNodeConfig(config, i) },
     { op: "write", path: SERVICES_PLACEHOLDER, content: renderPlaceholder("one file per VirtualService on this pair") },
-  ]);
+  ];
+}
+
+async function applyPair(connections: SshConnection[], config: KeepalivedPairConfig, adopt: boolean, installsMain: boolean): Promise<void> {
+  const opsPerNode = ([0, 1] as const).map((i): FileOp[] => pairFiles(config, i));
   await applyToPair(
     connections.map((connection) => ({ connection })),
     opsPerNode,
@@ -115,9 +120,13 @@ export const keepalivedPairProvider = {
     const connections = inputs.nodes.map((n) => resolveConnection(n.connection));
     const config = pairConfigOf(inputs);
     const id = pairId(inputs);
-    for (const connection of connections) {
+    for (const [i, connection] of connections.entries()) {
       const live = await readNodeFiles(connection, [MAIN_FILE]);
-      if (live.main === "ours" && !inputs.adopt) {
+      // Exactly the file this pair would write (or our include with no configuration behind
+      // it yet) is this pair's own, left by a run that was cut: carry on from there.
+      const text = live.files.get(MAIN_FILE);
+      const ownLeftover = text === undefined || text === pairFiles(config, i as 0 | 1)[0]!.content;
+      if (live.main === "ours" && !ownLeftover && !inputs.adopt) {
         throw new AlreadyExistsError({ resourceType: KEEPALIVED_PAIR_TYPE, what: "a pulumi-lvs keepalived configuration", host: describeConnection(connection), id });
       }
     }

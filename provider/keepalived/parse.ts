@@ -5,7 +5,8 @@
 import { canonicalAddress, type IpvsDestination, type IpvsService, type SchedulerFlag, type ServiceKey } from "../ipvs/model";
 import { find, findAll, parseStatements, type Statement } from "./configSyntax";
 import { ParseError } from "./errors";
-import { GARP_KEYWORDS, NOTIFY_EVENTS, type AuthType, type GarpOptions, type NodeConfig, type NotifyScripts, type TrackScript, type VrrpState } from "./model";
+import { MODELLED_INSTANCE_KEYWORDS, NOTIFY_KEYWORDS, RENDERED_GLOBAL_KEYWORDS } from "./keywords";
+import { GARP_KEYWORDS, type AuthType, type GarpOptions, type NodeConfig, type NotifyScripts, type TrackScript, type VrrpState } from "./model";
 import type { DnsQueryType, HealthCheck, HttpUrl, KeepalivedRealServerOptions, KeepalivedServiceOptions } from "./serviceModel";
 
 const num = (s: Statement | undefined, file: string, at = 0): number | undefined => {
@@ -19,13 +20,7 @@ const argv = (s: Statement | undefined): string[] | undefined => (s ? s.args.joi
 const line = (s: Statement): string => [s.keyword, ...s.args].join(" ");
 
 const GARP_BY_KEYWORD = Object.fromEntries(Object.entries(GARP_KEYWORDS).map(([k, v]) => [v, k as keyof GarpOptions]));
-const NOTIFY_BY_KEYWORD: Record<string, keyof NotifyScripts> = Object.fromEntries(NOTIFY_EVENTS.map((e) => [e === "notify" ? e : `notify_${e}`, e]));
-const INSTANCE_KEYWORDS = new Set([
-  "state", "interface", "virtual_router_id", "priority", "advert_int", "nopreempt", "preempt_delay", "authentication",
-  "unicast_src_ip", "unicast_peer", "virtual_ipaddress", "track_interface", "track_script",
-  ...Object.keys(GARP_BY_KEYWORD), ...Object.keys(NOTIFY_BY_KEYWORD),
-]);
-const RENDERED_GLOBALS = new Set(["router_id", "lvs_sync_daemon", "script_user", "enable_script_security"]);
+const NOTIFY_BY_KEYWORD: Record<string, keyof NotifyScripts> = Object.fromEntries(Object.entries(NOTIFY_KEYWORDS).map(([e, k]) => [k, e as keyof NotifyScripts]));
 
 function parseVrrpScript(s: Statement, file: string): TrackScript {
   const b = s.block ?? [];
@@ -35,6 +30,9 @@ function parseVrrpScript(s: Statement, file: string): TrackScript {
     const v = optional(k);
     if (v !== undefined) script[k] = v;
   }
+  const [user, group] = find(b, "user")?.args ?? [];
+  if (user !== undefined) script.user = user;
+  if (group !== undefined) script.group = group;
   return script;
 }
 
@@ -53,7 +51,7 @@ export function parseNodeConfig(content: string, file = "keepalived.conf"): Node
   for (const s of b) {
     if (s.keyword in GARP_BY_KEYWORD) garp[GARP_BY_KEYWORD[s.keyword]!] = num(s, file)!;
     else if (s.keyword in NOTIFY_BY_KEYWORD) notify[NOTIFY_BY_KEYWORD[s.keyword]!] = argv(s)!;
-    else if (!INSTANCE_KEYWORDS.has(s.keyword)) extraInstanceConfig.push(line(s));
+    else if (!MODELLED_INSTANCE_KEYWORDS.has(s.keyword)) extraInstanceConfig.push(line(s));
   }
   const unicastSrc = text(find(b, "unicast_src_ip"));
   const syncIdAt = sync ? sync.args.indexOf("id") : -1;
@@ -90,7 +88,7 @@ export function parseNodeConfig(content: string, file = "keepalived.conf"): Node
     notify,
     garp,
     ...(sync ? { lvsSyncDaemon: { interface: sync.args[0] ?? "", ...(syncIdAt >= 0 ? { syncId: Number(sync.args[syncIdAt + 1]) } : {}) } } : {}),
-    extraGlobalDefs: globals.filter((s) => !RENDERED_GLOBALS.has(s.keyword)).map(line),
+    extraGlobalDefs: globals.filter((s) => !RENDERED_GLOBAL_KEYWORDS.has(s.keyword)).map(line),
     extraInstanceConfig,
     node: {
       routerId: text(find(globals, "router_id")) ?? "",

@@ -12,7 +12,8 @@
 
 import { serviceKeyString, type IpvsDestination, type IpvsService } from "../ipvs/model";
 import { statement, writeStatements, type Statement } from "./configSyntax";
-import { GARP_KEYWORDS, nodeView, type KeepalivedPairConfig, type NodeConfig, type TrackScript } from "./model";
+import { NOTIFY_KEYWORDS } from "./keywords";
+import { GARP_KEYWORDS, nodeView, type KeepalivedPairConfig, type NodeConfig, type NotifyEvent, type TrackScript } from "./model";
 import { PLACEHOLDER_FILE, realServerDirName } from "./layout";
 import type { HealthCheck, KeepalivedRealServerOptions, KeepalivedServiceOptions } from "./serviceModel";
 
@@ -30,6 +31,7 @@ function vrrpScriptBlock(s: TrackScript): Statement {
   if (s.weight !== undefined) block.push(statement("weight", [s.weight]));
   if (s.rise !== undefined) block.push(statement("rise", [s.rise]));
   if (s.fall !== undefined) block.push(statement("fall", [s.fall]));
+  if (s.user !== undefined) block.push(statement("user", s.group !== undefined ? [s.user, s.group] : [s.user]));
   return statement("vrrp_script", [s.name], block);
 }
 
@@ -91,7 +93,7 @@ function vrrpInstance(n: NodeConfig): Statement {
     if (v !== undefined) b.push(statement(value, [v]));
   }
   for (const [event, argv] of Object.entries(n.notify)) {
-    if (argv) b.push(statement(event === "notify" ? "notify" : `notify_${event}`, [scriptString(argv)]));
+    if (argv) b.push(statement(NOTIFY_KEYWORDS[event as NotifyEvent], [scriptString(argv)]));
   }
   b.push(...extraStatements(n.extraInstanceConfig));
   return statement("vrrp_instance", [n.instanceName], b);

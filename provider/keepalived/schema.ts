@@ -8,42 +8,20 @@
 import { isIPv4 } from "net";
 import { z } from "zod";
 import { canonicalAddress } from "../ipvs/model";
-import { integerBetween, ipAddress, oneOf, strictObject, type Issue } from "../ipvs/inputFields";
+import { integerBetween, ipAddress, oneOf, strictObject, type Issue } from "../resource/inputFields";
+import { interfaceNameField } from "../resource/interfaceName";
+import { PREDEFINED_PARAMETER, PREDEFINED_PARAMETER_REASON, accountName, commandArgv, configName, startingALine } from "./configValues";
+import { freeFormLine, normaliseLine } from "./freeFormLines";
 import { AUTH_TYPES, GARP_KEYWORDS, NOTIFY_EVENTS, VRRP_STATES, type KeepalivedPairConfig, type NotifyScripts, type PairNode } from "./model";
 
-export { formatCheckFailures } from "../ipvs/inputFields";
+export { formatCheckFailures } from "../resource/checkFailures";
 
-const NAME = /^[A-Za-z0-9_.:@-]+$/;
-const ARG = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/** An interface, script or router name: one keepalived token. */
-export const configName = (what: string, max = 64) =>
-  z
-    .string({ error: (iss) => `must be a string (${what}) (got ${JSON.stringify(iss.input) ?? "nothing"})` })
-    .max(max, { error: `is longer than ${max} characters; use a shorter ${what}` })
-    .regex(NAME, { error: `may only hold letters, digits and _ . : @ - (${what}); keepalived.conf cannot carry spaces, quotes, braces or # here` });
-
-/** A command as argv; keepalived re-splits it on spaces, so arguments cannot contain any. */
-export const commandArgv = z
-  .array(
-    z.string({ error: "must be a string" }).regex(ARG, {
-      error: (iss) => `${JSON.stringify(iss.input)} cannot be passed through keepalived: arguments may only hold letters, digits and _ @ % + = : , . / - (no spaces or quotes); put complex commands in a script file and pass its path`,
-    }),
-    { error: "must be a list of arguments, e.g. [\"/usr/local/bin/check\", \"--port=80\"]" },
-  )
-  .min(1, { error: "needs at least the program path" })
-  .refine((argv) => argv[0]?.startsWith("/") ?? false, { error: "must start with an absolute program path (keepalived runs scripts without a PATH search)" });
-
-/** A free-form line for global_defs / vrrp_instance: checked by `keepalived -t` at apply. */
-const freeFormLine = z
-  .string({ error: "must be a string: one keepalived.conf line" })
-  .refine((l) => l.trim().length > 0, { error: "is empty; remove it" })
-  .refine((l) => !/[{}"#!\n\r\\]/.test(l), { error: "must be one line without braces, quotes, backslashes or comment signs (a block cannot be opened from here)" });
+const trackedInterface = startingALine(interfaceNameField, "track_interface entry");
 
 const vipObject = strictObject({
   address: ipAddress,
   prefixLength: z.int({ error: "must be an integer prefix length (32 for IPv4 /32, 128 for IPv6)" }).min(1).max(128).optional(),
-  dev: configName("interface", 15).optional(),
+  dev: interfaceNameField.optional(),
   label: configName("interface label", 15).optional(),
 });
 
@@ -70,7 +48,7 @@ export const KeepalivedPairInputsSchema = strictObject({
     error: "must hold exactly two nodes (a KeepalivedPair is two directors)",
   }),
   instanceName: configName("vrrp_instance name").optional(),
-  interface: configName("interface", 15),
+  interface: interfaceNameField,
   virtualRouterId: integerBetween(1, 255, "set virtualRouterId between 1 and 255, unique on the segment"),
   advertInt: integerBetween(1, 255, "set advertInt (seconds between adverts) between 1 and 255").default(1),
   vips: z.array(z.union([ipAddress, vipObject], { error: "must be an address or { address, prefixLength?, dev?, label? }" })).min(1, { error: "needs at least one VIP" }),
@@ -81,22 +59,25 @@ export const KeepalivedPairInputsSchema = strictObject({
       .min(1, { error: "is empty; set a password of 1..8 characters" })
       .max(8, { error: "is longer than 8 characters: VRRP carries only 8 and keepalived would silently cut it; use at most 8" })
       .regex(/^[!-~]+$/, { error: "may only hold printable ASCII without spaces" })
-      .refine((p) => !/["{}#!\\]/.test(p), { error: "cannot contain \" { } # ! or \\ (keepalived.conf syntax)" }),
+      .refine((p) => !/["{}#!\\]/.test(p), { error: "cannot contain \" { } # ! or \\ (keepalived.conf syntax)" })
+      .refine((p) => !p.includes(PREDEFINED_PARAMETER), { error: PREDEFINED_PARAMETER_REASON }),
   }).optional(),
   nopreempt: z.boolean({ error: "must be true or false" }).default(false),
   preemptDelay: seconds("preemptDelay", 1000).optional(),
   unicast: z.boolean({ error: "must be true or false" }).default(false),
-  trackInterfaces: z.array(z.union([configName("interface", 15), strictObject({ name: configName("interface", 15), weight: integerBetween(-253, 253, "set weight between -253 and 253").optional() })])).default([]),
+  trackInterfaces: z.array(z.union([trackedInterface, strictObject({ name: trackedInterface, weight: integerBetween(-253, 253, "set weight between -253 and 253").optional() })])).default([]),
   trackScripts: z
     .array(
       strictObject({
-        name: configName("vrrp_script name"),
+        name: startingALine(configName("vrrp_script name"), "vrrp_script"),
         command: commandArgv,
         interval: integerBetween(1, 3600, "set interval in seconds").optional(),
         timeout: integerBetween(1, 3600, "set timeout in seconds").optional(),
         weight: integerBetween(-253, 253, "set weight between -253 and 253").optional(),
         rise: integerBetween(1, 100, "set rise between 1 and 100").optional(),
         fall: integerBetween(1, 100, "set fall between 1 and 100").optional(),
+        user: accountName("user").optional(),
+        group: accountName("group").optional(),
       }),
     )
     .default([]),
@@ -107,9 +88,9 @@ export const KeepalivedPairInputsSchema = strictObject({
       z.ZodOptional<z.ZodInt>
     >,
   ).default({}),
-  lvsSyncDaemon: strictObject({ interface: configName("interface", 15), syncId: integerBetween(0, 255, "set syncId between 0 and 255").optional() }).optional(),
-  extraGlobalDefs: z.array(freeFormLine).default([]),
-  extraInstanceConfig: z.array(freeFormLine).default([]),
+  lvsSyncDaemon: strictObject({ interface: interfaceNameField, syncId: integerBetween(0, 255, "set syncId between 0 and 255").optional() }).optional(),
+  extraGlobalDefs: z.array(freeFormLine("global_defs")).default([]),
+  extraInstanceConfig: z.array(freeFormLine("vrrp_instance")).default([]),
   adopt: z.boolean({ error: "must be true or false" }).default(false),
 })
   .superRefine(
@@ -143,6 +124,8 @@ export const KeepalivedPairInputsSchema = strictObject({
       scripts.forEach((s, i) => {
         if (s && seen.has(s.name)) issue(["trackScripts", i, "name"], `"${s.name}" is used twice; give each vrrp_script its own name`);
         if (s) seen.add(s.name);
+        if (s && s.group !== undefined && s.user === undefined)
+          issue(["trackScripts", i, "group"], "needs user as well: keepalived takes `user <name> [group]`; set user (the group defaults to the user's own)");
       });
       const vips = Array.isArray(v.vips) ? v.vips : [];
       const addressOf = (vip: unknown) => (typeof vip === "string" ? vip : typeof vip === "object" && vip !== null ? (vip as { address?: unknown }).address : undefined);
@@ -165,16 +148,6 @@ export const KeepalivedPairInputsSchema = strictObject({
         const name = typeof t === "string" ? t : t?.name;
         if (name !== undefined && name === v.interface)
           issue(["trackInterfaces", i], `is the instance's own interface (${String(name)}), which keepalived always tracks; remove it`);
-      });
-      const modelled = new Set(["state", "interface", "virtual_router_id", "priority", "advert_int", "nopreempt", "preempt_delay", "authentication", "unicast_src_ip", "unicast_peer", "virtual_ipaddress", "track_interface", "track_script", ...Object.values(GARP_KEYWORDS), ...NOTIFY_EVENTS.map((e) => (e === "notify" ? e : `notify_${e}`))]);
-      (Array.isArray(v.extraInstanceConfig) ? v.extraInstanceConfig : []).forEach((line, i) => {
-        const keyword = typeof line === "string" ? line.trim().split(/\s+/)[0] : undefined;
-        if (keyword && modelled.has(keyword)) issue(["extraInstanceConfig", i], `sets "${keyword}", which has an input of its own; use that input instead (so refresh can read it back)`);
-      });
-      (Array.isArray(v.extraGlobalDefs) ? v.extraGlobalDefs : []).forEach((line, i) => {
-        const keyword = typeof line === "string" ? line.trim().split(/\s+/)[0] : undefined;
-        if (keyword && ["router_id", "lvs_sync_daemon", "script_user", "enable_script_security"].includes(keyword))
-          issue(["extraGlobalDefs", i], `sets "${keyword}", which pulumi-lvs renders itself; use nodes[].routerId / lvsSyncDaemon instead`);
       });
     },
     { when: () => true },
@@ -222,11 +195,6 @@ export const KeepalivedPairInputsSchema = strictObject({
       adopt: v.adopt,
     };
   });
-
-/** Free-form lines as read back: single spaces between tokens. */
-export function normaliseLine(line: string): string {
-  return line.trim().split(/\s+/).join(" ");
-}
 
 export interface PairNodeInputs extends PairNode {
   connection: unknown;

@@ -1,7 +1,8 @@
 // VirtualService and RealServer when their director is a KeepalivedPair: the same inputs
 // as on a plain director, realised as keepalived include files on both nodes (keepalived
-// then owns those IPVS entries and runs the health checks). The VirtualService and
-// RealServer providers hand over to these when their inputs carry `keepalived`.
+// then owns those IPVS entries and runs the health checks). The service router
+// (provider/service/) sends here every VirtualService and RealServer whose inputs carry
+// `keepalived`; the plain-director providers in provider/ipvs/ never see them.
 //
 // `read` parses the files back, not the IPVS table: a real server that keepalived took
 // out because its health check fails is health, not configuration, and is no drift.
@@ -11,7 +12,7 @@ import { directorOf, parseResourceId } from "../ipvs/ids";
 import { destinationKeyString, serviceKeyString, type ServiceKey } from "../ipvs/model";
 import { readIpvsTable } from "../ipvs/executor";
 import { parseIpvsadmSave } from "../ipvs/parse";
-import { serviceKeyOf, toIpvsDestination, toIpvsService, type KeepalivedRealServerInputs, type KeepalivedVirtualServiceInputs } from "../ipvs/schema";
+import { serviceKeyOf, toIpvsDestination, toIpvsService, type RealServerInputs, type VirtualServiceInputs } from "../ipvs/schema";
 import { describeConnection, type SshConnection } from "../ssh";
 import { observedHostKeyFingerprint, resolveConnection } from "../resource/connection";
 import { AlreadyExistsError, StateError } from "../resource/errors";
@@ -23,7 +24,13 @@ import { applyOrder } from "./model";
 import { parseRealServerFile, parseVirtualServerFile } from "./parse";
 import { renderRealServerBlock, renderVirtualServerBlock } from "./render";
 import { KEEPALIVED_REAL_SERVER_ONLY, KEEPALIVED_SERVICE_ONLY, type KeepalivedTarget } from "./serviceSchema";
+import type { KeepalivedRealServerOptions, KeepalivedServiceOptions } from "./serviceModel";
 import type { NodeStatus } from "./status";
+
+/** VirtualService inputs on a KeepalivedPair: the IPVS inputs plus keepalived's own. */
+export type KeepalivedVirtualServiceInputs = VirtualServiceInputs & KeepalivedServiceOptions & { keepalived: KeepalivedTarget };
+/** RealServer inputs on a KeepalivedPair: the IPVS inputs plus keepalived's own. */
+export type KeepalivedRealServerInputs = RealServerInputs & KeepalivedRealServerOptions & { keepalived: KeepalivedTarget };
 
 function pairConnections(target: KeepalivedTarget, fingerprints?: unknown): SshConnection[] {
   const recorded = Array.isArray(fingerprints) ? fingerprints : [];
@@ -34,6 +41,21 @@ const pick = (v: object, keys: readonly string[]) => {
   const r = v as Record<string, unknown>;
   return Object.fromEntries(keys.filter((k) => r[k] !== undefined).map((k) => [k, r[k]]));
 };
+
+/** The content of the one file an apply writes (what a create cut half-way left behind, if anything). */
+function ownContent(ops: FileOp[]): string | undefined {
+  const write = ops.find((o) => o.op === "write") as { content: string } | undefined;
+  return write?.content;
+}
+
+/**
+ * The nodes that lack the resource's file while another node has it: drift that reading
+ * the other node's copy would hide. The router's diff turns it into an update, which
+ * writes the file on both nodes again.
+ */
+function missingOn(connections: readonly SshConnection[], contents: readonly (string | undefined)[]): string[] {
+  return connections.filter((_, i) => contents[i] === undefined).map((c) => describeConnection(c));
+}
 
 function serviceKeyFromState(props: Record<string, any>): ServiceKey {
   return serviceKeyOf(props as KeepalivedVirtualServiceInputs);
@@ -71,7 +93,9 @@ export const keepalivedVirtualServiceProvider = {
     for (const connection of connections) {
       const live = await readNodeFiles(connection, [serviceFile(key)]);
       if (live.main !== "ours") throw new StateError(`cannot add ${serviceKeyString(key)} on ${describeConnection(connection)}: its KeepalivedPair is not configured there; create the KeepalivedPair first (pass it as keepalivedPair)`);
-      if (live.files.get(serviceFile(key)) !== undefined && !inputs.adopt)
+      // Exactly the file this service writes: its own create, cut on the way. Carry on.
+      const found = live.files.get(serviceFile(key));
+      if (found !== undefined && found !== ownContent(serviceOps(inputs)) && !inputs.adopt)
         throw new AlreadyExistsError({ resourceType: "VirtualService", what: `keepalived virtual_server ${serviceKeyString(key)}`, host: describeConnection(connection), id });
       if (live.files.get(serviceFile(key)) === undefined && (await readIpvsTable(connection)).services.some((s) => serviceKeyString(s.key) === serviceKeyString(key)))
         throw new MixedManagementError(
@@ -83,7 +107,7 @@ export const keepalivedVirtualServiceProvider = {
     // Not in IPVS until its first real server: keepalived refuses a virtual_server without one.
     await applyService(inputs, connections, serviceOps(inputs));
     const hostKeyFingerprints = await Promise.all(connections.map(observedHostKeyFingerprint));
-    return { id, outs: { ...inputs, serviceKey: serviceKeyString(key), hostKeyFingerprint: hostKeyFingerprints[0], hostKeyFingerprints, rulesFile: "" } };
+    return { id, outs: { ...inputs, serviceKey: serviceKeyString(key), hostKeyFingerprint: hostKeyFingerprints[0], hostKeyFingerprints, rulesFile: "", missingOn: [] } };
   },
 
   async read(id: string, props: Record<string, any>): Promise<pulumi.dynamic.ReadResult> {
@@ -107,15 +131,15 @@ export const keepalivedVirtualServiceProvider = {
       ...options,
     };
     const base = Object.fromEntries(Object.entries(props).filter(([k]) => !["persistence", ...KEEPALIVED_SERVICE_ONLY].includes(k)));
-    const state = { ...base, ...config, serviceKey: serviceKeyString(key) };
-    const inputs = Object.fromEntries(Object.entries(state).filter(([k]) => !["serviceKey", "hostKeyFingerprint", "hostKeyFingerprints", "rulesFile"].includes(k)));
+    const state = { ...base, ...config, serviceKey: serviceKeyString(key), missingOn: missingOn(connections, contents) };
+    const inputs = Object.fromEntries(Object.entries(state).filter(([k]) => !["serviceKey", "hostKeyFingerprint", "hostKeyFingerprints", "rulesFile", "missingOn"].includes(k)));
     return { id, props: state, inputs };
   },
 
   async update(_id: string, olds: Record<string, any>, news: KeepalivedVirtualServiceInputs): Promise<pulumi.dynamic.UpdateResult> {
     const connections = pairConnections(news.keepalived, olds["hostKeyFingerprints"]);
     await applyService(news, connections, serviceOps(news), await hasRealServers(connections[0]!, serviceKeyOf(news)) ? verifyServicePresent(serviceKeyOf(news)) : undefined);
-    return { outs: { ...news, serviceKey: serviceKeyString(serviceKeyOf(news)), hostKeyFingerprint: olds["hostKeyFingerprint"], hostKeyFingerprints: olds["hostKeyFingerprints"], rulesFile: "" } };
+    return { outs: { ...news, serviceKey: serviceKeyString(serviceKeyOf(news)), hostKeyFingerprint: olds["hostKeyFingerprint"], hostKeyFingerprints: olds["hostKeyFingerprints"], rulesFile: "", missingOn: [] } };
   },
 
   async delete(_id: string, props: Record<string, any>): Promise<void> {
@@ -161,12 +185,14 @@ export const keepalivedRealServerProvider = {
       const live = await readNodeFiles(connection, [serviceFile(d.service), file]);
       if (live.files.get(serviceFile(d.service)) === undefined)
         throw new StateError(`cannot add a real server to ${serviceKeyString(d.service)} on ${describeConnection(connection)}: that keepalived virtual_server does not exist there. Create its VirtualService first (pass it as \`virtualService\`).`);
-      if (live.files.get(file) !== undefined && !inputs.adopt)
+      // Exactly the file this real server writes: its own create, cut on the way. Carry on.
+      const found = live.files.get(file);
+      if (found !== undefined && found !== ownContent(realServerOps(inputs)) && !inputs.adopt)
         throw new AlreadyExistsError({ resourceType: "RealServer", what: `keepalived real_server ${key}`, host: describeConnection(connection), id });
     }
     await applyRealServer(inputs, connections, realServerOps(inputs), verifyServicePresent(d.service));
     const hostKeyFingerprints = await Promise.all(connections.map(observedHostKeyFingerprint));
-    return { id, outs: { ...inputs, destinationKey: key, hostKeyFingerprint: hostKeyFingerprints[0], hostKeyFingerprints, rulesFile: "" } };
+    return { id, outs: { ...inputs, destinationKey: key, hostKeyFingerprint: hostKeyFingerprints[0], hostKeyFingerprints, rulesFile: "", missingOn: [] } };
   },
 
   async read(id: string, props: Record<string, any>): Promise<pulumi.dynamic.ReadResult> {
@@ -189,15 +215,15 @@ export const keepalivedRealServerProvider = {
       ...options,
     };
     const base = Object.fromEntries(Object.entries(props).filter(([k]) => !["tunnel", ...KEEPALIVED_REAL_SERVER_ONLY].includes(k)));
-    const state = { ...base, ...config, destinationKey: parseResourceId(id).key };
-    const stateInputs = Object.fromEntries(Object.entries(state).filter(([k]) => !["destinationKey", "hostKeyFingerprint", "hostKeyFingerprints", "rulesFile"].includes(k)));
+    const state = { ...base, ...config, destinationKey: parseResourceId(id).key, missingOn: missingOn(connections, contents) };
+    const stateInputs = Object.fromEntries(Object.entries(state).filter(([k]) => !["destinationKey", "hostKeyFingerprint", "hostKeyFingerprints", "rulesFile", "missingOn"].includes(k)));
     return { id, props: state, inputs: stateInputs };
   },
 
   async update(id: string, olds: Record<string, any>, news: KeepalivedRealServerInputs): Promise<pulumi.dynamic.UpdateResult> {
     const connections = pairConnections(news.keepalived, olds["hostKeyFingerprints"]);
     await applyRealServer(news, connections, realServerOps(news));
-    return { outs: { ...news, destinationKey: parseResourceId(id).key, hostKeyFingerprint: olds["hostKeyFingerprint"], hostKeyFingerprints: olds["hostKeyFingerprints"], rulesFile: "" } };
+    return { outs: { ...news, destinationKey: parseResourceId(id).key, hostKeyFingerprint: olds["hostKeyFingerprint"], hostKeyFingerprints: olds["hostKeyFingerprints"], rulesFile: "", missingOn: [] } };
   },
 
   async delete(_id: string, props: Record<string, any>): Promise<void> {

@@ -4,9 +4,9 @@
 // reject them with a clear message for a plain director.
 
 import { z } from "zod";
-import { integerBetween, ipAddress, oneOf, strictObject, type Issue } from "../ipvs/inputFields";
+import { integerBetween, ipAddress, oneOf, strictObject, type Issue } from "../resource/inputFields";
 import { addressFamilyOf, canonicalAddress, FORWARDINGS } from "../ipvs/model";
-import { commandArgv, configName } from "./schema";
+import { PREDEFINED_PARAMETER, PREDEFINED_PARAMETER_REASON, boundedValue, commandArgv, configName } from "./configValues";
 import { VRRP_STATES } from "./model";
 import { DNS_QUERY_TYPES } from "./serviceModel";
 
@@ -14,7 +14,14 @@ import { DNS_QUERY_TYPES } from "./serviceModel";
 export const KeepalivedTargetSchema = strictObject({
   instanceName: configName("vrrp_instance name"),
   nodes: z
-    .array(strictObject({ connection: z.unknown(), state: oneOf(VRRP_STATES, "VRRP state"), priority: z.int() }))
+    .array(
+      strictObject({
+        connection: z.unknown(),
+        state: oneOf(VRRP_STATES, "VRRP state"),
+        // What the pair's nodes take (schema.ts); 255 belongs to an address owner, which a pair's node is not.
+        priority: integerBetween(1, 254, "pass the KeepalivedPair resource as keepalivedPair (its nodes' priorities are 1..254)"),
+      }),
+    )
     .length(2, { error: "must be the pair's two nodes: pass the KeepalivedPair resource as keepalivedPair" }),
 });
 export type KeepalivedTarget = z.infer<typeof KeepalivedTargetSchema>;
@@ -23,11 +30,13 @@ const port = integerBetween(1, 65535, "set a port between 1 and 65535");
 const secondsUpTo = (max: number, what: string) => integerBetween(1, max, `set ${what} in seconds, 1..${max}`);
 const hostName = z
   .string({ error: "must be a host name" })
-  .regex(/^[A-Za-z0-9.-]+$/, { error: "must be a plain host name (letters, digits, dots and dashes)" });
+  .regex(/^[A-Za-z0-9.-]+$/, { error: "must be a plain host name (letters, digits, dots and dashes)" })
+  .max(253, { error: "is longer than 253 characters, the longest DNS name; use the host name the server answers to" });
 
 /** A DNS name keepalived 2.2.7's DNS_CHECK accepts: labels of 1..63, no empty label, optional trailing dot. */
 const dnsName = z
   .string({ error: "must be a DNS name" })
+  .max(254, { error: "is longer than a DNS name can be (253 characters, plus a trailing dot)" })
   .regex(/^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$/, { error: "must be a DNS name like www.example.com (labels of letters, digits and dashes, no empty label)" })
   // keepalived 2.2.7 misreads a name whose first label is one character followed by more labels.
   .refine((n) => !/^[A-Za-z0-9]\./.test(n), { error: "cannot start with a one-character label followed by more labels (keepalived 2.2.7 refuses it); query a name with a longer first label" });
@@ -47,7 +56,7 @@ const connectShape = {
 };
 
 const urlSchema = strictObject({
-  path: z.string({ error: "must be a URL path" }).regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, { error: "must be a URL path starting with / (no spaces, quotes or #)" }),
+  path: boundedValue(z.string({ error: "must be a URL path" }).regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, { error: "must be a URL path starting with / (no spaces, quotes or #)" }).refine((p) => !p.includes(PREDEFINED_PARAMETER), { error: PREDEFINED_PARAMETER_REASON })),
   statusCode: integerBetween(100, 599, "set statusCode to an HTTP status, e.g. 200").optional(),
   digest: z.string().regex(/^[0-9a-f]{32}$/, { error: "must be the MD5 hex digest of the page (genhash prints it)" }).optional(),
 });

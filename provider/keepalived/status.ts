@@ -2,6 +2,7 @@
 // addresses the host holds, and the IPVS table. The live VRRP role flaps by design, so it
 // is never resource state: getVrrpStatus (vrrpStatus.ts) reports it on demand.
 
+import { parseIpAddrShow } from "../resource/ipAddrShow";
 
 export type VrrpRole = "INIT" | "BACKUP" | "MASTER" | "FAULT" | "STOPPED";
 
@@ -16,9 +17,18 @@ export interface VrrpInstanceStatus {
   vips: string[];
 }
 
+/**
+ * Whether the instances come from a dump keepalived wrote after our signal: fresh; missing
+ * (none came); untrusted (not a root-owned, root-only regular file: ignored); partial (never
+ * settled, or not complete JSON); none (keepalived is not running, so nothing was asked).
+ */
+export type DumpState = "fresh" | "missing" | "untrusted" | "partial" | "none";
+
 export interface NodeStatus {
   running: boolean;
+  /** Empty unless `dump` is fresh. */
   instances: VrrpInstanceStatus[];
+  dump: DumpState;
   /** Every address on the host (without prefix length). */
   addresses: string[];
   /** `ipvsadm -S -n` as keepalived left it. */
@@ -48,11 +58,10 @@ export function parseKeepalivedJson(text: string): VrrpInstanceStatus[] {
 
 /** Addresses from `ip -o addr show` lines. */
 export function parseIpAddrLines(text: string): string[] {
-  return text
-    .split("\n")
-    .map((l) => l.match(/\binet6? ([0-9a-fA-F.:]+)\//)?.[1])
-    .filter((a): a is string => a !== undefined);
+  return parseIpAddrShow(text).map((a) => a.address);
 }
+
+const DUMP_STATES: readonly DumpState[] = ["fresh", "missing", "untrusted", "partial"];
 
 export function parseNodeStatus(stdout: string): NodeStatus {
   const fields = new Map<string, string>();
@@ -61,13 +70,29 @@ export function parseNodeStatus(stdout: string): NodeStatus {
     if (i > 0) fields.set(line.slice(0, i), line.slice(i + 1));
   }
   const running = fields.get("active") === "active" && (fields.get("pid") ?? "0") !== "0";
+  const reported = fields.get("dump") as DumpState | undefined;
+  let dump: DumpState = !running ? "none" : reported !== undefined && DUMP_STATES.includes(reported) ? reported : "missing";
   let instances: VrrpInstanceStatus[] = [];
-  if (running) {
+  if (dump === "fresh") {
     try {
       instances = parseKeepalivedJson(fromBase64(fields.get("json")));
     } catch {
-      instances = []; // a dump caught half-written; the caller polls again
+      dump = "partial"; // keepalived was still writing it; the caller asks again
     }
   }
-  return { running, instances, addresses: parseIpAddrLines(fromBase64(fields.get("addrs"))), ipvsSave: fromBase64(fields.get("ipvs")) };
+  return { running, instances, dump, addresses: parseIpAddrLines(fromBase64(fields.get("addrs"))), ipvsSave: fromBase64(fields.get("ipvs")) };
+}
+
+/** Why a running keepalived's instances are unknown, for messages (undefined when they are known). */
+export function describeDumpState(dump: DumpState): string | undefined {
+  switch (dump) {
+    case "missing":
+      return "keepalived wrote no status dump (/tmp/keepalived.json) after our signal";
+    case "untrusted":
+      return "the status dump (/tmp/keepalived.json) is not a root-owned regular file that only root can write, so it was ignored";
+    case "partial":
+      return "keepalived's status dump (/tmp/keepalived.json) was still being written";
+    default:
+      return undefined;
+  }
 }

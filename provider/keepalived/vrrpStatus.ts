@@ -3,7 +3,7 @@
 
 import { describeConnection, parseSshConnection, type SshConnectionInput } from "../ssh";
 import { readNodeStatus } from "./executor";
-import type { VrrpRole } from "./status";
+import { describeDumpState, type VrrpRole } from "./status";
 
 export interface VrrpNodeReport {
   host: string;
@@ -13,6 +13,8 @@ export interface VrrpNodeReport {
   /** Which of the VIPs this node holds right now. */
   vipsHeld: string[];
   effectivePriority?: number;
+  /** Set when keepalived runs but its state could not be read (then `state` is INIT). */
+  unknownBecause?: string;
 }
 
 export interface VrrpStatus {
@@ -42,6 +44,7 @@ export async function getVrrpStatus(
         state: status.running ? (instance?.state ?? "INIT") : "STOPPED",
         vipsHeld: opts.vips.filter((v) => status.addresses.includes(v)),
         ...(instance ? { effectivePriority: instance.effectivePriority } : {}),
+        ...(status.running && status.dump !== "fresh" ? { unknownBecause: describeDumpState(status.dump)! } : {}),
       };
     }),
   );

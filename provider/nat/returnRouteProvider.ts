@@ -8,7 +8,7 @@ import { checkWithSchema } from "../resource/check";
 import { observedHostKeyFingerprint, resolveConnection } from "../resource/connection";
 import { AlreadyExistsError } from "../resource/errors";
 import { directorId } from "../ipvs/ids";
-import { formatCheckFailures } from "../ipvs/inputFields";
+import { formatCheckFailures } from "../resource/checkFailures";
 import { applyArgv, probeArgv, removeArgv, splitProbe } from "./hostScript";
 import { parseRuleShow, parseTableRoutes, renderUnit, type LiveReturnRoute, type ReturnRoute } from "./model";
 import { RealServerReturnRouteInputsSchema, type RealServerReturnRouteInputs } from "./schema";

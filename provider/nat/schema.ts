@@ -2,7 +2,7 @@
 
 import { isIPv4 } from "net";
 import { z } from "zod";
-import { integerBetween, strictObject } from "../ipvs/inputFields";
+import { integerBetween, strictObject } from "../resource/inputFields";
 
 export const RealServerReturnRouteInputsSchema = strictObject({
   connection: z.unknown().optional(), // validated by the SSH connection schema

@@ -18,39 +18,72 @@ import { hostKeyPinProblem, parseFingerprint } from "./hostKey";
 export type { SshConnection, SshConnectionInput };
 
 const PORT = "must be an integer 1..65535";
-const positiveMs = (what: string) =>
-  z.int({ error: `${what} must be a whole number of milliseconds > 0` }).positive({ error: `${what} must be > 0` });
+
+// Node's timers hold at most 2^31 − 1 ms; a longer delay fires after 1 ms instead, so a
+// huge timeout would make every dial or command fail at once. The caps are well inside
+// that and still far beyond any sane wait.
+const MAX_CONNECT_MS = 600_000;
+const MAX_COMMAND_MS = 86_400_000;
+const timeoutMs = (what: string, max: number, maxInWords: string) =>
+  z
+    .int({ error: `${what} must be a whole number of milliseconds > 0` })
+    .positive({ error: `${what} must be > 0` })
+    .max(max, { error: `${what} must be at most ${max} (${maxInWords}); set a smaller ${what}` });
 
 const TimeoutsSchema = z
   .strictObject({
     /** TCP connect + SSH handshake + auth, per attempt. */
-    connectMs: positiveMs("connectMs").default(20_000),
+    connectMs: timeoutMs("connectMs", MAX_CONNECT_MS, "10 minutes").default(20_000),
     /** One remote command, from exec request to exit status. */
-    commandMs: positiveMs("commandMs").default(300_000),
+    commandMs: timeoutMs("commandMs", MAX_COMMAND_MS, "24 hours").default(300_000),
   })
   .prefault({});
+
+// Control characters cannot be meant in a name, a path, or a password typed at a prompt,
+// and NUL cannot cross the C APIs these values end up in (a path is cut at it). A trailing
+// newline is the usual slip (a value read from a file), hence the hint.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+// Key text is lines of base64: its line breaks (and tabs) are fine, nothing else is.
+const CONTROL_CHARACTERS_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const NO_CONTROL_CHARACTERS = {
+  error: "must not contain control characters (NUL, newline, …); trim a value read from a file",
+};
+const noControlCharacters = (v: string) => !CONTROL_CHARACTERS.test(v);
 
 // Fields of one hop (the target or a jump host), without the recursive `proxy`.
 const HopSchema = z.strictObject({
   host: z
     .string({ error: "must be a host name or IP address" })
     .min(1, { error: "must not be empty" })
-    .regex(/^\S*$/, { error: "must not contain whitespace" }),
+    .regex(/^\S*$/, { error: "must not contain whitespace" })
+    .refine(noControlCharacters, NO_CONTROL_CHARACTERS),
   port: z.int({ error: PORT }).min(1, { error: PORT }).max(65535, { error: PORT }).default(22),
   user: z
     .string({ error: "must be a user name" })
     .min(1, { error: "must not be empty" })
     .regex(/^\S*$/, { error: "must not contain whitespace" })
+    .refine(noControlCharacters, NO_CONTROL_CHARACTERS)
     .default("root"),
   privateKey: z
     .string({ error: "must be the private key text (OpenSSH or PEM), not a path" })
     .regex(/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/, {
       error: "must be the private key text, starting with `-----BEGIN … PRIVATE KEY-----` (read the file; do not pass its path)",
     })
+    .refine((v) => !CONTROL_CHARACTERS_EXCEPT_LINE_BREAKS.test(v), {
+      error: "must not contain control characters other than line breaks (NUL, …)",
+    })
     .optional(),
-  privateKeyPassphrase: z.string({ error: "must be a string" }).optional(),
-  password: z.string({ error: "must be a string" }).min(1, { error: "must not be empty" }).optional(),
-  agentSocket: z.string({ error: "must be the path of an ssh-agent socket" }).min(1, { error: "must not be empty" }).optional(),
+  privateKeyPassphrase: z.string({ error: "must be a string" }).refine(noControlCharacters, NO_CONTROL_CHARACTERS).optional(),
+  password: z
+    .string({ error: "must be a string" })
+    .min(1, { error: "must not be empty" })
+    .refine(noControlCharacters, NO_CONTROL_CHARACTERS)
+    .optional(),
+  agentSocket: z
+    .string({ error: "must be the path of an ssh-agent socket" })
+    .min(1, { error: "must not be empty" })
+    .refine(noControlCharacters, NO_CONTROL_CHARACTERS)
+    .optional(),
   hostKey: z
     .string({ error: "must be an OpenSSH public key line or a SHA256: fingerprint" })
     .check((ctx) => {
@@ -58,7 +91,11 @@ const HopSchema = z.strictObject({
       if (problem) ctx.issues.push({ code: "custom", input: ctx.value, message: problem });
     })
     .optional(),
-  knownHostsFile: z.string({ error: "must be the path of a known_hosts file" }).min(1, { error: "must not be empty" }).optional(),
+  knownHostsFile: z
+    .string({ error: "must be the path of a known_hosts file" })
+    .min(1, { error: "must not be empty" })
+    .refine(noControlCharacters, NO_CONTROL_CHARACTERS)
+    .optional(),
   hostKeyPolicy: z.enum(["strict", "accept-new"], { error: 'must be "strict" or "accept-new"' }).default("strict"),
   acceptedHostKey: z
     .string({ error: "must be a SHA256: fingerprint" })

@@ -19,8 +19,10 @@ import {
   type NextAuthHandler,
 } from "ssh2";
 import { describeConnection, secretsOf, type SshConnection } from "./connection";
+import type { SshTimeouts } from "./connectionTypes";
 import { ConnectionConfigError, LvsError, SshAuthError, SshDialError } from "./errors";
-import { knownHostKeyTypes, verifyHostKey, type HostKeyVerdict } from "./hostKey";
+import { knownHostKeyTypes, type HostKeyVerdict } from "./hostKey";
+import { trustPresentedHostKey } from "./hostKeyTrustFile";
 
 export interface DialedClient {
   client: Client;
@@ -29,11 +31,16 @@ export interface DialedClient {
   verdict: HostKeyVerdict;
 }
 
+/** The known_hosts file in use: `knownHostsFile`, else ~/.ssh/known_hosts. */
+export function knownHostsPath(conn: SshConnection): string {
+  const explicit = conn.knownHostsFile;
+  return explicit ?? join(homedir(), ".ssh", "known_hosts");
+}
+
 /** The known_hosts text to check against: `knownHostsFile`, else ~/.ssh/known_hosts if present. */
 export function readKnownHosts(conn: SshConnection): string | undefined {
-  const explicit = conn.knownHostsFile;
-  const path = explicit ?? join(homedir(), ".ssh", "known_hosts");
-  if (explicit === undefined && !existsSync(path)) return undefined;
+  const path = knownHostsPath(conn);
+  if (conn.knownHostsFile === undefined && !existsSync(path)) return undefined;
   try {
     return readFileSync(path, "utf8");
   } catch (e) {
@@ -62,6 +69,27 @@ function hostKeyAlgorithms(conn: SshConnection, knownHosts: string | undefined):
   const preferred = types.flatMap((t) => HOST_KEY_ALGORITHMS[t] ?? []);
   if (preferred.length === 0) return undefined;
   return [...preferred, ...DEFAULT_ORDER.filter((a) => !preferred.includes(a))];
+}
+
+// A silent peer (a host that crashed, a VPN that dropped our packets) is otherwise found
+// only by the command timeout, minutes later, or never on an idle pooled connection. ssh2
+// pings every `keepaliveInterval` ms and gives up after `keepaliveCountMax` unanswered
+// pings, so a dead peer is found within (countMax + 1) × interval: here a quarter of the
+// command timeout, but never more than a minute, and never from pings more often than once
+// a second (below 16 s of command timeout, the command's own timer is the one that fires).
+// ssh2 pings from a timer that keeps the process alive; the pool closes idle connections
+// after its idle time (3 s), which stops it, so a finished provider still exits promptly.
+const KEEPALIVE_MAX_INTERVAL_MS = 15_000;
+const KEEPALIVE_MIN_INTERVAL_MS = 1_000;
+const KEEPALIVE_COUNT_MAX = 3;
+
+/** ssh2's keepalive settings for a connection with these timeouts (every hop has its own). */
+export function keepaliveSettings(timeouts: SshTimeouts): { keepaliveInterval: number; keepaliveCountMax: number } {
+  const interval = Math.floor(timeouts.commandMs / (4 * (KEEPALIVE_COUNT_MAX + 1)));
+  return {
+    keepaliveInterval: Math.min(KEEPALIVE_MAX_INTERVAL_MS, Math.max(KEEPALIVE_MIN_INTERVAL_MS, interval)),
+    keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+  };
 }
 
 /** Auth methods we can offer, in the order OpenSSH tries them. */
@@ -173,31 +201,36 @@ export function dialOnce(
       ...(socket ? { sock: socket } : { sock: sock as Duplex as Socket }),
       username: conn.user,
       readyTimeout: conn.timeouts.connectMs,
+      ...keepaliveSettings(conn.timeouts),
       ...(conn.privateKey !== undefined ? { privateKey: conn.privateKey } : {}),
       ...(conn.privateKeyPassphrase !== undefined ? { passphrase: conn.privateKeyPassphrase } : {}),
       ...(conn.password !== undefined ? { password: conn.password } : {}),
       ...(conn.agentSocket !== undefined ? { agent: conn.agentSocket } : {}),
       ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as HostKeyAlgorithmList } } : {}),
       // Called with the raw key blob on every key exchange (including re-keys). Never
-      // returns true without a verdict from verifyHostKey.
-      hostVerifier: (key: Buffer): boolean => {
-        try {
-          verdict = verifyHostKey({
-            host: conn.host,
-            port: conn.port,
-            target,
-            presentedBlob: key,
-            pinned: conn.hostKey,
-            acceptedFingerprint: conn.acceptedHostKey,
-            knownHosts,
-            policy: conn.hostKeyPolicy,
-          });
-          return true;
-        } catch (e) {
-          hostKeyError =
-            e instanceof LvsError ? e : new SshDialError({ target, reason: `host key check failed: ${(e as Error).message}` });
-          return false;
-        }
+      // answers true without a verdict from verifyHostKey (through trustPresentedHostKey).
+      hostVerifier: (key: Buffer, answer: (trusted: boolean) => void): void => {
+        const check = {
+          host: conn.host,
+          port: conn.port,
+          target,
+          presentedBlob: key,
+          pinned: conn.hostKey,
+          acceptedFingerprint: conn.acceptedHostKey,
+          knownHosts,
+          policy: conn.hostKeyPolicy,
+        };
+        trustPresentedHostKey(check, knownHostsPath(conn), log).then(
+          (trusted) => {
+            verdict = trusted;
+            answer(true);
+          },
+          (e: unknown) => {
+            hostKeyError =
+              e instanceof LvsError ? e : new SshDialError({ target, reason: `host key check failed: ${(e as Error).message}` });
+            answer(false);
+          },
+        );
       },
       // First "none", which only asks the server which methods it accepts; then our
       // methods in order, skipping any the server has said it does not take. What it

@@ -6,21 +6,12 @@
 // Errors never keep the underlying library error as `cause`, because util.inspect would
 // print it (and whatever it references) verbatim; only its redacted message is kept.
 
+import { redactSecrets } from "./redact";
+
 /** Longest stderr excerpt an error carries; the tail is kept because that is where tools complain. */
 export const MAX_STDERR_CHARS = 2048;
 
-const REDACTED = "[REDACTED]";
-
-/**
- * Replace every occurrence of each secret in `text` with `[REDACTED]`.
- * Longer secrets go first so a secret containing a shorter one is removed whole.
- */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  const ordered = [...new Set(secrets.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
-  let out = text;
-  for (const secret of ordered) out = out.split(secret).join(REDACTED);
-  return out;
-}
+export { MIN_EMBEDDED_SECRET_CHARS, redactSecrets } from "./redact";
 
 /** Keep the last `max` characters of a trimmed stderr, marking the cut. */
 export function trimStderr(stderr: string, max = MAX_STDERR_CHARS): string {

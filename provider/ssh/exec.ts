@@ -19,7 +19,7 @@ import {
 import type { HostKeySource } from "./hostKey";
 import { sshLog } from "./log";
 import { acquireConnection, countExec, evict, sshPoolConfig, withChannelSlot, type PooledConnection } from "./pool";
-import { renderCommandLine } from "./quote";
+import { quoteShellArg, renderCommandLine } from "./quote";
 
 export interface ExecOptions {
   /** Sent on the command's stdin, then EOF. Never logged. Without it stdin is closed at once. */
@@ -55,6 +55,22 @@ class ChannelRefusedError extends Error {}
 
 function toConnection(connection: SshConnectionInput | SshConnection): SshConnection {
   return parseSshConnection(connection);
+}
+
+/**
+ * The command line as errors and logs show it. A secret passed as an argument appears
+ * there shell-quoted (`it's` as `'it'\''s'`), so that form is redacted as well.
+ */
+export function redactCommandLine(command: string, secrets: readonly string[]): string {
+  const quoted = secrets.flatMap((secret) => {
+    try {
+      const q = quoteShellArg(secret);
+      return q === secret ? [] : [q];
+    } catch {
+      return []; // unquotable (NUL): such an argument is refused before it is ever sent
+    }
+  });
+  return redactSecrets(command, [...quoted, ...secrets]);
 }
 
 /** The argv actually sent: `sudo -n -- argv` when sudo applies (argv-level, then quoted). */
@@ -198,7 +214,7 @@ export async function exec(
   const command = renderCommandLine(fullArgv); // throws UnsafeArgumentError before any dial
   const secrets = secretsOf(conn);
   const target = describeConnection(conn);
-  const shown = redactSecrets(command, secrets);
+  const shown = redactCommandLine(command, secrets);
   const timeoutMs = opts.timeoutMs ?? conn.timeouts.commandMs;
   countExec();
 
@@ -247,7 +263,7 @@ export async function run(
   const result = await exec(conn, argv, opts);
   if (result.exitCode !== 0) {
     const secrets = secretsOf(conn);
-    const shown = redactSecrets(renderCommandLine(effectiveArgv(conn, argv, opts.sudo)), secrets);
+    const shown = redactCommandLine(renderCommandLine(effectiveArgv(conn, argv, opts.sudo)), secrets);
     const { exitCode, stderr } = result;
     throw new RemoteCommandError({ target: describeConnection(conn), command: shown, exitCode, stderr }, secrets);
   }

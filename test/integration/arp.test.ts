@@ -54,14 +54,25 @@ async function destroy(d: Deployed): Promise<void> {
   if (at >= 0) deployed.splice(at, 1);
 }
 
-/** Removes anything a failed earlier run left: release every record, remove our files and the test VIPs. */
+/**
+ * Removes what a failed earlier run of this file left: the records naming this file's VIPs
+ * (with their files and VIPs), and the registry's originals only when no other record is
+ * left. Another stack's records on the host (npm start's lab stack) are never touched: wiping
+ * them once left that stack's VIP bound with no record (issue 12).
+ */
 async function scrub(host: Conn): Promise<void> {
-  const script = `for r in /var/lib/pulumi-lvs/arp/*.record; do [ -f "$r" ] || continue; k=\${r##*/}; k=\${k%.record}
-  systemctl disable --quiet "pulumi-lvs-arp-$k.service" 2>/dev/null; done
-  rm -f /etc/sysctl.d/60-pulumi-lvs-arp-* /etc/systemd/system/pulumi-lvs-arp-* /etc/modules-load.d/pulumi-lvs-arp-*
+  const script = `ours='vip (10\\.77\\.0\\.2[1-2][0-9]/32|fd77::2[1-2][0-9]/128) '
+  for r in /var/lib/pulumi-lvs/arp/*.record; do
+    [ -f "$r" ] && grep -qE "^$ours" "$r" || continue
+    k=\${r##*/}; k=\${k%.record}
+    systemctl disable --quiet "pulumi-lvs-arp-$k.service" 2>/dev/null
+    rm -f "/etc/sysctl.d/60-pulumi-lvs-arp-$k.conf" "/etc/systemd/system/pulumi-lvs-arp-$k.service" "/etc/modules-load.d/pulumi-lvs-arp-$k.conf" "$r"
+  done
   systemctl daemon-reload
-  for f in /var/lib/pulumi-lvs/arp/original/*; do [ -f "$f" ] || continue; n=\${f##*/}; sysctl -q -e -w "$(printf %s "$n" | tr % /)=$(cat "$f")"; done
-  rm -rf /var/lib/pulumi-lvs/arp; rmdir /var/lib/pulumi-lvs 2>/dev/null
+  if ! ls /var/lib/pulumi-lvs/arp/*.record >/dev/null 2>&1; then
+    for f in /var/lib/pulumi-lvs/arp/original/*; do [ -f "$f" ] || continue; n=\${f##*/}; sysctl -q -e -w "$(printf %s "$n" | tr % /)=$(cat "$f")"; done
+    rm -rf /var/lib/pulumi-lvs/arp; rmdir /var/lib/pulumi-lvs 2>/dev/null
+  fi
   for d in lo tunl0; do ip -o addr show dev "$d" 2>/dev/null | grep -oE '(10\\.77\\.0\\.2[1-2][0-9]/32|fd77::2[1-2][0-9]/128)' | while read a; do ip addr del "$a" dev "$d"; done; done
   rm -f /etc/modprobe.d/zz-pulumi-lvs-test-no-ipip.conf; true`;
   await run(host, ["sh", "-c", script]);

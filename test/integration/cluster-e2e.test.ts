@@ -7,8 +7,8 @@
 import { closeSshPool, run } from "../../provider/ssh";
 import { realServerArpConfigProvider } from "../../provider/arp/arpProvider";
 import { directorProvider } from "../../provider/director/directorProvider";
-import { realServerProvider } from "../../provider/ipvs/realServerProvider";
-import { virtualServiceProvider } from "../../provider/ipvs/virtualServiceProvider";
+import { realServerProvider } from "../../provider/service/realServerRouter";
+import { virtualServiceProvider } from "../../provider/service/virtualServiceRouter";
 import { labConnection, labHost } from "../support/lab";
 import { up, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
 

@@ -7,8 +7,8 @@
 // RealServerArpConfig resource does it in its own tests.
 
 import { closeSshPool, run } from "../../provider/ssh";
-import { realServerProvider } from "../../provider/ipvs/realServerProvider";
-import { virtualServiceProvider } from "../../provider/ipvs/virtualServiceProvider";
+import { realServerProvider } from "../../provider/service/realServerRouter";
+import { virtualServiceProvider } from "../../provider/service/virtualServiceRouter";
 import { labConnection } from "../support/lab";
 import { refresh, up } from "../support/providerSteps";
 

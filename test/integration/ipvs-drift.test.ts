@@ -5,8 +5,8 @@
 
 import { closeSshPool, resetSshPool, run, sshPoolStats } from "../../provider/ssh";
 import { ipvsTableReadCount } from "../../provider/ipvs/executor";
-import { realServerProvider } from "../../provider/ipvs/realServerProvider";
-import { virtualServiceProvider } from "../../provider/ipvs/virtualServiceProvider";
+import { realServerProvider } from "../../provider/service/realServerRouter";
+import { virtualServiceProvider } from "../../provider/service/virtualServiceRouter";
 import { AlreadyExistsError } from "../../provider/resource/errors";
 import { labConnection } from "../support/lab";
 import { preview, refresh, up, type Deployed } from "../support/providerSteps";
@@ -44,7 +44,7 @@ describe("drift: read returns the live kernel table", () => {
     const diff = await preview(realServerProvider, drifted!, server());
     expect(diff.changes).toBe(true);
     expect(diff.replaces ?? []).toEqual([]);
-    const { diffRealServer } = await import("../../provider/ipvs/realServerProvider");
+    const { diffRealServer } = await import("../../provider/service/realServerRouter");
     expect(diffRealServer(drifted!.props!, { ...drifted!.props, ...server() }).updates).toEqual(["weight"]);
   });
 

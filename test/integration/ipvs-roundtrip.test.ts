@@ -4,8 +4,8 @@
 
 import { closeSshPool, run } from "../../provider/ssh";
 import { availableSchedulers } from "../../provider/ipvs/executor";
-import { realServerProvider } from "../../provider/ipvs/realServerProvider";
-import { virtualServiceProvider } from "../../provider/ipvs/virtualServiceProvider";
+import { realServerProvider } from "../../provider/service/realServerRouter";
+import { virtualServiceProvider } from "../../provider/service/virtualServiceRouter";
 import { SchedulerUnavailableError } from "../../provider/resource/errors";
 import { labConnection, labHost } from "../support/lab";
 import { refresh, up, upChanged } from "../support/providerSteps";

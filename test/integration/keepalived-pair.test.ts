@@ -3,8 +3,8 @@
 // web servers, and a client whose HTTP requests to the VIP keep getting answers.
 
 import { realServerArpConfigProvider } from "../../provider/arp/arpProvider";
-import { realServerProvider } from "../../provider/ipvs/realServerProvider";
-import { virtualServiceProvider } from "../../provider/ipvs/virtualServiceProvider";
+import { realServerProvider } from "../../provider/service/realServerRouter";
+import { virtualServiceProvider } from "../../provider/service/virtualServiceRouter";
 import { ForeignKeepalivedConfigError, KeepalivedConfigRejectedError } from "../../provider/keepalived/errors";
 import { keepalivedPairProvider } from "../../provider/keepalived/pairProvider";
 import { getVrrpStatus } from "../../provider/keepalived/vrrpStatus";

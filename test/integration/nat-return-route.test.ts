@@ -4,8 +4,8 @@
 // the client gets nothing; with it, they go back through the director and are answered.
 
 import { directorProvider } from "../../provider/director/directorProvider";
-import { realServerProvider } from "../../provider/ipvs/realServerProvider";
-import { virtualServiceProvider } from "../../provider/ipvs/virtualServiceProvider";
+import { realServerProvider } from "../../provider/service/realServerRouter";
+import { virtualServiceProvider } from "../../provider/service/virtualServiceRouter";
 import { realServerReturnRouteProvider } from "../../provider/nat/returnRouteProvider";
 import { closeSshPool, run } from "../../provider/ssh";
 import { labConnection, labHost } from "../support/lab";

@@ -79,7 +79,7 @@ export function validateWithKeepalived(files: Record<string, string>, mainFile =
       mkdirSync(dirname(join(tree, path)), { recursive: true });
       writeFileSync(join(tree, path), content);
     }
-    const r = run(["ip", "netns", "exec", CHECK_NAMESPACE, "keepalived", "-t", "-f", join(tree, mainFile)]);
+    const r = run(["ip", "netns", "exec", CHECK_NAMESPACE, "unshare", "--pid", "--fork", "keepalived", "-t", "-f", join(tree, mainFile)]);
     return { exitCode: r.status, output: r.output.split(`${tree}/`).join("<tree>/") };
   } finally {
     rmSync(tree, { recursive: true, force: true });

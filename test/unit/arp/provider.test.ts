@@ -54,3 +54,60 @@ describe("create", () => {
     expect(apply).not.toHaveBeenCalled();
   });
 });
+
+describe("a create cut half-way, then run again (issue 12)", () => {
+  const owned = (over: Partial<ArpInputs> = {}) => ({ ...inputs(over), recordOwner: "proj/dev/rs1-arp" }) as ArpInputs;
+
+  it("derives the record key from the owner and the record's identity: the same resource finds the same record again", async () => {
+    probe.mockResolvedValue(rs1());
+    const first = (await provider.create(owned())).outs.recordKey;
+    const again = (await provider.create(owned())).outs.recordKey;
+    expect(again).toBe(first);
+    expect((await provider.create({ ...owned(), recordOwner: "proj/prod/rs1-arp" } as ArpInputs)).outs.recordKey).not.toBe(first);
+    // A replacement (other VIPs) never shares the key of the record it replaces.
+    expect((await provider.create(owned({ vips: ["10.77.0.211"] }))).outs.recordKey).not.toBe(first);
+  });
+
+  it("carries on over its own record and its own bound VIP instead of refusing the VIP as someone else's", async () => {
+    probe.mockResolvedValue(rs1());
+    const key = (await provider.create(owned())).outs.recordKey as string;
+    // What the cut run left: the record written and the VIP bound on lo.
+    const cut: LiveArp = { ...rs1(), files: { record: "sysctl net.ipv4.conf.all.arp_ignore\nvip 10.77.0.210/32 lo\n" }, records: { [key]: "vip 10.77.0.210/32 lo\n" }, addresses: [...rs1().addresses, { interface: "lo", address: "10.77.0.210", prefixLength: 32 }] };
+    probe.mockResolvedValue(cut);
+    await expect(provider.create(owned())).resolves.toMatchObject({ outs: { recordKey: key } });
+  });
+
+  it("check keeps the owner the resource class set, and refuses one that is not text", async () => {
+    const ok = await provider.check({}, { ...inputs(), recordOwner: "proj/dev/x" });
+    expect(ok.inputs?.["recordOwner"]).toBe("proj/dev/x");
+    const bad = await provider.check({}, { ...inputs(), recordOwner: "a\u0000b" });
+    expect(bad.failures?.[0]?.property).toBe("recordOwner");
+  });
+});
+
+describe("a record removed from the host with its VIP still bound (issue 12: the orphaned VIP)", () => {
+  const bound = (): LiveArp => ({ ...rs1(), addresses: [...rs1().addresses, { interface: "lo", address: "10.77.0.210", prefixLength: 32 }] });
+  const state = { ...inputs(), recordKey: "0123456789ab", appliedInterfaces: ["eth0"], boundVips: ["10.77.0.210"] };
+
+  it("read reports the resource (drifted), not gone, so refresh keeps it and destroy still removes the VIP", async () => {
+    probe.mockResolvedValue(bound());
+    const read = await provider.read("10.77.0.21:22/arp:0123456789ab", state);
+    expect(read.props?.["boundVips"]).toEqual(["10.77.0.210"]);
+    expect(read.props?.["persisted"]).toMatchObject({ sysctlFile: false });
+    probe.mockResolvedValue(rs1());
+    expect(await provider.read("10.77.0.21:22/arp:0123456789ab", state)).toEqual({});
+  });
+
+  it("delete removes the VIPs its state says it bound (the script spares any another record needs)", async () => {
+    probe.mockResolvedValue(bound());
+    await provider.delete("10.77.0.21:22/arp:0123456789ab", state);
+    expect(apply.mock.calls[0][1]).toEqual([{ kind: "forgetVips", vips: [{ address: "10.77.0.210", prefixLength: 32, device: "lo" }] }]);
+  });
+
+  it("update takes its own VIP back instead of refusing it as a stranger's", async () => {
+    probe.mockResolvedValue(bound());
+    await expect(provider.update("10.77.0.21:22/arp:0123456789ab", state, inputs())).resolves.toBeDefined();
+    probe.mockResolvedValue(bound());
+    await expect(provider.create(inputs())).rejects.toThrow(/no RealServerArpConfig record on the host .* names it/);
+  });
+});

@@ -66,8 +66,8 @@ describe("argv", () => {
 
   it("the whole batch runs under the registry's flock", () => {
     const argv = lockedArgv(["true"]);
-    expect(argv.slice(3)).toEqual(["pulumi-lvs-arp-lock", ARP_STATE_DIRECTORY, "/run/lock/pulumi-lvs-arp.lock", "true"]);
-    expect(argv[2]).toMatch(/exec flock -w 120 -- "\$lock" "\$@"/);
+    expect(argv.slice(3)).toEqual(["pulumi-lvs-arp-lock", ARP_STATE_DIRECTORY, "/run/pulumi-lvs/arp.lock", "90.000", "true"]);
+    expect(argv[2]).toMatch(/host_lock "\$2" "\$3"\nshift 3\nexec "\$@"$/);
   });
 
   it("the probe takes the key's files and the sysctl names as parameters", () => {

@@ -30,7 +30,7 @@ describe("RealServerArpConfig check", () => {
     [{ vips: ["10.77.0.210"], mode: "dr", interfaces: ["eth1", "eth1"] }, "interfaces[1]", /twice/],
     [{ vips: ["10.77.0.210"], mode: "dr", interfaces: ["eth1; reboot"] }, "interfaces[0]", /interface name/],
     [{ vips: ["10.77.0.210"], mode: "dr", persist: "yes" }, "persist", /true or false/],
-    [{ vips: ["10.77.0.210"], mode: "dr", vip: "10.77.0.210" }, "vip", /not a RealServerArpConfig setting/],
+    [{ vips: ["10.77.0.210"], mode: "dr", vip: "10.77.0.210" }, "vip", /^unknown property \(did you mean "vips"\?\)/],
   ])("%j fails at %s", async (news, property, reason) => {
     const result = await check(news);
     expect(result.failures).toEqual(expect.arrayContaining([{ property, reason: expect.stringMatching(reason) }]));

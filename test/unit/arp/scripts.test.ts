@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from "os";
 import { join } from "path";
 import { ARP_STATE_DIRECTORY, boundVips, desiredArpSysctls, lockedArgv, renderArpOp, renderRecord, type ArpOp } from "../../../provider/arp";
-import { batchArgv } from "../../../provider/director/batch";
+import { batchArgv } from "../../../provider/resource/commandBatch";
 
 let root: string;
 let registry: string;

@@ -3,7 +3,9 @@
 
 import { readFileSync } from "fs";
 import { join } from "path";
-import { DIRECTOR_FILES, parseIpAddrOutput, parseProbeOutput, parseSysctlOutput, renderSysctlFile, renderVipUnit } from "../../../provider/director";
+import { DIRECTOR_FILES, parseProbeOutput, renderSysctlFile, renderVipUnit } from "../../../provider/director";
+import { parseIpAddrShow } from "../../../provider/resource/ipAddrShow";
+import { parseSysctlOutput } from "../../../provider/resource/sysctl";
 import { DirectorParseError } from "../../../provider/director/errors";
 
 const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", name), "utf8");
@@ -69,13 +71,13 @@ describe("parseSysctlOutput", () => {
   });
 });
 
-describe("parseIpAddrOutput", () => {
+describe("parseIpAddrShow", () => {
   it.each([
     ["IPv4 with brd", "3: eth1    inet 10.77.0.12/24 brd 10.77.0.255 scope global eth1\\       valid_lft forever preferred_lft forever", { interface: "eth1", address: "10.77.0.12", prefixLength: 24 }],
     ["a VLAN", "5: eth0.100@eth0    inet 10.9.0.1/32 scope global eth0.100\\       valid_lft forever", { interface: "eth0.100", address: "10.9.0.1", prefixLength: 32 }],
     ["a peer address", "6: tun0    inet 10.8.0.1 peer 10.8.0.2/32 scope global tun0\\       valid_lft forever", { interface: "tun0", address: "10.8.0.1", prefixLength: 32 }],
     ["IPv6", "3: eth1    inet6 fd77::12/64 scope global nodad \\       valid_lft forever preferred_lft forever", { interface: "eth1", address: "fd77::12", prefixLength: 64 }],
   ])("%s", (_name, line, expected) => {
-    expect(parseIpAddrOutput(`${line}\n`)).toEqual([expected]);
+    expect(parseIpAddrShow(`${line}\n`)).toEqual([expected]);
   });
 });

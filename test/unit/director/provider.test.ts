@@ -90,3 +90,33 @@ describe("ipvsadm missing", () => {
     expect(apply).not.toHaveBeenCalled();
   });
 });
+
+describe("a create cut half-way, then run again (issue 12)", () => {
+  const inputs = { ...base, mode: "dr", interfaces: ["eth1"] } as unknown as DirectorInputs;
+
+  /** The host as the first create left it when its connection dropped after `steps` of its plan. */
+  async function cutAfter(steps: number): Promise<LiveDirector> {
+    probe.mockResolvedValue(dir2());
+    apply.mockClear();
+    await directorProvider.create(inputs);
+    const { planDirector } = await import("../../../provider/director/plan");
+    const { desiredDirector } = await import("../../../provider/director/model");
+    const ops = planDirector(dir2(), desiredDirector(inputs)).slice(0, steps);
+    const live = dir2();
+    for (const op of ops) if (op.kind === "writeFile") live.files[op.file] = op.content;
+    return live;
+  }
+
+  it.each([1, 2, 3])("carries on when the files it finds are the ones it writes (cut after %i steps)", async (steps) => {
+    const live = await cutAfter(steps);
+    probe.mockResolvedValue(live);
+    await expect(directorProvider.create(inputs)).resolves.toMatchObject({ id: "10.0.0.12:22" });
+  });
+
+  it("still refuses another Director's files", async () => {
+    const live = await cutAfter(3);
+    live.files.sysctl = "# another Director's settings\nnet.ipv4.ip_forward = 1\n";
+    probe.mockResolvedValue(live);
+    await expect(directorProvider.create(inputs)).rejects.toThrow(/already exists there/);
+  });
+});

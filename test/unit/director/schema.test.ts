@@ -1,7 +1,7 @@
 // Director `check`: every failure at once, each under its property path with the fix.
 
 import { directorProvider } from "../../../provider/director";
-import { canonicalAddress } from "../../../provider/director/schema";
+import { canonicalAddress } from "../../../provider/resource/address";
 
 const connection = { host: "10.0.0.11", password: "pw" };
 
@@ -49,8 +49,8 @@ describe("Director check", () => {
     ["prefix too long", { connection, mode: "dr", vip: { address: "10.0.0.1", interface: "eth1", prefixLength: 33 } }, [{ property: "vip.prefixLength", reason: /must be 1..32 for an IPv4 VIP/ }]],
     ["VIP without interface", { connection, mode: "dr", vip: { address: "10.0.0.1" } }, [{ property: "vip.interface", reason: /^is required: a network interface name such as eth1/ }]],
     ["unknown settings", { connection, mode: "dr", vips: [], vip: { address: "10.0.0.1", interface: "eth1", dev: "x" } }, [
-      { property: "vip.dev", reason: /is not a Director setting/ },
-      { property: "vips", reason: /is not a Director setting \(it takes connection, mode, interfaces, vip/ },
+      { property: "vip.dev", reason: /^unknown property; remove it \(known: address, interface, prefixLength\)$/ },
+      { property: "vips", reason: /^unknown property \(did you mean "vip"\?\); rename or remove it$/ },
     ]],
     ["wrong types", { connection, mode: "nat", installIpvsadm: "yes", adopt: 1 }, [
       { property: "installIpvsadm", reason: /^must be true or false$/ },

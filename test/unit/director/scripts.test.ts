@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { batchArgv, commandsStderr, failedSteps } from "../../../provider/director/batch";
+import { batchArgv, commandsStderr, failedSteps } from "../../../provider/resource/commandBatch";
 import { removeRemoteFilesArgv, writeRemoteFileArgv } from "../../../provider/resource/remoteFiles";
 
 const HOSTILE = ["a b", "it's", '"quoted"', "$(touch /tmp/pwned-by-director-test)", "`id`", "x\ny", "", "-n", "--", "*", "; rm -rf /", "ünï©ødé"];

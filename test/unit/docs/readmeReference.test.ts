@@ -11,9 +11,9 @@ import { ArgsSchema as LvsClusterArgsSchema } from "../../../components/lvsClust
 import { planLvsCluster } from "../../../components/lvsCluster/plan";
 import { ArpInputsSchema } from "../../../provider/arp/schema";
 import { DirectorInputsSchema } from "../../../provider/director/schema";
-import type { RealServerArgs } from "../../../provider/ipvs/realServer";
-import { RealServerInputsSchema, VirtualServiceInputsSchema } from "../../../provider/ipvs/schema";
-import type { VirtualServiceArgs } from "../../../provider/ipvs/virtualService";
+import type { RealServerArgs } from "../../../provider/service/realServer";
+import { RealServerInputsSchema, VirtualServiceInputsSchema } from "../../../provider/service/schema";
+import type { VirtualServiceArgs } from "../../../provider/service/virtualService";
 import { KeepalivedPairInputsSchema } from "../../../provider/keepalived/schema";
 import { KEEPALIVED_REAL_SERVER_ONLY, KEEPALIVED_SERVICE_ONLY } from "../../../provider/keepalived/serviceSchema";
 import { RealServerReturnRouteInputsSchema } from "../../../provider/nat/schema";
@@ -60,7 +60,7 @@ const references: Reference[] = [
     schema: VirtualServiceInputsSchema,
     heading: "### VirtualService",
     // The pair's `target` output is what the provider validates, under `keepalived`.
-    aliases: [{ input: "keepalivedPair" satisfies keyof VirtualServiceArgs, schemaKeys: ["keepalived"], where: { file: "provider/ipvs/virtualService.ts", code: "keepalived: keepalivedPair?.target" } }],
+    aliases: [{ input: "keepalivedPair" satisfies keyof VirtualServiceArgs, schemaKeys: ["keepalived"], where: { file: "provider/service/virtualService.ts", code: "keepalived: keepalivedPair?.target" } }],
     pairOnly: { column: "VirtualService (pair only)", names: KEEPALIVED_SERVICE_ONLY },
   },
   {
@@ -72,7 +72,7 @@ const references: Reference[] = [
       {
         input: "virtualService" satisfies keyof RealServerArgs,
         schemaKeys: ["connection", "keepalived", "service"],
-        where: { file: "provider/ipvs/realServer.ts", code: "...(vs.onKeepalivedPair ? { keepalived: vs.keepalived } : { connection: vs.connection })" },
+        where: { file: "provider/service/realServer.ts", code: "...(vs.onKeepalivedPair ? { keepalived: vs.keepalived } : { connection: vs.connection })" },
       },
     ],
     pairOnly: { column: "RealServer (pair only)", names: KEEPALIVED_REAL_SERVER_ONLY },

@@ -4,7 +4,7 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import { parseLiveTable } from "../../../provider/ipvs/parse";
-import { changeAndDumpArgv, parseChangeAndDump, renderRulesFile, writeRulesFileArgv, OUTPUT_SEPARATOR } from "../../../provider/ipvs/rulesFile";
+import { IPVS_LOCK_FILE, changeAndDumpArgv, parseChangeAndDump, renderRulesFile, writeRulesFileArgv, OUTPUT_SEPARATOR } from "../../../provider/ipvs/rulesFile";
 
 const fixture = (name: string) => readFileSync(join(__dirname, "../../fixtures/ipvsadm", name), "utf8");
 
@@ -35,16 +35,30 @@ describe("renderRulesFile", () => {
 
 describe("the change scripts", () => {
   it("pass the ipvsadm argv as positional parameters, never inside the script", () => {
-    const argv = changeAndDumpArgv(["ipvsadm", "-A", "-t", "10.0.0.1:80", "-s", "rr"]);
+    const argv = changeAndDumpArgv(["ipvsadm", "-A", "-t", "10.0.0.1:80", "-s", "rr"], "60.000");
     expect(argv.slice(0, 2)).toEqual(["sh", "-c"]);
     expect(argv[2]).not.toContain("10.0.0.1");
-    expect(argv.slice(4)).toEqual(["ipvsadm", "-A", "-t", "10.0.0.1:80", "-s", "rr"]);
-    expect(() => changeAndDumpArgv(["rm", "-rf", "/"])).toThrow(/only runs ipvsadm/);
+    expect(argv.slice(4)).toEqual([IPVS_LOCK_FILE, "60.000", "ipvsadm", "-A", "-t", "10.0.0.1:80", "-s", "rr"]);
+    expect(() => changeAndDumpArgv(["rm", "-rf", "/"], "1")).toThrow(/only runs ipvsadm/);
   });
 
-  it("only accept a numeric change count", () => {
-    expect(writeRulesFileArgv("12").slice(-1)).toEqual(["12"]);
-    expect(() => writeRulesFileArgv("1; reboot")).toThrow(/not a change count/);
+  it("only accept a numeric change count and lock wait", () => {
+    expect(writeRulesFileArgv("12", "1.5").slice(-3)).toEqual([IPVS_LOCK_FILE, "1.5", "12"]);
+    expect(() => writeRulesFileArgv("1; reboot", "1")).toThrow(/not a change count/);
+    expect(() => writeRulesFileArgv("1", "1; reboot")).toThrow(/not a lock wait/);
+  });
+
+  it("hold the host lock in the root-only directory with a bounded wait, before any change", () => {
+    expect(IPVS_LOCK_FILE).toBe("/run/pulumi-lvs/ipvsadm.lock");
+    const scripts: Array<[string, string]> = [
+      [changeAndDumpArgv(["ipvsadm", "-C"], "1")[2]!, '\n"$@"\n'],
+      [writeRulesFileArgv("1", "1")[2]!, "cat >"],
+    ];
+    for (const [script, firstChange] of scripts) {
+      expect(script).not.toContain("/run/lock");
+      expect(script).toMatch(/\nhost_lock "\$1" "\$2"\nshift 2\n/);
+      expect(script.indexOf('\nhost_lock "$1"')).toBeLessThan(script.indexOf(firstChange));
+    }
   });
 
   it("split the dump into the two listings and the change count", () => {

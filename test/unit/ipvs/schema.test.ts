@@ -4,14 +4,8 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import { normalizeDestination, normalizeService } from "../../../provider/ipvs/model";
-import {
-  RealServerInputsSchema,
-  VirtualServiceInputsSchema,
-  formatCheckFailures,
-  serviceKeyOf,
-  toIpvsDestination,
-  toIpvsService,
-} from "../../../provider/ipvs/schema";
+import { serviceKeyOf, toIpvsDestination, toIpvsService } from "../../../provider/ipvs/schema";
+import { RealServerInputsSchema, VirtualServiceInputsSchema, formatCheckFailures } from "../../../provider/service/schema";
 
 const rejections = readFileSync(join(__dirname, "../../fixtures/ipvsadm/rejections.txt"), "utf8");
 const connection = { host: "10.77.0.12", privateKey: "(checked elsewhere)" };

@@ -1,7 +1,7 @@
 // File ops as data: what the apply script reads on stdin, what it prints back about the
 // files it replaced, and the ops that put them back (the roll-back of a pair node).
 
-import { encodeOps, inverseOps, parsePreviousFiles, parseReadFiles, type FileOp } from "../../../provider/keepalived/fileOps";
+import { encodeOps, inverseOps, parsePreviousFiles, parseReadFiles, previousFromRead, type FileOp } from "../../../provider/keepalived/fileOps";
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 const SECRET_CONF = 'authentication {\n  auth_type PASS\n  auth_pass "p w"\n}\n# ünïcode, $(reboot) `x` \\ \'\n';
@@ -71,6 +71,21 @@ describe("inverseOps", () => {
       { op: "write", path: "services/gone.vs", content: "old service\n" },
       { op: "remove", path: "services/new.vs" },
       { op: "write", path: "keepalived.conf", content: "old main\n" },
+    ]);
+  });
+
+  it("a removed tree is written back file by file from what was under it (a VirtualService delete rolled back keeps its real servers)", () => {
+    const before = previousFromRead(parseReadFiles([
+      "tree services/s.d",
+      `file services/s.d/10.0.1.1_80.conf ${b64("rs1\n")}`,
+      `file services/s.d/10.0.1.2_80.conf ${b64("rs2\n")}`,
+      `file services/s.vs ${b64("vs\n")}`,
+      "main ours",
+    ].join("\n")).files);
+    expect(inverseOps([{ op: "removetree", path: "services/s.d" }, { op: "remove", path: "services/s.vs" }], before)).toEqual([
+      { op: "write", path: "services/s.vs", content: "vs\n" },
+      { op: "write", path: "services/s.d/10.0.1.1_80.conf", content: "rs1\n" },
+      { op: "write", path: "services/s.d/10.0.1.2_80.conf", content: "rs2\n" },
     ]);
   });
 

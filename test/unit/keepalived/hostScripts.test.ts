@@ -66,7 +66,7 @@ describe("what varies travels as parameters", () => {
   it("the scripts work on the layout's paths and hold the change under one lock", () => {
     const apply = applyArgv(false, false)[2]!;
     for (const constant of [CONFIG_ROOT, KEEPALIVED_CONF, LIVE_LINK, MAIN_FILE_MARKER, KEEPALIVED_LOCK_FILE]) expect(apply).toContain(JSON.stringify(constant));
-    expect(removePairArgv()[2]).toContain(`flock 9`);
+    expect(removePairArgv()[2]).toContain(`host_lock ${JSON.stringify(KEEPALIVED_LOCK_FILE)} `);
     expect(apply).toContain("keepalived -t -f");
   });
 });
@@ -78,7 +78,7 @@ describe("apply: the services' include step, run for real on a scratch tree", ()
   function includeStep(): string {
     const apply = applyArgv(false, false)[2]!;
     const start = apply.indexOf("# keepalived refuses a virtual_server without real servers");
-    const end = apply.indexOf("if ! out=$(cd / && keepalived -t");
+    const end = apply.indexOf("# In a PID namespace of its own");
     expect([start, end].every((i) => i > 0) && start < end).toBe(true);
     return `set -eu\n${apply.slice(start, end)}`;
   }
@@ -104,5 +104,118 @@ describe("apply: the services' include step, run for real on a scratch tree", ()
     expect(readdirSync(services).filter((f) => f.endsWith(".conf")).sort()).toEqual(["0-placeholder.conf", "withrs.conf"]);
     expect(readFileSync(join(services, "withrs.conf"), "utf8")).toBe("include withrs.vs\n");
     expect(readFileSync(join(services, "0-placeholder.conf"), "utf8")).toBe("# placeholder\n");
+  });
+});
+
+/** A piece of a host script's real text, from `from` up to (not including) `to`. */
+function piece(script: string, from: string, to: string): string {
+  const start = script.indexOf(from);
+  const end = script.indexOf(to, start);
+  expect([start, end].every((i) => i >= 0) && start < end).toBe(true);
+  return script.slice(start, end);
+}
+
+function runPiece(prelude: string, text: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync("sh", ["-c", `${prelude}\n${text}`, "piece"], { encoding: "utf8", cwd: dir, timeout: 20_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("status: keepalived's JSON dump, run for real on a scratch sticky directory", () => {
+  // The loop between the signal and `dump <state>`, with `kill` standing in for keepalived.
+  // keepalived 2.2 renames a fresh (empty) file over the path, then writes into it.
+  const loop = () => piece(statusArgv()[2]!, "identity() {", "printf 'addrs");
+  const JSON_TEXT = '[{"data":{"iname":"VI_51","state":2,"vrid":51,"auth_data":"s3cret"}}]';
+  let tmp: string;
+  let dumpPath: string;
+  beforeEach(() => {
+    tmp = mkdtempSync(join(dir, "tmp-"));
+    spawnSync("chmod", ["1777", tmp]);
+    dumpPath = join(tmp, "keepalived.json");
+  });
+  const prelude = (onSignal: string) =>
+    `dump=${JSON.stringify(dumpPath)} pid=4242\nexport JSON_TEXT=${JSON.stringify(JSON_TEXT)}\nkeepalived() { echo 10; }\nkill() { ( ${onSignal} ) & }`;
+  const keepalivedWrites = `t="$dump.tmpXY"; : >"$t"; chmod 0644 "$t"; mv -f "$t" "$dump"; sleep 0.3; printf '%s' "$JSON_TEXT" >"$dump"`;
+
+  it("reads the dump keepalived wrote after the signal, once it stopped growing, and removes it (it holds the password)", () => {
+    writeFileSync(dumpPath, "[]"); // an older dump of keepalived's own: not what we asked for
+    const r = runPiece(prelude(keepalivedWrites), loop());
+    expect(r.stdout).toContain(`json ${Buffer.from(JSON_TEXT).toString("base64")}\n`);
+    expect(r.stdout).toContain("dump fresh\n");
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it.each([
+    ["planted by another user", `printf '%s' "$JSON_TEXT" >"$dump"; chown 65534:65534 "$dump"`],
+    ["a symlink to a root-owned file", `ln -s /etc/hostname "$dump"`],
+    ["writable by others", `printf '%s' "$JSON_TEXT" >"$dump"; chmod 0666 "$dump"`],
+  ])("a dump %s is never read (and left alone)", (_what, plant) => {
+    const r = runPiece(prelude(plant), loop().replace('"$i" -lt 50', '"$i" -lt 10')); // fewer polls: the outcome is the same
+    expect(r.stdout).not.toContain("json ");
+    expect(r.stdout).toContain("dump untrusted\n");
+    expect(readdirSync(tmp)).toEqual(["keepalived.json"]);
+  });
+
+  it("no dump after the signal is `missing`, not the old file", () => {
+    writeFileSync(dumpPath, JSON_TEXT);
+    const r = runPiece(prelude(":"), loop().replace('"$i" -lt 50', '"$i" -lt 10'));
+    expect(r.stdout).toBe("dump missing\n");
+  });
+});
+
+describe("apply: a candidate that never goes live leaves nothing behind", () => {
+  const setup = () => `${piece(applyArgv(true, false)[2]!, "fresh_root=no", "while IFS=' ' read -r op rel data")}exit 65\n`;
+
+  it("the first install on a node: the tree it created is removed again", () => {
+    const root = join(mkdtempSync(join(dir, "etc-")), "pulumi-lvs");
+    const r = runPiece(`root=${JSON.stringify(root)} live=${JSON.stringify(join(root, "live"))}`, setup());
+    expect(r.status).toBe(65);
+    expect(spawnSync("test", ["-e", root]).status).not.toBe(0);
+  });
+
+  it("a node with a tree already: only the candidate generation goes", () => {
+    const root = mkdtempSync(join(dir, "pl-"));
+    mkdirSync(join(root, "gen.1"));
+    spawnSync("ln", ["-s", "gen.1", join(root, "live")]);
+    const r = runPiece(`root=${JSON.stringify(root)} live=${JSON.stringify(join(root, "live"))}`, setup());
+    expect(r.status).toBe(65);
+    expect(readdirSync(root).sort()).toEqual(["gen.1", "live"]);
+  });
+});
+
+describe("remove-pair, run for real on a scratch tree with a stand-in systemctl", () => {
+  const body = () => piece(removePairArgv()[2]!, 'orig="$main', "echo removed").replace(JSON.stringify("/tmp/keepalived.json"), '"$dumpfile"');
+  function scratch(): { etc: string; prelude: string; log: string } {
+    const etc = mkdtempSync(join(dir, "ka-"));
+    const log = join(etc, "systemctl.log");
+    const prelude = [
+      `root=${JSON.stringify(join(etc, "pulumi-lvs"))} main=${JSON.stringify(join(etc, "keepalived.conf"))} live=${JSON.stringify(join(etc, "pulumi-lvs", "live"))}`,
+      `marker=${JSON.stringify(MAIN_FILE_MARKER)} dumpfile=${JSON.stringify(join(etc, "keepalived.json"))}`,
+      `systemctl() { echo "$*" >>${JSON.stringify(log)}; [ "$1" != is-active ]; }`,
+    ].join("\n");
+    return { etc, prelude, log };
+  }
+
+  it("a run cut after the user's keepalived.conf was moved aside, before ours was written: it comes back", () => {
+    const { etc, prelude, log } = scratch();
+    mkdirSync(join(etc, "pulumi-lvs", "gen.1"), { recursive: true });
+    writeFileSync(join(etc, "pulumi-lvs", "original"), "conf=kept\nactive=yes\nenabled=yes\n");
+    writeFileSync(join(etc, "keepalived.conf.pulumi-lvs-orig"), "# the user's own\n");
+    writeFileSync(join(etc, "keepalived.json"), "{}");
+    const r = runPiece(prelude, body());
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(readFileSync(join(etc, "keepalived.conf"), "utf8")).toBe("# the user's own\n");
+    expect(readdirSync(etc).sort()).toEqual(["keepalived.conf", "systemctl.log"]);
+    expect(r.stdout).toContain(`restored ${join(etc, "keepalived.conf")}\n`);
+    expect(readFileSync(log, "utf8")).toContain("start keepalived");
+  });
+
+  it("a user's keepalived.conf that is not ours is never touched", () => {
+    const { etc, prelude } = scratch();
+    mkdirSync(join(etc, "pulumi-lvs"));
+    writeFileSync(join(etc, "keepalived.conf"), "# someone else's\n");
+    const r = runPiece(prelude, body());
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(etc, "keepalived.conf"), "utf8")).toBe("# someone else's\n");
+    expect(readdirSync(etc)).not.toContain("pulumi-lvs");
   });
 });

@@ -3,7 +3,7 @@
 
 import { readFileSync } from "fs";
 import { resolve } from "path";
-import { parseIpAddrLines, parseKeepalivedJson, parseNodeStatus } from "../../../provider/keepalived/status";
+import { describeDumpState, parseIpAddrLines, parseKeepalivedJson, parseNodeStatus } from "../../../provider/keepalived/status";
 
 const fixture = (name: string) => readFileSync(resolve(__dirname, "../../fixtures/keepalived", name), "utf8");
 const b64 = (s: string) => Buffer.from(s).toString("base64");
@@ -39,11 +39,31 @@ describe("the status script's output", () => {
   });
 
   it("puts the pieces together, and a stopped keepalived has no instances", () => {
-    const running = parseNodeStatus(`pid 612\nactive active\njson ${b64(fixture("dir1-master.json"))}\naddrs ${b64(fixture("dir1-ip-addr.txt"))}\nipvs ${b64("-A -t 10.77.0.100:80 -s rr\n")}\n`);
+    const running = parseNodeStatus(`pid 612\nactive active\njson ${b64(fixture("dir1-master.json"))}\ndump fresh\naddrs ${b64(fixture("dir1-ip-addr.txt"))}\nipvs ${b64("-A -t 10.77.0.100:80 -s rr\n")}\n`);
     expect(running.running).toBe(true);
     expect(running.instances.map((i) => i.state)).toEqual(["MASTER"]);
     expect(running.ipvsSave).toContain("10.77.0.100:80");
     const stopped = parseNodeStatus(`pid 0\nactive inactive\naddrs ${b64("")}\nipvs ${b64("")}\n`);
-    expect(stopped).toEqual({ running: false, instances: [], addresses: [], ipvsSave: "" });
+    expect(stopped).toEqual({ running: false, instances: [], dump: "none", addresses: [], ipvsSave: "" });
+  });
+});
+
+describe("only a complete dump keepalived wrote after our signal counts", () => {
+  const head = "pid 612\nactive active\n";
+  const tail = `addrs ${b64("")}\nipvs ${b64("")}\n`;
+
+  it("a dump caught half-written is partial, never an empty instance list taken as fact", () => {
+    const status = parseNodeStatus(`${head}json ${b64(fixture("dir1-master.json").slice(0, 60))}\ndump fresh\n${tail}`);
+    expect(status).toMatchObject({ running: true, dump: "partial", instances: [] });
+  });
+
+  it.each(["missing", "untrusted", "partial"] as const)("`dump %s` from the host: no instances, and a reason", (state) => {
+    const status = parseNodeStatus(`${head}dump ${state}\n${tail}`);
+    expect(status).toMatchObject({ dump: state, instances: [] });
+    expect(describeDumpState(status.dump)).toContain("/tmp/keepalived.json");
+  });
+
+  it("json without a fresh-dump line (an older script, or a cut output) is not trusted", () => {
+    expect(parseNodeStatus(`${head}json ${b64(fixture("dir1-master.json"))}\n${tail}`)).toMatchObject({ dump: "missing", instances: [] });
   });
 });

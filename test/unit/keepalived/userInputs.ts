@@ -2,7 +2,8 @@
 // schemas `check` runs (KeepalivedPairInputsSchema; the VirtualService/RealServer schemas
 // with a KeepalivedPair as director), then into the model the providers render.
 
-import { RealServerInputsSchema, VirtualServiceInputsSchema, formatCheckFailures, toIpvsDestination, toIpvsService } from "../../../provider/ipvs/schema";
+import { toIpvsDestination, toIpvsService } from "../../../provider/ipvs/schema";
+import { RealServerInputsSchema, VirtualServiceInputsSchema, formatCheckFailures } from "../../../provider/service/schema";
 import { SERVICES_DIR, SERVICES_PLACEHOLDER, realServerFile, serviceFile, serviceFileStem } from "../../../provider/keepalived/layout";
 import type { KeepalivedPairConfig } from "../../../provider/keepalived/model";
 import { renderNodeConfig, renderPlaceholder, renderRealServerBlock, renderVirtualServerBlock } from "../../../provider/keepalived/render";

@@ -2,7 +2,7 @@
 // the property and says what to do. Then, for some of them, the evidence that this matters:
 // the same value forced into the model and rendered, as the real `keepalived -t` judges it.
 
-import { RealServerInputsSchema, VirtualServiceInputsSchema, formatCheckFailures } from "../../../provider/ipvs/schema";
+import { RealServerInputsSchema, VirtualServiceInputsSchema, formatCheckFailures } from "../../../provider/service/schema";
 import type { KeepalivedPairConfig } from "../../../provider/keepalived/model";
 import { parseNodeConfig } from "../../../provider/keepalived/parse";
 import { renderNodeConfig } from "../../../provider/keepalived/render";
@@ -27,7 +27,7 @@ const rsFailures = (input: Raw) => {
   return r.success ? [] : formatCheckFailures(r.error.issues);
 };
 const ARG_REASON = "cannot be passed through keepalived: arguments may only hold letters, digits and _ @ % + = : , . / - (no spaces or quotes); put complex commands in a script file and pass its path";
-const NAME_REASON = "may only hold letters, digits and _ . : @ - (interface); keepalived.conf cannot carry spaces, quotes, braces or # here";
+const NAME_REASON = "must be a network interface name: 1 to 15 characters of A-Z a-z 0-9 _ . : - (as `ip link` shows it)";
 const FREE_REASON = "must be one line without braces, quotes, backslashes or comment signs (a block cannot be opened from here)";
 
 describe("KeepalivedPair inputs our schema refuses", () => {
@@ -212,11 +212,13 @@ describe("had the value reached keepalived (forced into the model past the schem
     expect([check.exitCode, messages(check)]).toEqual([5, ["digest 'XYZ' character length should be 32 rather than 3"]]);
   });
 
-  it("a # in a free-form keyword silently comments the line out, and refresh would never see it", () => {
+  it("a # in a free-form keyword silently comments the line out, and refresh would never see it (so the renderer refuses it too)", () => {
     const pair = { ...base(), extraInstanceConfig: ["#dont_track_primary"] };
-    const check = validateWithKeepalived(webTree(pair));
+    expect(() => renderNodeConfig(pair, 0)).toThrow('keepalived would not read "#dont_track_primary" as a keyword');
+    const text = renderNodeConfig(base(), 0).replace("  state MASTER\n", "  state MASTER\n  #dont_track_primary\n");
+    const check = validateWithKeepalived({ ...webTree(base()), "keepalived.conf": text });
     expect([check.exitCode, complaints(check)]).toEqual([0, []]);
-    expect(parseNodeConfig(renderNodeConfig(pair, 0)).extraInstanceConfig).toEqual([]);
+    expect(parseNodeConfig(text).extraInstanceConfig).toEqual([]);
   });
 
   it("a modelled keyword in extraInstanceConfig is silently taken, and never reads back", () => {

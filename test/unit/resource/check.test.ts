@@ -2,7 +2,7 @@
 // "unknown" sentinel, and must not be reported as invalid.
 
 import { UNKNOWN_VALUE, unknownPaths } from "../../../provider/resource/check";
-import { virtualServiceProvider } from "../../../provider/ipvs/virtualServiceProvider";
+import { virtualServiceProvider } from "../../../provider/service/virtualServiceRouter";
 import * as pulumiRpc from "@pulumi/pulumi/runtime/rpc";
 
 const connection = {

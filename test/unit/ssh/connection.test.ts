@@ -111,6 +111,50 @@ describe("parseSshConnection", () => {
     expect(issues).toHaveLength(14);
   });
 
+  it.each([
+    ["connectMs", 2 ** 31, "connectMs must be at most 600000 (10 minutes); set a smaller connectMs"],
+    ["connectMs", 600_001, "connectMs must be at most 600000 (10 minutes); set a smaller connectMs"],
+    ["commandMs", 2 ** 31, "commandMs must be at most 86400000 (24 hours); set a smaller commandMs"],
+    ["commandMs", 2 ** 40, "commandMs must be at most 86400000 (24 hours); set a smaller commandMs"],
+  ])("refuses timeouts.%s = %d, beyond its cap (Node fires timers over 2^31 − 1 ms after 1 ms)", (field, value, message) => {
+    expect(issuesOf({ host: "h", password: "pw", timeouts: { [field]: value } })).toEqual([`connection.timeouts.${field}: ${message}`]);
+    expect(issuesOf({ host: "h", password: "pw", proxy: { host: "j", password: "pw", timeouts: { [field]: value } } })).toEqual([
+      `connection.proxy.timeouts.${field}: ${message}`,
+    ]);
+  });
+
+  it("accepts the largest timeouts", () => {
+    expect(parseSshConnection({ host: "h", password: "pw", timeouts: { connectMs: 600_000, commandMs: 86_400_000 } }).timeouts).toEqual({
+      connectMs: 600_000,
+      commandMs: 86_400_000,
+    });
+  });
+
+  const CONTROL = "must not contain control characters (NUL, newline, …); trim a value read from a file";
+  it.each([
+    ["host", "10.0.0.1\0evil"],
+    ["user", "lab\0"],
+    ["user", "lab\u001b[31m"],
+    ["password", "pw\0rest"],
+    ["password", "pw\n"],
+    ["privateKeyPassphrase", "pass\0phrase"],
+    ["agentSocket", "/run/agent\0.sock"],
+    ["agentSocket", "/run/agent.sock\n"],
+    ["knownHostsFile", "/etc/ssh/known_hosts\0"],
+    ["knownHostsFile", "/etc/ssh/known\rhosts"],
+  ])("refuses a control character in %s (%j), naming the property", (field, value) => {
+    const raw = { host: "h", password: "pw", privateKey, [field]: value };
+    expect(issuesOf(raw)).toEqual([`connection.${field}: ${CONTROL}`]);
+  });
+
+  it("refuses NUL in a private key but keeps its line breaks (LF and CRLF)", () => {
+    expect(issuesOf({ host: "h", privateKey: privateKey.replace(/\n/g, "\r\n") })).toEqual([]);
+    const withNul = privateKey.replace("\n", "\n\0");
+    expect(issuesOf({ host: "h", privateKey: withNul })).toContain(
+      "connection.privateKey: must not contain control characters other than line breaks (NUL, …)",
+    );
+  });
+
   it("requires credentials at the top level, under the caller's root name", () => {
     expect(issuesOf({ host: "h" }, "args.director")).toEqual([
       "args.director: no credentials: set at least one of privateKey, password or agentSocket",

@@ -6,6 +6,7 @@ import {
   HostKeyUnknownError,
   LvsError,
   MAX_STDERR_CHARS,
+  MIN_EMBEDDED_SECRET_CHARS,
   RemoteCommandError,
   SshAuthError,
   SshConnectionLostError,
@@ -33,6 +34,57 @@ describe("redactSecrets", () => {
   });
   it("ignores empty secrets and leaves clean text alone", () => {
     expect(redactSecrets("nothing here", ["", "zzz"])).toBe("nothing here");
+  });
+
+  it.each<[string, string[], string]>([
+    // A short secret inside a longer word is not that secret: the text stays readable.
+    ["must be the private key text", ["k"], "must be the private key text"],
+    ["upwards and pwd", ["pw"], "upwards and pwd"],
+    ["Überweisung über", ["ber"], "Überweisung über"],
+    ["auth_pass A", ["A", "RED"], "auth_pass [REDACTED]"],
+  ])("a short secret does not garble words: %j", (text, secrets, expected) => {
+    expect(redactSecrets(text, secrets)).toBe(expected);
+  });
+
+  it.each<[string, string[], string]>([
+    // Where a short secret stands as a value, it is redacted.
+    ["auth_pass pw\n", ["pw"], "auth_pass [REDACTED]\n"],
+    ["--password=pw;", ["pw"], "--password=[REDACTED];"],
+    ["echo 'pw' pw", ["pw"], "echo '[REDACTED]' [REDACTED]"],
+    ["pw", ["pw"], "[REDACTED]"],
+    ["user k: k", ["k"], "user [REDACTED]: [REDACTED]"],
+    ["pass a.b* here", ["a.b*"], "pass [REDACTED] here"],
+    ["x=!pw!y", ["!pw!"], "x=[REDACTED]y"],
+    ["auth_pass пароль", ["пароль"], "auth_pass [REDACTED]"],
+  ])("a short secret standing as a value is redacted: %j", (text, secrets, expected) => {
+    expect(redactSecrets(text, secrets)).toBe(expected);
+  });
+
+  it("redacts a long secret wherever it occurs, even glued to other text", () => {
+    const long = "b3BlbnNzaC1rZXktdjEAAAAA";
+    expect(long.length).toBeGreaterThanOrEqual(MIN_EMBEDDED_SECRET_CHARS);
+    expect(redactSecrets(`xx${long}yy and https://u:${long}@h`, [long])).toBe("xx[REDACTED]yy and https://u:[REDACTED]@h");
+    expect(redactSecrets(`x${PASSWORD}y`, [PASSWORD])).toBe("x[REDACTED]y");
+  });
+
+  it("never matches a secret inside a redaction already made", () => {
+    expect(redactSecrets("pw is pw", ["pw", "RED", "ACT", "E"])).toBe("[REDACTED] is [REDACTED]");
+    // Errors redact twice (the field, then the whole message): the second pass changes nothing.
+    expect(redactSecrets("[REDACTED] is [REDACTED]", ["RED", "ACT", "E", "D"])).toBe("[REDACTED] is [REDACTED]");
+  });
+});
+
+describe("errors with short secrets", () => {
+  it("keep their own words intact (a one-letter key, a two-letter password)", () => {
+    const e = new ConnectionConfigError([{ path: "connection.privateKey", message: "must be the private key text" }], ["k", "pw"]);
+    expect(e.message).toContain("connection.privateKey: must be the private key text");
+    expect(e.message).not.toContain("[REDACTED]");
+  });
+
+  it("still hide the secret where the host echoes it as a value", () => {
+    const e = new RemoteCommandError({ target: TARGET, command: "keepalived -t", exitCode: 5, stderr: "auth_pass pw\nbad line" }, ["pw"]);
+    expect(e.stderr).toBe("auth_pass [REDACTED]\nbad line");
+    expect(allTextOf(e)).not.toMatch(/auth_pass pw/);
   });
 });
 

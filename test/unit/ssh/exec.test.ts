@@ -4,7 +4,7 @@
 
 import { parseSshConnection, type SshConnectionInput } from "../../../provider/ssh/connection";
 import { ConnectionConfigError, UnsafeArgumentError } from "../../../provider/ssh/errors";
-import { effectiveArgv, exec } from "../../../provider/ssh/exec";
+import { effectiveArgv, exec, redactCommandLine } from "../../../provider/ssh/exec";
 import { configureSshPool, resetSshPool, sshPoolStats, type SshPoolConfig } from "../../../provider/ssh/pool";
 import { renderCommandLine } from "../../../provider/ssh/quote";
 import { errorOf } from "../../support/errorOf";
@@ -48,5 +48,13 @@ describe("effectiveArgv", () => {
     expect(sent(lab, false)).toBe("printf %s 'a b'");
     expect(sent(root)).toBe("printf %s 'a b'");
     expect(sent(root, true)).toBe("sudo -n -- printf %s 'a b'");
+  });
+});
+
+describe("redactCommandLine", () => {
+  it("redacts an argument equal to a secret, bare or shell-quoted, and nothing else", () => {
+    const line = renderCommandLine(["chpasswd", "--key", "k", "it's", "a b", "keep"]);
+    expect(line).toBe("chpasswd --key k 'it'\\''s' 'a b' keep");
+    expect(redactCommandLine(line, ["k", "it's", "a b"])).toBe("chpasswd --key [REDACTED] [REDACTED] [REDACTED] keep");
   });
 });

@@ -1,6 +1,6 @@
 // Several commands in one SSH round trip. Under emulation (and over a jump host) each
-// round trip costs far more than the commands themselves, and a Director change is ten
-// or so small commands.
+// round trip costs far more than the commands themselves, and a change of a Director or
+// of a RealServerArpConfig is ten or so small commands.
 //
 // The script is a constant; the commands reach it as positional parameters, each one
 // prefixed with its argument count: `2 sysctl -p 3 rm -f /x`. So an argument is only ever

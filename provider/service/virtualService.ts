@@ -1,11 +1,11 @@
-// The user-facing VirtualService resource. Its implementation is virtualServiceProvider,
-// reached through the thin serialised provider.
+// The user-facing VirtualService resource. Its implementation is virtualServiceProvider
+// (virtualServiceRouter.ts), reached through the thin serialised provider.
 
 import * as pulumi from "@pulumi/pulumi";
 import { thinProvider } from "../dynamic/thinProvider";
 import { secretConnection, withSecretConnection, type SshConnectionArgs } from "../resource/connectionArgs";
 import type { KeepalivedPair, KeepalivedPairTarget } from "../keepalived/keepalivedPair";
-import type { AddressFamily, Forwarding, IpvsProtocol, Scheduler, SchedulerFlag } from "./model";
+import type { AddressFamily, Forwarding, IpvsProtocol, Scheduler, SchedulerFlag } from "../ipvs/model";
 
 export interface VirtualServiceArgs {
   /** A plain director, managed with ipvsadm. Exactly one of connection / keepalivedPair. */

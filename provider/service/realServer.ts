@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { thinProvider } from "../dynamic/thinProvider";
 import { withSecretConnection } from "../resource/connectionArgs";
-import type { Forwarding, TunnelChecksum, TunnelType } from "./model";
+import type { Forwarding, TunnelChecksum, TunnelType } from "../ipvs/model";
 import type { VirtualService } from "./virtualService";
 import type { HealthCheck } from "../keepalived/serviceModel";
 
