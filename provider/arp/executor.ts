@@ -2,7 +2,8 @@
 // of operations run under the host registry's lock. Everything it sends is an argv from
 // probe.ts, render.ts and the Director's batch.ts.
 
-import { exec, run, type SshConnection } from "../ssh";
+import { describeConnection, exec, run, type SshConnection } from "../ssh";
+import { hostLockFailure } from "../resource/hostLock";
 import { batchArgv, commandsStderr, failedSteps } from "../resource/commandBatch";
 import type { LiveArp } from "./model";
 import type { ArpOp } from "./plan";
@@ -25,6 +26,9 @@ export async function applyArpOps(connection: SshConnection, ops: readonly ArpOp
   if (ops.length === 0) return { ok: true };
   const result = await exec(connection, arpBatchArgv(ops, policy), { timeoutMs: 180_000 });
   if (result.exitCode === 0) return { ok: true };
+  // The lock was never taken: nothing ran. Say who holds it instead of naming a step.
+  const lock = hostLockFailure(describeConnection(connection), result.exitCode, result.stderr);
+  if (lock) throw lock;
   const failed = failedSteps(result.stderr);
   const steps = failed.map((f) => ops[f.step - 1]).filter((op): op is ArpOp => op !== undefined);
   return {

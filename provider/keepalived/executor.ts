@@ -12,6 +12,7 @@
 // running state. The error then says, per node and per file, what was put back and what
 // could not be.
 
+import { hostLockFailure } from "../resource/hostLock";
 import {
   CommandTimeoutError,
   ConnectionConfigError,
@@ -173,6 +174,9 @@ async function applyNode(index: number, connection: SshConnection, ops: readonly
     throw e;
   }
   const stderr = redactKeepalivedAuth(outcome.stderr);
+  // The lock was never taken, so this node is unchanged: the error names who holds it.
+  const lock = hostLockFailure(host, outcome.exitCode, stderr);
+  if (lock) return () => lock;
   switch (outcome.exitCode) {
     case 0: {
       touched.push(node);
