@@ -7,6 +7,7 @@
 // The types users see are written out in connectionTypes.ts (the published declarations
 // must not name zod); the assertions below keep them exactly what this schema infers.
 
+import { isIP } from "net";
 import { createHash } from "crypto";
 import { utils as ssh2Utils } from "ssh2";
 import { z } from "zod";
@@ -48,6 +49,8 @@ const CONTROL_CHARACTERS_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-
 const NO_CONTROL_CHARACTERS = {
   error: "must not contain control characters (NUL, newline, …); trim a value read from a file",
 };
+/** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, at most 253 characters. */
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 const noControlCharacters = (v: string) => !CONTROL_CHARACTERS.test(v);
 
 // Fields of one hop (the target or a jump host), without the recursive `proxy`.
@@ -56,7 +59,13 @@ const HopSchema = z.strictObject({
     .string({ error: "must be a host name or IP address" })
     .min(1, { error: "must not be empty" })
     .regex(/^\S*$/, { error: "must not contain whitespace" })
-    .refine(noControlCharacters, NO_CONTROL_CHARACTERS),
+    .refine(noControlCharacters, NO_CONTROL_CHARACTERS)
+    // The name lands in known_hosts (accept-new), where `*`, `!`, `,`, `@…` and `|1|…` are
+    // patterns, markers and hashes: only a plain name or address may go there.
+    // (A value the two rules above refuse is not refused twice.)
+    .refine((h) => /\s/.test(h) || !noControlCharacters(h) || isIP(h) !== 0 || HOST_NAME.test(h), {
+      error: "must be an IP address or a DNS host name (letters, digits, hyphens and dots, such as dir1.example.com): no patterns, lists or markers",
+    }),
   port: z.int({ error: PORT }).min(1, { error: PORT }).max(65535, { error: PORT }).default(22),
   user: z
     .string({ error: "must be a user name" })

@@ -29,11 +29,17 @@ function secretPattern(secret: string): string {
 
 /**
  * Replace each secret in `text` with `[REDACTED]` (see MIN_EMBEDDED_SECRET_CHARS for where a
- * secret counts as present). One pass, longest secret first, so a secret containing a
- * shorter one is removed whole and no secret is ever matched inside a `[REDACTED]`.
+ * secret counts as present). Long secrets are cut out by plain search (a private key is
+ * kilobytes: as a regular expression it would exceed what V8 compiles), longest first;
+ * short ones by one pattern over what is left between them, so no secret is ever matched
+ * inside a `[REDACTED]` or across one.
  */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   const ordered = [...new Set(secrets.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
   if (ordered.length === 0) return text;
-  return text.replace(new RegExp(ordered.map(secretPattern).join("|"), "gu"), REDACTED);
+  const short = ordered.filter((s) => s.length < MIN_EMBEDDED_SECRET_CHARS);
+  const shortPattern = short.length > 0 ? new RegExp(short.map(secretPattern).join("|"), "gu") : undefined;
+  let pieces = [text];
+  for (const secret of ordered.filter((s) => s.length >= MIN_EMBEDDED_SECRET_CHARS)) pieces = pieces.flatMap((piece) => piece.split(secret));
+  return pieces.map((piece) => (shortPattern ? piece.replace(shortPattern, REDACTED) : piece)).join(REDACTED);
 }

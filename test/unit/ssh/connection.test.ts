@@ -225,3 +225,13 @@ describe("secretsOf", () => {
     expect(secrets.some((s) => s.startsWith("-----BEGIN") && !s.includes("\n"))).toBe(false);
   });
 });
+
+describe("host: a plain name or address only (issue 12: it lands in known_hosts under accept-new)", () => {
+  it.each(["*", "dir1,*", "dir1,evil", "!dir1", "@dir2", "@revoked", "|1|abc|def", "~SEQ(N,1,3)", "-oProxyCommand=x", "a..b"])("refuses %j, naming the property", (host) => {
+    expect(issuesOf({ host, password: "pw" })).toEqual([expect.stringMatching(/^connection\.host: must be an IP address or a DNS host name/)]);
+  });
+
+  it.each(["10.77.0.11", "fd77::11", "dir1", "dir1.lab.example.com", "127.0.0.1", "xn--bcher-kva.example"])("accepts %j", (host) => {
+    expect(issuesOf({ host, password: "pw" })).toEqual([]);
+  });
+});

@@ -186,3 +186,15 @@ describe("labelledHop", () => {
     expect(copy.labelledHop("proxy").message.startsWith("proxy: proxy: ")).toBe(true);
   });
 });
+
+describe("redactSecrets with a very long secret (issue 12: a 70 KiB key crashed check)", () => {
+  it("cuts out a secret of any length without building a pattern of it", () => {
+    const key = "k".repeat(70 * 1024);
+    expect(redactSecrets(`before ${key} after, and pw here`, [key, "pw"])).toBe("before [REDACTED] after, and [REDACTED] here");
+  });
+
+  it("never matches a short secret across the place a long one was cut out", () => {
+    const long = "0123456789abcdef";
+    expect(redactSecrets(`x${long}y`, [long, "xy"])).toBe("x[REDACTED]y");
+  });
+});
