@@ -109,10 +109,18 @@ describe("Director on a real host (dir2)", () => {
     expect(onHost.sysctls).toEqual(state!["previousSysctls"]);
   });
 
-  it("create refuses to take over a host that already has a Director", async () => {
-    const inputs = await checked({ connection: dir2ViaSudo, mode: "nat" });
+  it("create refuses to take over a host that already has another Director", async () => {
+    const inputs = await checked({ connection: dir2ViaSudo, mode: "nat", ipv6Forwarding: true });
     await expect(directorProvider.create(inputs)).rejects.toThrow(AlreadyExistsError);
     await expect(directorProvider.create(inputs)).rejects.toThrow(/\(id 127\.0\.0\.1:2202\).*set `adopt: true`/);
+  });
+
+  it("create with this Director's own inputs carries on (what a re-run of a cut create finds) and changes nothing", async () => {
+    const before = await directorProvider.read(id, state!);
+    const inputs = await checked({ connection: dir2ViaSudo, mode: "nat" });
+    const again = await directorProvider.create(inputs);
+    expect(again.id).toBe(id);
+    expect(await directorProvider.read(id, state!)).toEqual(before);
   });
 
   it("read is one round trip, returns what create returned, and twice the same", async () => {
