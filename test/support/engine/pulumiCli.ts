@@ -14,7 +14,7 @@
 //     package: `node_modules/pulumi-lvs` links to this repository and `node_modules/@pulumi`
 //     to the SDK installed here (one SDK copy either way).
 
-import { spawn } from "child_process";
+import { spawn, type ChildProcess } from "child_process";
 import { randomBytes } from "crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
@@ -70,10 +70,17 @@ export function npm(dir: string, args: string[]): Promise<CliResult> {
   });
 }
 
-function runProcess(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, stdin = ""): Promise<CliResult> {
+/** How a run is started: in a process group of its own (so a test can SIGKILL all of it), and who is told its pid. */
+export interface SpawnHooks {
+  detached?: boolean;
+  onSpawn?: (child: ChildProcess) => void;
+}
+
+function runProcess(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, stdin = "", hooks: SpawnHooks = {}): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd, env, stdio: ["pipe", "pipe", "pipe"], detached: hooks.detached ?? false });
+    hooks.onSpawn?.(child);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -129,8 +136,8 @@ export class TestProject {
   }
 
   /** `pulumi <args>` in the project; resolves whatever the exit code (see `ok`). */
-  run(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
-    return runProcess(this.node, [WRAPPER, ...args], this.dir, { ...process.env, ...this.env, ...opts.env }, opts.stdin);
+  run(args: string[], opts: { stdin?: string; env?: Record<string, string> } & SpawnHooks = {}): Promise<CliResult> {
+    return runProcess(this.node, [WRAPPER, ...args], this.dir, { ...process.env, ...this.env, ...opts.env }, opts.stdin, opts);
   }
 
   /** `pulumi <args>`, which must exit 0. */
