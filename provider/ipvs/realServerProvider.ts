@@ -108,7 +108,9 @@ export const ipvsadmRealServerProvider = {
     const connection = resolveConnection(news.connection, olds["hostKeyFingerprint"]);
     const desired = toIpvsDestination(news);
     const live = await readIpvsTable(connection);
-    const rulesFile = await apply(connection, planDestination(live, desired, desired));
+    const ops = planDestination(live, desired, desired);
+    // Nothing to change may be an earlier run cut between the change and the save: save.
+    const rulesFile = ops.length > 0 ? await apply(connection, ops) : await saveIpvsTable(connection);
     return { outs: { ...news, destinationKey: parseResourceId(id).key, hostKeyFingerprint: olds["hostKeyFingerprint"], rulesFile: rulesFile ?? olds["rulesFile"] } };
   },
 
@@ -117,7 +119,12 @@ export const ipvsadmRealServerProvider = {
     const key = parseResourceId(id).key;
     let live = await readIpvsTable(connection);
     const current = findDestination(live, key);
-    if (!current) return;
+    if (!current) {
+      // Already gone from the kernel; the rules file may still hold it (an earlier delete cut
+      // between the change and the save), and a reboot would bring it back: save.
+      await saveIpvsTable(connection);
+      return;
+    }
     const drainOptions = props["drain"] as { timeoutSeconds: number; pollSeconds: number } | undefined;
     const isUdp = current.service.kind === "address" && current.service.protocol === "udp";
     // UDP has no connection end to wait for: its entries only expire by timeout.
@@ -127,5 +134,6 @@ export const ipvsadmRealServerProvider = {
     }
     const stillThere = findDestination(live, key);
     if (stillThere) await apply(connection, planDestination(live, undefined, stillThere));
+    else await saveIpvsTable(connection);
   },
 };

@@ -104,7 +104,9 @@ export const ipvsadmVirtualServiceProvider = {
     const connection = resolveConnection(news.connection, olds["hostKeyFingerprint"]);
     const desired = toIpvsService(news);
     const live = await readIpvsTable(connection);
-    const rulesFile = await apply(connection, planService(live, desired, desired.key), desired.scheduler);
+    const ops = planService(live, desired, desired.key);
+    // Nothing to change may be an earlier run cut between the change and the save: save.
+    const rulesFile = ops.length > 0 ? await apply(connection, ops, desired.scheduler) : await saveIpvsTable(connection);
     return { outs: { ...olds, ...news, serviceKey: parseResourceId(id).key, rulesFile: rulesFile ?? olds["rulesFile"] } };
   },
 
@@ -113,7 +115,12 @@ export const ipvsadmVirtualServiceProvider = {
     const key = parseResourceId(id).key;
     const live = await readIpvsTable(connection);
     const service = live.services.find((s) => serviceKeyString(s.key) === key);
-    if (!service) return; // already gone: nothing of ours to remove
+    if (!service) {
+      // Already gone from the kernel; the rules file may still hold it (an earlier delete cut
+      // between the change and the save), and a reboot would bring it back: save.
+      await saveIpvsTable(connection);
+      return;
+    }
     await apply(connection, planService(live, undefined, service.key), service.scheduler);
   },
 };

@@ -15,6 +15,7 @@ import { join } from "path";
 import { closeSshPool } from "../../provider/ssh";
 import { REPO_ROOT, TestProject, type CliResult } from "../support/engine/pulumiCli";
 import { hostState, stateDifferences } from "../support/faults/hostState";
+import { killProcessTree } from "../support/faults/processTree";
 import { labPrivateKey } from "../support/lab";
 import { programHost } from "../support/labChecks";
 
@@ -32,22 +33,26 @@ async function upTo(stage: Record<string, string>, killAtStep = 0, command: "up"
   mkdirSync(faultDir);
   let child: ChildProcess | undefined;
   let killed = false;
+  let killedPids: number[] = [];
   let running = true;
   const watcher = (async () => {
     if (killAtStep === 0) return;
     while (running && !existsSync(join(faultDir, "cut"))) await new Promise((r) => setTimeout(r, 5));
     if (!running) return;
-    process.kill(-child!.pid!, "SIGKILL"); // the whole run: wrapper, CLI, provider process
+    // The whole run: wrapper, CLI, program and the dynamic-provider process (not in the group).
+    killedPids = killProcessTree(child!.pid!);
     killed = true;
   })();
   const result = await project.run([command, "--yes", "--non-interactive", "--skip-preview"], {
     env: { NODE_OPTIONS: `--require ${STEP_HOOK}`, LVS_FAULT_DIR: faultDir, LVS_FAULT_STEP: String(killAtStep) },
-    detached: true,
     onSpawn: (c) => (child = c),
   });
   running = false;
   await watcher;
   const log = join(faultDir, "steps.log");
+  // Nothing of the killed run may live on (a provider process outliving its engine is an orphan).
+  const survivors = killedPids.filter((pid) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z "));
+  if (survivors.length > 0) throw new Error(`processes of the killed run still alive: ${survivors.join(", ")}`);
   return { result, steps: existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean).length : 0, killed };
 }
 

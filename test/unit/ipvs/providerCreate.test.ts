@@ -66,3 +66,29 @@ describe("RealServer create", () => {
     await expect(ipvsadmRealServerProvider.create(realServer)).rejects.toThrow(/already exists/);
   });
 });
+
+describe("update and delete whose change was made by a run cut before the save (fault matrix, issue 12)", () => {
+  const id = "10.77.0.11:22/tcp:10.77.0.170:80";
+
+  it("VirtualService update with nothing left to change saves the rules file", async () => {
+    read.mockResolvedValue(parseIpvsadmSave("-A -t 10.77.0.170:80 -s rr\n"));
+    await ipvsadmVirtualServiceProvider.update(id, { ...service, serviceKey: "tcp:10.77.0.170:80" }, service);
+    expect(change).not.toHaveBeenCalled();
+    expect(save).toHaveBeenCalledTimes(1);
+  });
+
+  it("VirtualService delete of a service already gone from the kernel saves the rules file", async () => {
+    read.mockResolvedValue(parseIpvsadmSave(""));
+    await ipvsadmVirtualServiceProvider.delete(id, service);
+    expect(save).toHaveBeenCalledTimes(1);
+  });
+
+  it("RealServer update with nothing left to change, and delete of one already gone, save the rules file", async () => {
+    read.mockResolvedValue(parseIpvsadmSave("-A -t 10.77.0.170:80 -s rr\n-a -t 10.77.0.170:80 -r 10.77.0.21:80 -g -w 1\n"));
+    await ipvsadmRealServerProvider.update("10.77.0.11:22/tcp:10.77.0.170:80->10.77.0.21:80", realServer, realServer);
+    read.mockResolvedValue(parseIpvsadmSave("-A -t 10.77.0.170:80 -s rr\n"));
+    await ipvsadmRealServerProvider.delete("10.77.0.11:22/tcp:10.77.0.170:80->10.77.0.21:80", realServer);
+    expect(change).not.toHaveBeenCalled();
+    expect(save).toHaveBeenCalledTimes(2);
+  });
+});
