@@ -94,7 +94,9 @@ while IFS=' ' read -r op rel data; do
   if [ -f "$f" ]; then printf 'previous %s %s\\n' "$rel" "$(base64 -w0 <"$f")"; else printf 'absent %s\\n' "$rel"; fi
   case "$op" in
     write) mkdir -p "$(dirname "$f")"; printf '%s' "$data" | base64 -d >"$f"; chmod 0600 "$f" ;;
-    remove) rm -f "$f" ;;
+    # A directory the file leaves empty goes too (a service's last real server): the tree is
+    # then as it was before that file's create. Never the generation itself (it keeps keepalived.conf).
+    remove) rm -f "$f"; [ "$(dirname "$f")" = "$root/$new" ] || rmdir "$(dirname "$f")" 2>/dev/null || true ;;
     removetree) rm -rf "$f" ;;
     *) echo "unknown op '$op'" >&2; exit ${EXIT.badOp} ;;
   esac

@@ -219,3 +219,32 @@ describe("remove-pair, run for real on a scratch tree with a stand-in systemctl"
     expect(readdirSync(etc)).not.toContain("pulumi-lvs");
   });
 });
+
+describe("apply: the file operations, run for real on a scratch generation (issue 12's fault matrix)", () => {
+  /** The op loop of the apply script, reading `ops` on stdin, in generation `gen` of a scratch root. */
+  function runOps(root: string, ops: string): void {
+    const apply = applyArgv(false, false)[2]!;
+    const start = apply.indexOf("while IFS=' ' read -r op rel data; do");
+    const end = apply.indexOf("\ndone\n", start) + "\ndone\n".length;
+    expect(start > 0 && end > start).toBe(true);
+    const script = `set -eu\nroot=$1 new=gen\n${apply.slice(start, end)}`;
+    const r = spawnSync("sh", ["-c", script, "ops", root], { input: ops, encoding: "utf8" });
+    expect(r.status).toBe(0);
+  }
+
+  it("removing a service's last real server removes its directory, as it was before that real server's create", () => {
+    const root = mkdtempSync(join(tmpdir(), "kaops-"));
+    try {
+      mkdirSync(join(root, "gen", "services", "tcp_10.0.0.1_80.d"), { recursive: true });
+      writeFileSync(join(root, "gen", "keepalived.conf"), "x");
+      writeFileSync(join(root, "gen", "services", "0-pulumi-lvs-empty.conf"), "");
+      writeFileSync(join(root, "gen", "services", "tcp_10.0.0.1_80.d", "10.0.0.21_80.conf"), "rs");
+      runOps(root, "remove services/tcp_10.0.0.1_80.d/10.0.0.21_80.conf\n");
+      expect(readdirSync(join(root, "gen", "services")).sort()).toEqual(["0-pulumi-lvs-empty.conf"]);
+      runOps(root, "remove keepalived.conf\n");
+      expect(readdirSync(join(root))).toEqual(["gen"]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
