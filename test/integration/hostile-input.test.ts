@@ -18,7 +18,9 @@ import { isConnectionPath, stringInputCases, withValueAt, type StringInputCase }
 
 jest.setTimeout(60 * 60_000);
 
-const MAX_APPLIES = 150;
+// Each apply is a create, a delete and canary checks on six hosts: a partial run of the first
+// budget (150) had not finished the KeepalivedPair inputs after 8 minutes on the emulated lab.
+const MAX_APPLIES = 40;
 const LAB_HOSTS = ["dir1", "dir2", "rs1", "rs2", "rs3", "client"] as const;
 const CASES = stringInputCases({ director: labConnection("dir2"), peer: labConnection("rs3"), realServer: labConnection("rs3") });
 const caseNamed = (name: string) => CASES.find((c) => c.name === name)!;
