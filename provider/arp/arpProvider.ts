@@ -203,7 +203,7 @@ export const realServerArpConfigProvider = {
       throw new ArpChangeError({ host: describeConnection(connection), attempted: "prepare the real server", ...outcome, afterwards });
     }
     const fingerprint = await observedHostKeyFingerprint(connection);
-    return { id: arpResourceId(inputs.connection, key), outs: { ...stateOf(inputs, key, fingerprint, observedAfterApply(live, desired)), ...(owner ? { [RECORD_OWNER]: owner } : {}) } };
+    return { id: arpResourceId(inputs.connection, key), outs: stateOf(inputs, key, fingerprint, observedAfterApply(live, desired)) };
   },
 
   async read(id: string, props: Record<string, any>): Promise<pulumi.dynamic.ReadResult> {

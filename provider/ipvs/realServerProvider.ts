@@ -30,8 +30,13 @@ function findDestination(table: IpvsTable, key: string): IpvsDestination | undef
   return table.destinations.find((d) => destinationKeyString(d) === key);
 }
 
-async function apply(connection: SshConnection, ops: ReturnType<typeof planDestination>): Promise<string | undefined> {
-  let rulesFile: string | undefined;
+/**
+ * Sends the plan; with nothing to change, saves the rules file from the live table: an
+ * earlier run may have been cut between its change and its save. The rules file written.
+ */
+async function apply(connection: SshConnection, ops: ReturnType<typeof planDestination>): Promise<string> {
+  if (ops.length === 0) return saveIpvsTable(connection);
+  let rulesFile = "";
   for (const op of ops) rulesFile = await changeIpvsTable(connection, renderOp(op));
   return rulesFile;
 }
@@ -72,10 +77,10 @@ export const ipvsadmRealServerProvider = {
     if (findDestination(live, key) && !inputs.adopt && ops.length > 0) {
       throw new AlreadyExistsError({ resourceType: REAL_SERVER_TYPE, what: `real server ${key}`, host: describeConnection(connection), id });
     }
-    const rulesFile = ops.length > 0 ? await apply(connection, ops) : await saveIpvsTable(connection);
+    const rulesFile = await apply(connection, ops);
     return {
       id,
-      outs: { ...inputs, destinationKey: key, hostKeyFingerprint: await observedHostKeyFingerprint(connection), rulesFile: rulesFile ?? "" },
+      outs: { ...inputs, destinationKey: key, hostKeyFingerprint: await observedHostKeyFingerprint(connection), rulesFile },
     };
   },
 
@@ -108,10 +113,8 @@ export const ipvsadmRealServerProvider = {
     const connection = resolveConnection(news.connection, olds["hostKeyFingerprint"]);
     const desired = toIpvsDestination(news);
     const live = await readIpvsTable(connection);
-    const ops = planDestination(live, desired, desired);
-    // Nothing to change may be an earlier run cut between the change and the save: save.
-    const rulesFile = ops.length > 0 ? await apply(connection, ops) : await saveIpvsTable(connection);
-    return { outs: { ...news, destinationKey: parseResourceId(id).key, hostKeyFingerprint: olds["hostKeyFingerprint"], rulesFile: rulesFile ?? olds["rulesFile"] } };
+    const rulesFile = await apply(connection, planDestination(live, desired, desired));
+    return { outs: { ...news, destinationKey: parseResourceId(id).key, hostKeyFingerprint: olds["hostKeyFingerprint"], rulesFile } };
   },
 
   async delete(id: string, props: Record<string, any>): Promise<void> {
@@ -133,7 +136,6 @@ export const ipvsadmRealServerProvider = {
       live = await readIpvsTable(connection);
     }
     const stillThere = findDestination(live, key);
-    if (stillThere) await apply(connection, planDestination(live, undefined, stillThere));
-    else await saveIpvsTable(connection);
+    await apply(connection, stillThere ? planDestination(live, undefined, stillThere) : []);
   },
 };

@@ -41,8 +41,13 @@ function configFromService(service: IpvsService): Pick<VirtualServiceInputs, (ty
   } as Pick<VirtualServiceInputs, (typeof SERVICE_EDITABLE_PROPERTIES)[number]>;
 }
 
-async function apply(connection: SshConnection, ops: ReturnType<typeof planService>, scheduler: string): Promise<string | undefined> {
-  let rulesFile: string | undefined;
+/**
+ * Sends the plan; with nothing to change, saves the rules file from the live table: an
+ * earlier run may have been cut between its change and its save. The rules file written.
+ */
+async function apply(connection: SshConnection, ops: ReturnType<typeof planService>, scheduler: string): Promise<string> {
+  if (ops.length === 0) return saveIpvsTable(connection);
+  let rulesFile = "";
   for (const op of ops) {
     try {
       rulesFile = await changeIpvsTable(connection, renderOp(op));
@@ -70,12 +75,12 @@ export const ipvsadmVirtualServiceProvider = {
     if (exists && !inputs.adopt && ops.length > 0) {
       throw new AlreadyExistsError({ resourceType: VIRTUAL_SERVICE_TYPE, what: `IPVS service ${serviceKeyString(desired.key)}`, host: describeConnection(connection), id });
     }
-    const rulesFile = ops.length > 0 ? await apply(connection, ops, desired.scheduler) : await saveIpvsTable(connection);
+    const rulesFile = await apply(connection, ops, desired.scheduler);
     const outs: VirtualServiceState = {
       ...inputs,
       serviceKey: serviceKeyString(desired.key),
       hostKeyFingerprint: await observedHostKeyFingerprint(connection),
-      rulesFile: rulesFile ?? "",
+      rulesFile,
     };
     return { id, outs };
   },
@@ -104,10 +109,8 @@ export const ipvsadmVirtualServiceProvider = {
     const connection = resolveConnection(news.connection, olds["hostKeyFingerprint"]);
     const desired = toIpvsService(news);
     const live = await readIpvsTable(connection);
-    const ops = planService(live, desired, desired.key);
-    // Nothing to change may be an earlier run cut between the change and the save: save.
-    const rulesFile = ops.length > 0 ? await apply(connection, ops, desired.scheduler) : await saveIpvsTable(connection);
-    return { outs: { ...olds, ...news, serviceKey: parseResourceId(id).key, rulesFile: rulesFile ?? olds["rulesFile"] } };
+    const rulesFile = await apply(connection, planService(live, desired, desired.key), desired.scheduler);
+    return { outs: { ...olds, ...news, serviceKey: parseResourceId(id).key, rulesFile } };
   },
 
   async delete(id: string, props: Record<string, any>): Promise<void> {
