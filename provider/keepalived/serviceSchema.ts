@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { integerBetween, ipAddress, oneOf, strictObject, type Issue } from "../resource/inputFields";
 import { addressFamilyOf, canonicalAddress, FORWARDINGS } from "../ipvs/model";
+import { isIpv6LinkLocal } from "../resource/address";
 import { PREDEFINED_PARAMETER, PREDEFINED_PARAMETER_REASON, boundedValue, commandArgv, configName } from "./configValues";
 import { VRRP_STATES } from "./model";
 import { DNS_QUERY_TYPES } from "./serviceModel";
@@ -143,8 +144,13 @@ export function checkKeepalivedServiceOptions(v: Record<string, unknown>, family
 
 /** Cross-field rules of the keepalived-only RealServer inputs. */
 export function checkKeepalivedRealServerOptions(v: Record<string, unknown>, issue: Issue): void {
-  const check = v["healthCheck"] as { bindTo?: unknown } | undefined;
+  const check = v["healthCheck"] as { type?: unknown; bindTo?: unknown } | undefined;
   const address = v["address"];
+  // Every checker but MISC_CHECK connects to the real server's address (we render no
+  // connect_ip), and keepalived refuses a link-local one without bind_if, which we do not render.
+  const canonical = typeof address === "string" ? canonicalAddress(address) : undefined;
+  if (check !== undefined && check.type !== "MISC_CHECK" && canonical !== undefined && isIpv6LinkLocal(canonical))
+    issue(["address"], `is link-local (fe80::/10): keepalived's ${String(check.type)} cannot reach it without an interface (bind_if), which pulumi-lvs does not set; give the real server a global or unique-local (fd00::/8) address, or use a MISC_CHECK`);
   if (typeof check?.bindTo === "string" && typeof address === "string" && addressFamilyOf(check.bindTo) && addressFamilyOf(address) && addressFamilyOf(check.bindTo) !== addressFamilyOf(address))
     issue(["healthCheck", "bindTo"], `is ${addressFamilyOf(check.bindTo)} but the real server is ${addressFamilyOf(address)}; bind the check to an address of the same family`);
 }

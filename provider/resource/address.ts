@@ -27,3 +27,11 @@ export function canonicalAddress(text: string): string | undefined {
 export function isClientReachableUnicast(canonical: string): boolean {
   return !(/^(0\.0\.0\.0|127\.|22[4-9]\.|2[3-5]\d\.)/.test(canonical) || canonical === "::" || canonical === "::1" || canonical.startsWith("ff"));
 }
+
+/**
+ * Whether a (canonical) address is IPv6 link-local (fe80::/10): reachable only through a
+ * named interface, which a connecting keepalived checker needs as `bind_if`.
+ */
+export function isIpv6LinkLocal(canonical: string): boolean {
+  return /^fe[89ab][0-9a-f]:/.test(canonical);
+}

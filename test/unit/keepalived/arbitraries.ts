@@ -3,6 +3,7 @@
 // cross-field rules allow. Interfaces are the ones the keepalived -t namespace has.
 
 import fc from "fast-check";
+import { canonicalAddress, isIpv6LinkLocal } from "../../../provider/resource/address";
 
 type Raw = Record<string, unknown>;
 const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
@@ -239,7 +240,8 @@ export function serviceInputs({ acceptedByKeepalived }: ServiceOptions): fc.Arbi
               inhibitOnFailure: r.inhibitOnFailure,
               notifyUp: r.notifyUp,
               notifyDown: r.notifyDown,
-              healthCheck: a.checks[i],
+              // A connecting checker cannot reach a link-local address (the schema refuses it).
+              healthCheck: a.checks[i]?.["type"] !== "MISC_CHECK" && isIpv6LinkLocal(canonicalAddress(a.rsAddresses[i]!) ?? "") ? undefined : a.checks[i],
             });
           });
           return { service, realServers };

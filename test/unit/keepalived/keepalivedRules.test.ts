@@ -234,3 +234,30 @@ describe("across resources: what no single resource's schema can see", () => {
     expect(messages(c)).toContain("Warning - quorum 1 for [10.0.0.100]:tcp:80 exceeds total weight of real servers 0, reducing quorum to 0");
   });
 });
+
+// keepalived's checkers connect to the real server's address; a link-local one is only
+// reachable through a named interface (bind_if), which pulumi-lvs does not render. Found by
+// property.test.ts (CI, seed -1592880600): the schema accepted it and the apply would fail.
+describe("a link-local IPv6 real server", () => {
+  const web6 = { address: "fd00::100", port: 80 };
+  const linkLocal = (healthCheck?: Raw) => realServerOf({ service: web6, address: "fe80::1", port: 80, ...(healthCheck ? { healthCheck } : {}) });
+  const forced = (healthCheck: Raw): KeepalivedRealServer => ({ ...linkLocal(), options: { healthCheck } as KeepalivedRealServer["options"] });
+  const check6 = (rs: KeepalivedRealServer) => validateWithKeepalived(nodeTree(pair6(), 0, [serviceOf(web6)], [rs]));
+  const refusedAt = (healthCheck: Raw) => {
+    const r = RealServerInputsSchema.safeParse({ keepalived: PAIR_TARGET, service: web6, address: "fe80::1", port: 80, healthCheck });
+    return r.success ? [] : formatCheckFailures(r.error.issues).map((f) => f.property);
+  };
+
+  it.each(["TCP_CHECK", "HTTP_GET", "SSL_GET", "DNS_CHECK"])("with a %s: keepalived -t refuses it, and so does the schema, at address", (type) => {
+    const healthCheck = { type, ...(type.endsWith("_GET") ? { urls: [{ path: "/" }] } : type === "DNS_CHECK" ? { name: "www.example.com" } : {}) };
+    const c = check6(forced(healthCheck));
+    expect([c.exitCode, messages(c)]).toEqual([5, ["Checker link local address fe80::1 requires a bind_if"]]);
+    expect(refusedAt(healthCheck)).toEqual(["address"]);
+  });
+
+  it("without a check, or with a MISC_CHECK (which does not connect), keepalived -t and the schema take it", () => {
+    const misc = { type: "MISC_CHECK", command: ["/usr/bin/true"] };
+    for (const rs of [linkLocal(), forced(misc)]) expect([check6(rs).exitCode, complaints(check6(rs))]).toEqual([0, []]);
+    expect(refusedAt(misc)).toEqual([]);
+  });
+});
