@@ -239,15 +239,19 @@ export function normalizeDestination(d: IpvsDestination): IpvsDestination {
   return out;
 }
 
-function byKeyString<T>(keyOf: (t: T) => string): (a: T, b: T) => number {
-  return (a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0);
+/** Sorted by key string, each key computed once (not twice per comparison: tables run to thousands). */
+function sortedByKeyString<T>(items: readonly T[], keyOf: (t: T) => string): T[] {
+  return items
+    .map((item) => ({ item, key: keyOf(item) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ item }) => item);
 }
 
 /** Normalised entries in key order, so two tables with the same content are deep-equal. */
 export function normalizeTable(t: IpvsTable): IpvsTable {
   return {
-    services: t.services.map(normalizeService).sort(byKeyString((s) => serviceKeyString(s.key))),
-    destinations: t.destinations.map(normalizeDestination).sort(byKeyString(destinationKeyString)),
+    services: sortedByKeyString(t.services.map(normalizeService), (s) => serviceKeyString(s.key)),
+    destinations: sortedByKeyString(t.destinations.map(normalizeDestination), destinationKeyString),
   };
 }
 

@@ -213,22 +213,31 @@ export function mergeListings(saved: IpvsTable, ...listings: IpvsListing[]): Ipv
     for (const key of new Set([...savedServices, ...listedServices])) {
       if (!savedServices.has(key) || !listedServices.has(key)) throw new IpvsListingMismatchError(key, "service in only one output");
     }
-    const rowsByService = new Map<string, ListedDestination[]>();
+    // Rows by service, and by exact address and port within it: linear in the table (a
+    // 10,000-destination director is read on every refresh). Rows ipvsadm cut short have no
+    // address and are matched by findListedRow among the service's cut rows.
+    const rowsByService = new Map<string, { exact: Map<string, ListedDestination>; cut: ListedDestination[] }>();
+    const exactKey = (address: string, port: number) => `${address} ${port}`;
     for (const row of listing.destinations) {
       const key = serviceKeyString(row.service);
-      rowsByService.set(key, [...(rowsByService.get(key) ?? []), row]);
+      let rows = rowsByService.get(key);
+      if (rows === undefined) rowsByService.set(key, (rows = { exact: new Map(), cut: [] }));
+      if (row.address !== undefined && row.port !== undefined && !rows.exact.has(exactKey(row.address, row.port))) rows.exact.set(exactKey(row.address, row.port), row);
+      else rows.cut.push(row);
     }
     for (const d of destinations) {
-      const rows = rowsByService.get(serviceKeyString(d.service)) ?? [];
-      const row = findListedRow(rows, d);
+      const rows = rowsByService.get(serviceKeyString(d.service));
+      const exact = rows?.exact.get(exactKey(d.address, d.port));
+      const row = exact ?? findListedRow(rows?.cut ?? [], d);
       if (!row) throw new IpvsListingMismatchError(destinationKeyString(d), "real server in only one output");
       if ((row.weight ?? d.weight) !== d.weight || (row.forwarding ?? d.forwarding) !== d.forwarding)
         throw new IpvsListingMismatchError(destinationKeyString(d), "weight or forwarding differ between outputs");
       d.upperThreshold = row.upperThreshold ?? d.upperThreshold;
       d.lowerThreshold = row.lowerThreshold ?? d.lowerThreshold;
-      rows.splice(rows.indexOf(row), 1);
+      if (exact) rows!.exact.delete(exactKey(d.address, d.port));
+      else rows!.cut.splice(rows!.cut.indexOf(row), 1);
     }
-    const extra = [...rowsByService.values()].flat()[0];
+    const extra = [...rowsByService.values()].flatMap((rows) => [...rows.exact.values(), ...rows.cut])[0];
     if (extra) throw new IpvsListingMismatchError(`${serviceKeyString(extra.service)}->${extra.name}`, "real server in only one output");
   }
   return normalizeTable({ services: saved.services, destinations });
