@@ -8,7 +8,7 @@
 const path = require("path");
 
 const DIST = path.resolve(__dirname, "..", "dist", "provider", "ipvs");
-const { parseLiveTable, planDestination } = require(path.join(DIST, "index"));
+const { parseLiveTable, parseIpvsadmSave, parseIpvsadmList, mergeListings, planDestination } = require(path.join(DIST, "index"));
 
 /** services × perService destinations, as the real ipvsadm prints them. */
 function tableTexts(services, perService) {
@@ -43,6 +43,11 @@ const results = [];
 for (const shape of shapes) {
   const [services, perService] = shape.split("x").map(Number);
   const outputs = tableTexts(services, perService);
+  // Its parts first (the rules-file dump, the thresholds listing, their merge), then the
+  // whole read as the provider runs it.
+  const save = cpuMs(() => parseIpvsadmSave(outputs[0]));
+  const list = cpuMs(() => parseIpvsadmList(outputs[1]));
+  const merge = cpuMs(() => mergeListings(save.result, list.result));
   const parse = cpuMs(() => parseLiveTable(outputs));
   const table = parse.result;
   const plan = cpuMs(() => {
@@ -50,8 +55,8 @@ for (const shape of shapes) {
     for (const d of table.destinations) ops += planDestination(table, { ...d, weight: d.weight + 1 }, d).length;
     return ops;
   });
-  const row = { shape, destinations: table.destinations.length, bytes: outputs[0].length + outputs[1].length, parseCpuMs: Math.round(parse.ms), planAllCpuMs: Math.round(plan.ms), planEachCpuUs: Math.round((plan.ms * 1000) / table.destinations.length) };
+  const row = { shape, destinations: table.destinations.length, bytes: outputs[0].length + outputs[1].length, parts: { saveMs: Math.round(save.ms), listMs: Math.round(list.ms), mergeMs: Math.round(merge.ms) }, parseCpuMs: Math.round(parse.ms), planAllCpuMs: Math.round(plan.ms), planEachCpuUs: Math.round((plan.ms * 1000) / table.destinations.length) };
   results.push(row);
-  console.log(`parse+plan ${shape}: ${row.destinations} destinations, ${(row.bytes / 1024).toFixed(0)} KiB of ipvsadm output; parse ${row.parseCpuMs} ms CPU; plan of every destination ${row.planAllCpuMs} ms CPU (${row.planEachCpuUs} µs each)`);
+  console.log(`parse+plan ${shape}: ${row.destinations} destinations, ${(row.bytes / 1024).toFixed(0)} KiB of ipvsadm output; parse ${row.parseCpuMs} ms CPU (parts: -S ${row.parts.saveMs}, -L ${row.parts.listMs}, merge ${row.parts.mergeMs}); plan of every destination ${row.planAllCpuMs} ms CPU (${row.planEachCpuUs} µs each)`);
 }
 if (process.env.BENCH_JSON) require("fs").writeFileSync(process.env.BENCH_JSON, `${JSON.stringify(results, null, 2)}\n`);
