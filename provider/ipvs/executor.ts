@@ -3,8 +3,10 @@
 //
 // Cost matters: a refresh of a cluster with 100 RealServers calls `read` 100 times at
 // once in one provider process. Reads of the same director's table are coalesced: callers
-// that arrive while a read is in flight share its result. Writes bump the director's
-// generation, so nobody is ever handed a table older than their own change.
+// that arrive while a read is in flight share its result. Writes are batched the same way
+// (groupCommit.ts): the changes that arrive together go in one remote command under one
+// lock, with one dump and one rules-file write. Writes bump the director's generation, so
+// nobody is ever handed a table older than their own change.
 //
 // A shared read is also a shared proof of identity: its result says "this host, checked
 // against these host-key rules, let these credentials in". So only callers whose
@@ -28,7 +30,8 @@ import {
   IpvsListingMismatchError,
 } from "./parse";
 import { IpvsChangeError } from "./errors";
-import { OUTPUT_SEPARATOR, changeAndDumpArgv, dumpArgv, parseChangeAndDump, renderRulesFile, writeRulesFileArgv } from "./rulesFile";
+import { GroupCommit, type Settled } from "./groupCommit";
+import { OUTPUT_SEPARATOR, batchStdin, changeBatchAndDumpArgv, parseChangeBatchAndDump, renderRulesFile, writeRulesFileArgv } from "./rulesFile";
 
 interface SharedRead {
   generation: number;
@@ -104,13 +107,37 @@ export function readIpvsTable(input: SshConnectionInput | SshConnection): Promis
   return entry.promise;
 }
 
+/** One change (or, with no argv, only a rules-file save) waiting for its director's next batch. */
+interface TableChange {
+  connection: SshConnection;
+  ipvsadmArgv: readonly string[] | undefined;
+}
+
+/**
+ * Changes per batch at most: they run one ipvsadm after the other under the host's lock,
+ * which every other writer waits for (a bounded wait: hostLockWaitSeconds).
+ */
+export const MAX_CHANGES_PER_BATCH = 200;
+
+// Concurrent changes to one director, by callers of the same connection identity (the
+// identity rule of shared reads: a batch runs with the first member's credentials).
+const batches = new GroupCommit<TableChange, string>(sendBatch, MAX_CHANGES_PER_BATCH);
+
+/** The number of change batches sent to hosts (for tests and the cost report). */
+export function ipvsChangeBatchCount(): number {
+  return batches.batchCount();
+}
+
 /**
  * Applies one ipvsadm change and rewrites the rules file from the live table, under the
- * host-wide lock (see rulesFile.ts). Returns the rules file written, or the one a later
- * concurrent change will write.
+ * host-wide lock (see rulesFile.ts), batched with the concurrent changes to the same
+ * director. Returns the rules file written, or the one a later concurrent change will
+ * write. Rejects with this change's own error: another change of the batch failing does
+ * not fail this one.
  */
 export async function changeIpvsTable(input: SshConnectionInput | SshConnection, ipvsadmArgv: readonly string[]): Promise<string> {
-  return changeAndSave(parseSshConnection(input), ipvsadmArgv);
+  const connection = parseSshConnection(input);
+  return batches.submit(sharedReadKey(connection), { connection, ipvsadmArgv });
 }
 
 /**
@@ -118,35 +145,46 @@ export async function changeIpvsTable(input: SshConnectionInput | SshConnection,
  * entry is already in the kernel (its earlier run was cut before the save) still owes.
  */
 export async function saveIpvsTable(input: SshConnectionInput | SshConnection): Promise<string> {
-  return changeAndSave(parseSshConnection(input), undefined);
+  const connection = parseSshConnection(input);
+  return batches.submit(sharedReadKey(connection), { connection, ipvsadmArgv: undefined });
 }
 
-async function changeAndSave(connection: SshConnection, ipvsadmArgv: readonly string[] | undefined): Promise<string> {
+/** One batch: its changes and one dump in one remote command, then one rules-file write. */
+async function sendBatch(members: TableChange[]): Promise<Array<Settled<string>>> {
+  const connection = members[0]!.connection;
   const key = directorKey(connection);
   const host = describeConnection(connection);
   const lockWait = hostLockWaitSeconds(connection.timeouts.commandMs);
+  const changes = members.flatMap((m) => (m.ipvsadmArgv ? [m.ipvsadmArgv] : []));
   bumpGeneration(key);
   try {
-    let dumped: ReturnType<typeof parseChangeAndDump>;
+    let dumped: ReturnType<typeof parseChangeBatchAndDump>;
     try {
-      const argv = ipvsadmArgv ? changeAndDumpArgv(ipvsadmArgv, lockWait) : dumpArgv(lockWait);
-      dumped = parseChangeAndDump((await run(connection, argv)).stdout);
+      const out = await run(connection, changeBatchAndDumpArgv(lockWait), { stdin: batchStdin(changes) });
+      dumped = parseChangeBatchAndDump(out.stdout, changes.length);
     } catch (err) {
       if (err instanceof RemoteCommandError) {
-        throw (
-          hostLockFailure(host, err.exitCode, err.stderr) ??
-          new IpvsChangeError({ host, command: renderCommandLine(ipvsadmArgv ?? ["ipvsadm", "-S", "-n"]), exitCode: err.exitCode, stderr: err.stderr })
-        );
+        const what = changes.length === 1 ? renderCommandLine(changes[0]!) : `a batch of ${changes.length} ipvsadm changes`;
+        throw hostLockFailure(host, err.exitCode, err.stderr) ?? new IpvsChangeError({ host, command: what, exitCode: err.exitCode, stderr: err.stderr });
       }
       throw err;
     }
     // Both listings were taken under the lock, so they describe the same table.
     const content = renderRulesFile(parseLiveTable(dumped.listings));
+    let rulesFile: string;
     try {
-      return (await run(connection, writeRulesFileArgv(dumped.changeCount, lockWait), { stdin: content })).stdout.trim();
+      rulesFile = (await run(connection, writeRulesFileArgv(dumped.changeCount, lockWait), { stdin: content })).stdout.trim();
     } catch (err) {
       throw (err instanceof RemoteCommandError && hostLockFailure(host, err.exitCode, err.stderr)) || err;
     }
+    let next = 0;
+    return members.map((m): Settled<string> => {
+      if (!m.ipvsadmArgv) return { ok: true, value: rulesFile };
+      const result = dumped.results[next++]!;
+      return result.ok
+        ? { ok: true, value: rulesFile }
+        : { ok: false, error: new IpvsChangeError({ host, command: renderCommandLine(m.ipvsadmArgv), exitCode: result.exitCode, stderr: result.stderr }) };
+    });
   } finally {
     // Readers that started during the change must not be handed a pre-change table.
     bumpGeneration(key);

@@ -105,7 +105,8 @@ describe("changeIpvsTable and the host lock", () => {
       expect(err).toBeInstanceOf(HostLockTimeoutError);
       expect(err).toMatchObject({ lock: "/run/pulumi-lvs/ipvsadm.lock", holder: "pid 4242 (pulumi-lvs-ipvs) since 2025-01-01T00:00:00Z" });
       expect(err.message).toContain(`root@127.0.0.1:${busy.port}`);
-      expect(busy.execs[0]!.command).toMatch(/ pulumi-lvs-ipvs \/run\/pulumi-lvs\/ipvsadm\.lock 5\.000 ipvsadm -A /);
+      // The change itself goes on stdin: the command line holds the lock and its bounded wait.
+    expect(busy.execs[0]!.command).toMatch(/ pulumi-lvs-ipvs-batch \/run\/pulumi-lvs\/ipvsadm\.lock 5\.000$/);
     } finally {
       await resetSshPool();
       await busy.close();

@@ -4,7 +4,8 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import { parseLiveTable } from "../../../provider/ipvs/parse";
-import { IPVS_LOCK_FILE, changeAndDumpArgv, parseChangeAndDump, renderRulesFile, writeRulesFileArgv, OUTPUT_SEPARATOR } from "../../../provider/ipvs/rulesFile";
+import { spawnSync } from "child_process";
+import { IPVS_LOCK_FILE, batchStdin, changeBatchAndDumpArgv, parseChangeBatchAndDump, renderRulesFile, writeRulesFileArgv, OUTPUT_SEPARATOR } from "../../../provider/ipvs/rulesFile";
 
 const fixture = (name: string) => readFileSync(join(__dirname, "../../fixtures/ipvsadm", name), "utf8");
 
@@ -34,24 +35,34 @@ describe("renderRulesFile", () => {
 });
 
 describe("the change scripts", () => {
-  it("pass the ipvsadm argv as positional parameters, never inside the script", () => {
-    const argv = changeAndDumpArgv(["ipvsadm", "-A", "-t", "10.0.0.1:80", "-s", "rr"], "60.000");
-    expect(argv.slice(0, 2)).toEqual(["sh", "-c"]);
-    expect(argv[2]).not.toContain("10.0.0.1");
-    expect(argv.slice(4)).toEqual([IPVS_LOCK_FILE, "60.000", "ipvsadm", "-A", "-t", "10.0.0.1:80", "-s", "rr"]);
-    expect(() => changeAndDumpArgv(["rm", "-rf", "/"], "1")).toThrow(/only runs ipvsadm/);
+  it("take the changes on stdin as NUL-separated tokens, never inside the script or its argv", () => {
+    const argv = changeBatchAndDumpArgv("60.000");
+    expect(argv.slice(0, 2)).toEqual(["bash", "-c"]);
+    expect(argv.slice(4)).toEqual([IPVS_LOCK_FILE, "60.000"]);
+    const stdin = batchStdin([["ipvsadm", "-A", "-t", "10.0.0.1:80", "-s", "rr"], ["ipvsadm", "-D", "-t", "10.0.0.2:80"]]);
+    expect(stdin.split("\0")).toEqual(["5", "-A", "-t", "10.0.0.1:80", "-s", "rr", "3", "-D", "-t", "10.0.0.2:80", ""]);
+    expect(() => batchStdin([["rm", "-rf", "/"]])).toThrow(/only runs ipvsadm/);
+    expect(() => batchStdin([["ipvsadm", "-A\0x"]])).toThrow(/cannot hold NUL/);
+  });
+
+  it("are valid bash and sh (bash -n / sh -n)", () => {
+    for (const [shell, script] of [["bash", changeBatchAndDumpArgv("1")[2]!], ["sh", writeRulesFileArgv("1", "1")[2]!]] as const) {
+      const check = spawnSync(shell, ["-n", "-c", script], { encoding: "utf8" });
+      expect({ shell, status: check.status, stderr: check.stderr }).toEqual({ shell, status: 0, stderr: "" });
+    }
   });
 
   it("only accept a numeric change count and lock wait", () => {
     expect(writeRulesFileArgv("12", "1.5").slice(-3)).toEqual([IPVS_LOCK_FILE, "1.5", "12"]);
     expect(() => writeRulesFileArgv("1; reboot", "1")).toThrow(/not a change count/);
     expect(() => writeRulesFileArgv("1", "1; reboot")).toThrow(/not a lock wait/);
+    expect(() => changeBatchAndDumpArgv("1; reboot")).toThrow(/not a lock wait/);
   });
 
   it("hold the host lock in the root-only directory with a bounded wait, before any change", () => {
     expect(IPVS_LOCK_FILE).toBe("/run/pulumi-lvs/ipvsadm.lock");
     const scripts: Array<[string, string]> = [
-      [changeAndDumpArgv(["ipvsadm", "-C"], "1")[2]!, '\n"$@"\n'],
+      [changeBatchAndDumpArgv("1")[2]!, "ipvsadm "],
       [writeRulesFileArgv("1", "1")[2]!, "cat >"],
     ];
     for (const [script, firstChange] of scripts) {
@@ -61,10 +72,13 @@ describe("the change scripts", () => {
     }
   });
 
-  it("split the dump into the two listings and the change count", () => {
-    const stdout = `${fixture("edit.save")}${OUTPUT_SEPARATOR}\n${fixture("edit.list-thresholds")}${OUTPUT_SEPARATOR}\n7\n`;
-    const { listings, changeCount } = parseChangeAndDump(stdout);
+  it("read each change's outcome, ipvsadm's message with a failed one, then the two listings and the change count", () => {
+    const statuses = ["@@pulumi-lvs-change@@ 1 ok", "@@pulumi-lvs-change@@ 2 failed 2", "  Destination already exists", "@@pulumi-lvs-change@@ 3 ok"].join("\n");
+    const stdout = `${statuses}\n${OUTPUT_SEPARATOR}\n${fixture("edit.save")}${OUTPUT_SEPARATOR}\n${fixture("edit.list-thresholds")}${OUTPUT_SEPARATOR}\n7\n`;
+    const { results, listings, changeCount } = parseChangeBatchAndDump(stdout, 3);
+    expect(results).toEqual([{ ok: true }, { ok: false, exitCode: 2, stderr: "Destination already exists\n" }, { ok: true }]);
     expect(changeCount).toBe("7");
     expect(listings).toEqual([fixture("edit.save"), fixture("edit.list-thresholds")]);
+    expect(() => parseChangeBatchAndDump(stdout, 4)).toThrow(/reported 3 of 4 changes/);
   });
 });

@@ -1,0 +1,71 @@
+// Batched writes on the lab's real IPVS kernel (dir1, VIP 10.77.0.160; issue 13): the
+// RealServers the engine creates in parallel reach the director as one batch (one lock,
+// one dump, one rules-file write), and a change the kernel refuses fails alone while the
+// rest of its batch applies.
+
+import { changeIpvsTable, ipvsChangeBatchCount } from "../../provider/ipvs/executor";
+import { IpvsChangeError } from "../../provider/ipvs/errors";
+import { realServerProvider } from "../../provider/service/realServerRouter";
+import { virtualServiceProvider } from "../../provider/service/virtualServiceRouter";
+import { closeSshPool, run } from "../../provider/ssh";
+import { labConnection } from "../support/lab";
+import { refresh, up, type Deployed } from "../support/providerSteps";
+
+const VIP = "10.77.0.160";
+const dir1 = () => labConnection("dir1");
+const savedTable = async () => (await run(dir1(), ["ipvsadm", "-S", "-n"])).stdout;
+const rulesFile = async () => (await run(dir1(), ["cat", "/etc/ipvsadm.rules"])).stdout;
+const destinations = (text: string) => text.split("\n").filter((l) => l.startsWith(`-a -t ${VIP}:80 `)).length;
+/** Real servers need not exist: IPVS takes any address. */
+const address = (i: number) => `10.77.9.${i + 1}`;
+
+let service: Deployed;
+
+beforeAll(async () => {
+  service = await up(virtualServiceProvider, { connection: dir1(), protocol: "tcp", address: VIP, port: 80, scheduler: "wrr" });
+});
+
+afterAll(async () => {
+  if (service) await virtualServiceProvider.delete(service.id, service.state);
+  expect(await savedTable()).not.toContain(VIP);
+  await closeSshPool();
+});
+
+describe("batched writes to one director", () => {
+  it("30 RealServers created at once reach the kernel and the rules file in a handful of batches, and each reads back", async () => {
+    const before = ipvsChangeBatchCount();
+    const reference = { protocol: "tcp", address: VIP, port: 80 };
+    const servers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => up(realServerProvider, { connection: dir1(), service: reference, address: address(i), port: 80, forwarding: "dr", weight: 1 + (i % 5) })),
+    );
+    const batches = ipvsChangeBatchCount() - before;
+    console.log(`30 concurrent RealServer creates: ${batches} batch(es)`);
+    expect(batches).toBeLessThanOrEqual(3);
+    expect(destinations(await savedTable())).toBe(30);
+    expect(destinations(await rulesFile())).toBe(30);
+    const reads = await Promise.all(servers.map((s) => refresh(realServerProvider, s)));
+    expect(reads.map((r) => r?.inputs["weight"])).toEqual(servers.map((_, i) => 1 + (i % 5)));
+
+    const deleting = ipvsChangeBatchCount();
+    await Promise.all(servers.map((s) => realServerProvider.delete(s.id, s.state)));
+    console.log(`30 concurrent RealServer deletes: ${ipvsChangeBatchCount() - deleting} batch(es)`);
+    expect(destinations(await savedTable())).toBe(0);
+    expect(destinations(await rulesFile())).toBe(0);
+  });
+
+  it("a change the kernel refuses fails alone, with ipvsadm's message; the rest of its batch applies and is saved", async () => {
+    const add = (i: number) => ["ipvsadm", "-a", "-t", `${VIP}:80`, "-r", `${address(i)}:80`, "-g", "-w", "1"];
+    const before = ipvsChangeBatchCount();
+    // The same destination twice in one burst: the second add is refused by the kernel.
+    const settled = await Promise.allSettled([add(0), add(1), add(0), add(2)].map((argv) => changeIpvsTable(dir1(), argv)));
+    expect(ipvsChangeBatchCount() - before).toBe(1);
+    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    const refused = (settled[2] as PromiseRejectedResult).reason;
+    expect(refused).toBeInstanceOf(IpvsChangeError);
+    expect((refused as Error).message).toMatch(/Destination already exists/);
+    expect(destinations(await savedTable())).toBe(3);
+    expect(destinations(await rulesFile())).toBe(3);
+    await Promise.all([0, 1, 2].map((i) => changeIpvsTable(dir1(), ["ipvsadm", "-d", "-t", `${VIP}:80`, "-r", `${address(i)}:80`])));
+    expect(destinations(await rulesFile())).toBe(0);
+  });
+});
