@@ -1,0 +1,174 @@
+// The director at scale (issue 13): N RealServers on dir1, N = 10, 100, 1000 (BENCH_SIZES),
+// as the lab is and with 25 ms each way added inside dir1 (BENCH_DELAYS_MS), measured
+// three ways side by side:
+//   - limit: what SSH-driven IPVS cannot beat: one handshake, the whole table in one
+//     `ipvsadm -R` (up), one `ipvsadm -S` (refresh), one `ipvsadm -D` (destroy);
+//   - ours: the provider, in a process of its own as the engine runs it (provider-phase.js),
+//     and the real engine (`pulumi up`, `pulumi preview --refresh`, `pulumi destroy` of an
+//     LvsCluster with N real servers: bench/programs/scale);
+//   - baseline: what users do today, as @pulumi/command's remote.Command does it: a fresh
+//     `ssh` process (a handshake) and one command per resource and operation, 10 at a time.
+//     remote.Command's refresh runs nothing (it cannot see drift), so neither does ours here.
+// Handshakes and remote commands are counted on dir1 (sshd's log), bytes on its management
+// interface; wall time and peak RSS here. Prints each run and writes them as JSON; asserts
+// nothing.
+"use strict";
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const { spawn, spawnSync } = require("child_process");
+const { REPO, inventory, connectionTo, hostCounter, verboseSshd, delay, run, closeSshPool } = require("./lab");
+
+const SIZES = (process.env.BENCH_SIZES ?? "10,100,1000").split(",").map(Number);
+const DELAYS = (process.env.BENCH_DELAYS_MS ?? "0,25").split(",").map(Number);
+const WAYS = (process.env.BENCH_WAYS ?? "limit,provider,engine,baseline").split(",");
+const OUT = process.env.BENCH_JSON ?? path.join(REPO, "bench", "results", "director-scale.json");
+const VIP = "10.77.0.161";
+const BASELINE_PARALLEL = 10;
+const dir1 = connectionTo("dir1");
+const address = (i) => `10.78.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+
+/** Runs `body` between two counter reads on dir1; its wall time too. */
+async function measured(way, phase, n, delayMs, body) {
+  const counter = await hostCounter(dir1);
+  const started = Date.now();
+  const extra = (await body()) ?? {};
+  const wallMs = Date.now() - started;
+  const counts = await counter.stop();
+  const row = { way, phase, n, delayMs, wallMs, ...counts, ...extra };
+  console.log(JSON.stringify(row));
+  return row;
+}
+
+function process_(command, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], ...opts });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve({ stdout, stderr, pid: child.pid }) : reject(new Error(`${command} ${args.slice(0, 3).join(" ")} exited ${code}: ${stderr.slice(-2000) || stdout.slice(-2000)}`))));
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+const limitRules = (n) => [`-A -t ${VIP}:80 -s wrr`, ...Array.from({ length: n }, (_, i) => `-a -t ${VIP}:80 -r ${address(i)}:8080 -m -w ${1 + (i % 5)}`)].join("\n") + "\n";
+
+async function limit(n, delayMs) {
+  const rows = [];
+  rows.push(await measured("limit", "up", n, delayMs, () => run(dir1, ["ipvsadm", "-R"], { stdin: limitRules(n) })));
+  rows.push(await measured("limit", "refresh", n, delayMs, () => run(dir1, ["ipvsadm", "-S", "-n"])));
+  rows.push(await measured("limit", "destroy", n, delayMs, () => run(dir1, ["ipvsadm", "-D", "-t", `${VIP}:80`])));
+  return rows;
+}
+
+async function provider(n, delayMs) {
+  const state = path.join(os.tmpdir(), `lvs-bench-${process.pid}.json`);
+  const rows = [];
+  for (const phase of ["up", "refresh", "destroy"]) {
+    rows.push(
+      await measured("provider", phase, n, delayMs, async () => {
+        const { stdout } = await process_(process.execPath, [path.join(__dirname, "provider-phase.js"), phase, String(n), state, VIP]);
+        const r = JSON.parse(stdout.trim().split("\n").pop());
+        return { maxRssMb: r.maxRssMb, batches: r.batches, tableReads: r.tableReads };
+      }),
+    );
+  }
+  fs.rmSync(state, { force: true });
+  return rows;
+}
+
+/** A fresh ssh process per command, as remote.Command does, BASELINE_PARALLEL at a time. */
+async function baseline(n, delayMs) {
+  const inv = inventory();
+  const host = inv.hosts.find((h) => h.name === "dir1");
+  const knownHosts = path.join(os.tmpdir(), `lvs-bench-known-${process.pid}`);
+  fs.writeFileSync(knownHosts, `[${host.ssh.host}]:${host.ssh.port} ${host.hostKey}\n`);
+  const ssh = (argv) =>
+    process_("ssh", ["-q", "-i", inv.sshKey.privateKeyPath, "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "StrictHostKeyChecking=yes", "-p", String(host.ssh.port), `root@${host.ssh.host}`, "--", ...argv]);
+  const pool = async (count, f) => {
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(BASELINE_PARALLEL, count) }, async () => {
+      while (next < count) await f(next++);
+    }));
+  };
+  const rows = [];
+  rows.push(
+    await measured("baseline", "up", n, delayMs, async () => {
+      await ssh(["ipvsadm", "-A", "-t", `${VIP}:80`, "-s", "wrr"]);
+      await pool(n, (i) => ssh(["ipvsadm", "-a", "-t", `${VIP}:80`, "-r", `${address(i)}:8080`, "-m", "-w", String(1 + (i % 5))]));
+    }),
+  );
+  rows.push(await measured("baseline", "refresh", n, delayMs, async () => undefined));
+  rows.push(
+    await measured("baseline", "destroy", n, delayMs, async () => {
+      await pool(n, (i) => ssh(["ipvsadm", "-d", "-t", `${VIP}:80`, "-r", `${address(i)}:8080`]));
+      await ssh(["ipvsadm", "-D", "-t", `${VIP}:80`]);
+    }),
+  );
+  fs.rmSync(knownHosts, { force: true });
+  return rows;
+}
+
+/** The real engine on an LvsCluster of N real servers (bench/programs/scale). */
+async function engine(n, delayMs) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "lvs-bench-engine-"));
+  const dir = path.join(root, "project");
+  fs.mkdirSync(dir);
+  for (const f of ["Pulumi.yaml", "index.ts"]) fs.copyFileSync(path.join(__dirname, "programs", "scale", f), path.join(dir, f));
+  fs.mkdirSync(path.join(dir, "node_modules"));
+  fs.symlinkSync(REPO, path.join(dir, "node_modules", "pulumi-lvs"), "dir");
+  fs.symlinkSync(path.join(REPO, "node_modules", "@pulumi"), path.join(dir, "node_modules", "@pulumi"), "dir");
+  const env = { ...process.env, PULUMI_BACKEND_URL: `file://${root}/backend`, PULUMI_HOME: path.join(root, "home"), PULUMI_CONFIG_PASSPHRASE: "bench-only" };
+  fs.mkdirSync(path.join(root, "backend"));
+  const pulumi = (args, input) => process_(process.execPath, [path.join(REPO, "scripts", "engine", "pulumi.js"), ...args], { cwd: dir, env, input });
+  const inv = inventory();
+  const host = inv.hosts.find((h) => h.name === "dir1");
+  await pulumi(["stack", "init", "bench", "--non-interactive"]);
+  await pulumi(["config", "set", "count", String(n)]);
+  await pulumi(["config", "set", "vip", VIP]);
+  await pulumi(["config", "set", "--path", "director.host", host.ssh.host]);
+  await pulumi(["config", "set", "--path", "director.port", String(host.ssh.port)]);
+  await pulumi(["config", "set", "--path", "director.hostKey", host.hostKey]);
+  await pulumi(["config", "set", "--secret", "privateKey"], fs.readFileSync(inv.sshKey.privateKeyPath, "utf8"));
+  const rows = [];
+  try {
+    rows.push(await measured("engine", "up", n, delayMs, () => pulumi(["up", "--yes", "--non-interactive", "--skip-preview"]).then(() => undefined)));
+    rows.push(await measured("engine", "refresh", n, delayMs, () => pulumi(["preview", "--refresh", "--expect-no-changes", "--non-interactive"]).then(() => undefined)));
+  } finally {
+    rows.push(await measured("engine", "destroy", n, delayMs, () => pulumi(["destroy", "--yes", "--non-interactive", "--skip-preview"]).then(() => undefined)));
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+const WAY_RUNNERS = { limit, provider, engine, baseline };
+
+async function main() {
+  if (spawnSync("test", ["-f", path.join(REPO, "dist", "provider", "registry.js")]).status !== 0) throw new Error("run `npm run build` first");
+  const rows = [];
+  await verboseSshd(dir1, true);
+  try {
+    for (const delayMs of DELAYS) {
+      await delay(dir1, delayMs);
+      try {
+        for (const n of SIZES) for (const way of WAYS) rows.push(...(await WAY_RUNNERS[way](n, delayMs)));
+      } finally {
+        await delay(dir1, 0);
+      }
+    }
+  } finally {
+    await run(dir1, ["sh", "-c", `ipvsadm -D -t ${VIP}:80 2>/dev/null; true`]).catch(() => undefined);
+    await verboseSshd(dir1, false);
+    await closeSshPool();
+    fs.mkdirSync(path.dirname(OUT), { recursive: true });
+    fs.writeFileSync(OUT, `${JSON.stringify(rows, null, 2)}\n`);
+    console.log(`wrote ${rows.length} runs to ${OUT}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err.stack ?? err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `npm run bench`: the scale figures of issue 13, printed and written to bench/results/
+# (JSON, and chart.svg which the README shows). Not a test: it asserts no time.
+#   1. parse + plan of 10,000-destination tables (CPU only, bench/parse-plan.js);
+#   2. the director at N = 10, 100, 1000 RealServers, as the lab is and 25 ms away
+#      (bench/director-scale.js): the physical limit, ours (provider and real engine), and
+#      the per-resource baseline;
+#   3. the chart (bench/chart.js).
+# A lab this script started is torn down at the end; one already up is left up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+npm run build
+bash scripts/engine/build-cli.sh >/dev/null
+
+teardown_lab() {
+  local status=$?
+  bash test/lab/lab.sh down
+  bash test/lab/lab.sh check-clean || status=1
+  exit $status
+}
+if [ -f test/lab/inventory.json ] && bash test/lab/lab.sh status >/dev/null 2>&1; then
+  echo "the lab is already up; leaving it up afterwards"
+else
+  trap teardown_lab EXIT
+  bash test/lab/lab.sh up
+fi
+
+mkdir -p bench/results
+BENCH_JSON=bench/results/parse-plan.json node bench/parse-plan.js
+BENCH_JSON=bench/results/director-scale.json node bench/director-scale.js
+node bench/chart.js bench/results/director-scale.json bench/results/chart.svg
