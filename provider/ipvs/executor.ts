@@ -30,7 +30,7 @@ import {
   IpvsListingMismatchError,
 } from "./parse";
 import { IpvsChangeError } from "./errors";
-import { GroupCommit, type Settled } from "./groupCommit";
+import { GroupCommit, type Settled } from "../resource/groupCommit";
 import { OUTPUT_SEPARATOR, batchStdin, changeBatchAndDumpArgv, parseChangeBatchAndDump, renderRulesFile, writeRulesFileArgv } from "./rulesFile";
 
 interface SharedRead {

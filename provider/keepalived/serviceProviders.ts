@@ -17,7 +17,8 @@ import { describeConnection, type SshConnection } from "../ssh";
 import { observedHostKeyFingerprint, resolveConnection } from "../resource/connection";
 import { AlreadyExistsError, StateError } from "../resource/errors";
 import { MixedManagementError } from "./errors";
-import { applyToPair, readNodeFiles } from "./executor";
+import { readNodeFiles } from "./executor";
+import { applyServiceFiles } from "./serviceBatch";
 import type { FileOp } from "./fileOps";
 import { realServerDir, realServerFile, serviceFile, serviceIncludeFile } from "./layout";
 import { applyOrder } from "./model";
@@ -73,7 +74,7 @@ function verifyServicePresent(key: ServiceKey) {
 }
 
 async function applyService(inputs: KeepalivedVirtualServiceInputs, connections: SshConnection[], ops: FileOp[], verify?: ReturnType<typeof verifyServicePresent>) {
-  await applyToPair(
+  await applyServiceFiles(
     connections.map((connection) => ({ connection })),
     [ops, ops],
     { what: `VirtualService ${serviceKeyString(serviceKeyOf(inputs))}`, order: applyOrder(inputs.keepalived.nodes), installsMain: false, adopt: false, secrets: [], ...(verify ? { verify } : {}) },
@@ -161,7 +162,7 @@ function realServerOps(inputs: KeepalivedRealServerInputs): FileOp[] {
 }
 
 async function applyRealServer(inputs: KeepalivedRealServerInputs, connections: SshConnection[], ops: FileOp[], verify?: ReturnType<typeof verifyServicePresent>) {
-  await applyToPair(
+  await applyServiceFiles(
     connections.map((connection) => ({ connection })),
     [ops, ops],
     { what: `RealServer ${destinationKeyString(toIpvsDestination(inputs))}`, order: applyOrder(inputs.keepalived.nodes), installsMain: false, adopt: false, secrets: [], ...(verify ? { verify } : {}) },

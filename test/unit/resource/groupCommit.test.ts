@@ -1,8 +1,8 @@
-// The scheduling of batched writes (provider/ipvs/groupCommit.ts): who goes in which batch,
+// The scheduling of batched writes (provider/resource/groupCommit.ts): who goes in which batch,
 // and whose outcome each caller gets. What a batch does on a host is executor.ts's, shown on
 // the lab by test/integration/ipvs-batch.test.ts.
 
-import { GroupCommit, type Settled } from "../../../provider/ipvs/groupCommit";
+import { GroupCommit, type Settled } from "../../../provider/resource/groupCommit";
 
 /** A send that records its batches and answers each member by `answer`, after `gate` opens. */
 function recorder(answer: (m: string) => Settled<string> = (m) => ({ ok: true, value: `done ${m}` })) {
