@@ -7,7 +7,9 @@
 //     and the real engine (`pulumi up`, `pulumi preview --refresh`, `pulumi destroy` of an
 //     LvsCluster with N real servers: bench/programs/scale);
 //   - baseline: what users do today, as @pulumi/command's remote.Command does it: a fresh
-//     `ssh` process (a handshake) and one command per resource and operation, 10 at a time.
+//     `ssh` process (a handshake) and one command per resource and operation, 10 at a time
+//     (the engine would start them all at once, `--parallel` being unbounded by default, but
+//     sshd's MaxStartups 10:30:100 starts refusing unauthenticated connections past 10).
 //     remote.Command's refresh runs nothing (it cannot see drift), so neither does ours here.
 // Handshakes and remote commands are counted on dir1 (sshd's log), bytes on its management
 // interface; wall time and peak RSS here. Prints each run and writes them as JSON; asserts
