@@ -14,18 +14,8 @@ bash scripts/install-deps.sh
 npm run build
 bash scripts/engine/build-cli.sh >/dev/null
 
-teardown_lab() {
-  local status=$?
-  bash test/lab/lab.sh down
-  bash test/lab/lab.sh check-clean || status=1
-  exit $status
-}
-if [ -f test/lab/inventory.json ] && bash test/lab/lab.sh status >/dev/null 2>&1; then
-  echo "the lab is already up; leaving it up afterwards"
-else
-  trap teardown_lab EXIT
-  bash test/lab/lab.sh up
-fi
+# The lab for this run (test/lab/session.sh): teardown is part of it, and checked.
+source test/lab/session.sh
 
 mkdir -p bench/results
 BENCH_JSON=bench/results/parse-plan.json node bench/parse-plan.js

@@ -20,17 +20,6 @@ npx jest --selectProjects unit
 
 echo "pulumi CLI: $("$(bash scripts/engine/build-cli.sh)/pulumi" version)"
 
-# Teardown is part of the test: a lab that leaves anything behind fails the run.
-teardown_lab() {
-  local status=$?
-  bash test/lab/lab.sh down
-  bash test/lab/lab.sh check-clean || status=1
-  exit $status
-}
-if [ -f test/lab/inventory.json ] && bash test/lab/lab.sh status >/dev/null 2>&1; then
-  echo "the lab is already up; leaving it up afterwards"
-else
-  trap teardown_lab EXIT
-  bash test/lab/lab.sh up
-fi
+# The lab for this run (test/lab/session.sh): teardown is part of it, and checked.
+source test/lab/session.sh
 npx jest --selectProjects integration --runInBand
