@@ -77,6 +77,11 @@ async function sendBatch(apply: Apply, members: ServiceFilesChange[]): Promise<A
 
 const batcher = serviceFilesBatcher();
 
+/** Batches of service changes sent to pairs so far (for tests and the bench). */
+export function serviceFilesBatchCount(): number {
+  return batcher.batchCount();
+}
+
 /**
  * Applies one VirtualService's or RealServer's files to its pair, batched with the
  * concurrent changes to the same pair. Rejects with this change's own error.
