@@ -161,6 +161,8 @@ export interface LiveArp {
   records: Record<string, string>;
   /** The registry's recorded original values, by sysctl name. */
   originals: SysctlMap;
+  /** The registry's directory exists (it may be empty: a release cut before its tidy-up). */
+  registryPresent?: boolean;
 }
 
 /** A record's text: what this resource needs, one line each, in a fixed order. */

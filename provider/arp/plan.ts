@@ -81,7 +81,11 @@ export function planArp(live: LiveArp, desired: DesiredArp): ArpOp[] {
  * the release, which restores and removes only what no other record needs. ipip stays
  * loaded and tunl0 up: other tunnels may use them, and they answer nothing by themselves.
  */
-export function planArpTeardown(live: Pick<LiveArp, "files" | "unitEnabled"> & Partial<Pick<LiveArp, "addresses">>, key: string, boundByState: readonly BoundVip[] = []): ArpOp[] {
+export function planArpTeardown(
+  live: Pick<LiveArp, "files" | "unitEnabled"> & Partial<Pick<LiveArp, "addresses" | "records" | "registryPresent">>,
+  key: string,
+  boundByState: readonly BoundVip[] = [],
+): ArpOp[] {
   const ops: ArpOp[] = [];
   const files = BOOT_FILES.filter((f) => live.files[f] !== undefined);
   if (live.files.unit !== undefined && live.unitEnabled) ops.push({ kind: "disableUnit", key });
@@ -92,6 +96,9 @@ export function planArpTeardown(live: Pick<LiveArp, "files" | "unitEnabled"> & P
     // The script checks the other records under the lock; here only what is still bound.
     const stillBound = boundByState.filter((v) => (live.addresses ?? []).some((a) => a.address === v.address && a.interface === v.device));
     if (stillBound.length > 0) ops.push({ kind: "forgetVips", vips: stillBound });
+    // A release cut after it removed the record can leave the registry's directories
+    // behind, empty: the last one out still takes them (the script only tidies then).
+    if (live.registryPresent && Object.keys(live.records ?? {}).length === 0) ops.push({ kind: "release", key });
   }
   return ops;
 }

@@ -44,6 +44,7 @@ for file in "$dir"/original/*; do
   echo "@@original \${file##*/} $(base64 -w0 <"$file")"
 done
 echo "@@unit-enabled $(systemctl is-enabled "$unit" 2>/dev/null)"
+if [ -d "$dir" ]; then echo "@@registry present"; fi
 echo "@@end"`;
 
 /** The probe's argv. `load-ipip` also loads ipip (tun create/update); `read` changes nothing. */
@@ -131,6 +132,9 @@ export function parseArpProbeOutput(stdout: string): LiveArp {
         break;
       case "unit-enabled":
         live.unitEnabled = value === "enabled";
+        break;
+      case "registry":
+        live.registryPresent = true;
         break;
       case "end":
         ended = true;

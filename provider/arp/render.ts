@@ -62,7 +62,6 @@ sysctl -q -w "$@"`;
 const RELEASE_SCRIPT = `set -u
 dir=$1 key=$2
 record=$dir/$key.record
-[ -f "$record" ] || exit 0
 needed_elsewhere() {
   for other in "$dir"/*.record; do
     [ "$other" = "$record" ] && continue
@@ -73,7 +72,8 @@ needed_elsewhere() {
 }
 still_bound() { ip -o addr show dev "$2" 2>/dev/null | grep -qF " $1 "; }
 status=0
-while IFS=' ' read -r kind a b; do
+# No record (an earlier release was cut after removing it): only the tidy-up below is left.
+[ -f "$record" ] && while IFS=' ' read -r kind a b; do
   case $kind in
     vip)
       # A VIP that stays bound keeps the record (exit 1): dropping the record would orphan the VIP.

@@ -67,7 +67,9 @@ export const realServerReturnRouteProvider = {
   async update(_id: string, olds: Record<string, any>, news: RealServerReturnRouteInputs): Promise<pulumi.dynamic.UpdateResult> {
     const connection = resolveConnection(news.connection, olds["hostKeyFingerprint"]);
     const previous = routeOf(olds);
-    if (previous.gateway && previous.gateway !== news.gateway) await run(connection, removeArgv(previous));
+    // The engine sends only gateway changes here (the rest replace), but whatever differs,
+    // the old rule, route and unit must not stay behind.
+    if (previous.gateway && JSON.stringify(previous) !== JSON.stringify(routeOf(news))) await run(connection, removeArgv(previous));
     await apply(connection, routeOf(news));
     return { outs: { ...news, ruleInstalled: true, liveGateway: news.gateway, hostKeyFingerprint: olds["hostKeyFingerprint"] } };
   },

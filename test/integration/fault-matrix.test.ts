@@ -145,7 +145,8 @@ const KINDS: MatrixKind[] = [
     provider: realServerReturnRouteProvider,
     prerequisites: [],
     a: () => ({ connection: labConnection("rs2"), sourceAddress: front("rs2"), gateway: front("dir1"), table: 171 }),
-    b: () => ({ connection: labConnection("rs2"), sourceAddress: front("rs2"), gateway: front("dir1"), table: 172 }),
+    // The gateway: what an update changes in place (the table, source and priority replace).
+    b: () => ({ connection: labConnection("rs2"), sourceAddress: front("rs2"), gateway: front("dir2"), table: 171 }),
   },
   { kind: "KeepalivedPair", registryKind: "KeepalivedPair", hosts: ["dir1", "dir2"], provider: keepalivedPairProvider, prerequisites: [], a: () => pair(150), b: () => pair(140) },
   {

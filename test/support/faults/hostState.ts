@@ -10,14 +10,15 @@ import { labConnection } from "../lab";
 export const MATRIX_HOSTS = ["dir1", "dir2", "rs1", "rs2"] as const;
 
 // Constant. Address lifetimes count down and keepalived moves the pair's VIP (10.77.0.171)
-// between the nodes by election, so neither is configuration.
+// between the nodes by election, so neither is configuration. Nor are the lock files in
+// /run/pulumi-lvs (tmpfs): they stay by design, since unlinking a flock file that another
+// process is waiting on would let two holders in.
 const HOST_STATE = `cd /
 units=$(ls -d /etc/systemd/system/*pulumi-lvs* /etc/systemd/system/*/*pulumi-lvs* 2>/dev/null)
-for d in /etc/sysctl.d/*pulumi-lvs* /etc/modules-load.d/*pulumi-lvs* $units /etc/keepalived /var/lib/pulumi-lvs /run/pulumi-lvs /etc/ipvsadm.rules /etc/default/ipvsadm /tmp/keepalived.json /tmp/keepalived.data /tmp/keepalived.stats; do
+for d in /etc/sysctl.d/*pulumi-lvs* /etc/modules-load.d/*pulumi-lvs* $units /etc/keepalived /var/lib/pulumi-lvs /etc/ipvsadm.rules /etc/default/ipvsadm /tmp/keepalived.json /tmp/keepalived.data /tmp/keepalived.stats; do
   [ -e "$d" ] || [ -L "$d" ] || continue
   find "$d" -xdev -printf '%p %y %m %U:%G %l\\n'
-  # The lock holders' notes name a pid and a time: history, not configuration.
-  find "$d" -xdev -type f ! -name '*.holder' -exec sha256sum {} +
+  find "$d" -xdev -type f -exec sha256sum {} +
 done | sort
 echo "--- addr"; ip -o addr show | sed -E 's/ +valid_lft .*//' | grep -v ' 10\\.77\\.0\\.171/'
 echo "--- ipvs"; ipvsadm -S -n 2>&1

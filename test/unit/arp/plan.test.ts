@@ -208,6 +208,14 @@ describe("planArpTeardown, with a second resource on the host", () => {
   it("is empty when nothing of ours is on the host", () => {
     expect(planArpTeardown({ files: {}, unitEnabled: false }, KEY)).toEqual([]);
   });
+
+  // Found by the fault matrix in CI: a delete killed during its release left the registry's
+  // directories, empty, after the record had gone; the re-run found nothing to do.
+  it("takes the registry's empty directories when the record has gone and no other record is left", () => {
+    expect(planArpTeardown({ files: {}, unitEnabled: false, registryPresent: true, records: {} }, KEY)).toEqual([{ kind: "release", key: KEY }]);
+    expect(planArpTeardown({ files: {}, unitEnabled: false, registryPresent: true, records: { bbbbbbbbbbbb: "vip 10.77.0.211/32 lo\n" } }, KEY)).toEqual([]);
+    expect(planArpTeardown({ files: {}, unitEnabled: false, registryPresent: false, records: {} }, KEY)).toEqual([]);
+  });
 });
 
 describe("vipConflicts", () => {

@@ -58,6 +58,12 @@ describe("parseArpProbeOutput", () => {
     expect(vipConflicts(live, desired.vips)).toEqual([]);
   });
 
+  it("says whether the registry's directory exists (the line the probe prints for it)", () => {
+    const text = fixture("probe-rs1-before-create.txt");
+    expect(parseArpProbeOutput(text).registryPresent).toBeUndefined();
+    expect(parseArpProbeOutput(text.replace("@@end", "@@registry present\n@@end")).registryPresent).toBe(true);
+  });
+
   it("refuses output that ended early", () => {
     expect(() => parseArpProbeOutput("@@ipip absent\n@@sysctls\n")).toThrow(ArpParseError);
   });

@@ -149,6 +149,16 @@ describe("release", () => {
     expect(release("cccccccccccc")).toMatchObject({ status: 0 });
   });
 
+  it("without its record (a release cut after removing it), takes the registry's empty directories, and only empty ones", () => {
+    mkdirSync(join(registry, "original"), { recursive: true });
+    expect(release("aaaaaaaaaaaa")).toMatchObject({ status: 0 });
+    expect(existsSync(registry)).toBe(false);
+    register("bbbbbbbbbbbb", ["eth1"], ["10.77.0.211"]);
+    expect(release("aaaaaaaaaaaa")).toMatchObject({ status: 0 });
+    expect(readdirSync(registry)).toContain("bbbbbbbbbbbb.record");
+    expect(addresses()).toEqual(["10.77.0.211/32 lo"]);
+  });
+
   it("does not fail on a VIP already removed by hand", () => {
     register("aaaaaaaaaaaa", [], ["10.77.0.210"]);
     run(["ip", "addr", "del", "10.77.0.210/32", "dev", "lo"]);
