@@ -88,22 +88,34 @@ interface Drift {
 }
 
 /**
- * The GitOps cycle on a deployed project: clean check exits 0; a drift by hand makes it exit
- * non-zero and name the resource and property; refresh records it (the next plain preview
- * shows the repair); up repairs it (the check exits 0 again).
+ * The GitOps check on a deployed project: it exits 0; then a drift made by hand makes it
+ * exit 7 (the CLI's ExitNoChanges: changes proposed under --expect-no-changes), naming the
+ * resource and the property.
  */
-async function driftCycle(project: TestProject, drift: Drift): Promise<void> {
+async function driftDetected(project: TestProject, drift: Drift): Promise<void> {
   const clean = await driftCheck(project);
   expect({ code: clean.code, tail: clean.code === 0 ? "" : clean.stdout.slice(-3000) }).toEqual({ code: 0, tail: "" });
-
   await drift.make();
   const drifted = await driftCheck(project);
   const block = diffBlockOf(drifted.stdout, drift.resource);
   console.log(`drift (${drift.what}): preview --refresh --expect-no-changes exited ${drifted.code}\n${block}`);
-  expect(drifted.code).toBe(7); // the CLI's ExitNoChanges: changes proposed under --expect-no-changes
+  expect(drifted.code).toBe(7);
   expect(drifted.stdout + drifted.stderr).toMatch(/no changes were expected/i);
   expect(block).toContain(drift.property);
+}
 
+/** After the repair, the GitOps check exits 0 again. */
+async function repairedBy(result: Promise<CliResult>, project: TestProject): Promise<void> {
+  expect(summaryCounts((await result).stdout).update ?? 0).toBeGreaterThanOrEqual(1);
+  expect((await driftCheck(project)).code).toBe(0);
+}
+
+/**
+ * The whole GitOps cycle: the drift is detected; refresh records it (the next plain preview
+ * shows the repair); up repairs it.
+ */
+async function driftCycle(project: TestProject, drift: Drift): Promise<void> {
+  await driftDetected(project, drift);
   const refreshed = await project.ok(["refresh", "--yes", "--non-interactive", "--skip-preview", "--diff"]);
   expect(diffBlockOf(refreshed.stdout, drift.resource)).toContain(drift.property);
   // After the refresh, a plain preview proposes the repair. It names the resource but, for an
@@ -112,29 +124,17 @@ async function driftCycle(project: TestProject, drift: Drift): Promise<void> {
   const afterRefresh = await project.run(["preview", "--expect-no-changes", "--diff", "--non-interactive"]);
   expect(afterRefresh.code).toBe(7);
   expect(diffBlockOf(afterRefresh.stdout, drift.resource)).toMatch(/: \(update\)/);
-
-  const repaired = await up(project);
-  expect(summaryCounts(repaired.stdout).update ?? 0).toBeGreaterThanOrEqual(1);
-  expect((await driftCheck(project)).code).toBe(0);
+  await repairedBy(up(project), project);
 }
 
 /**
- * The short cycle, for the examples after the first: the GitOps check catches the drift,
- * naming the resource and property, and up repairs it. (The refresh half is the engine's
- * behaviour, the same for every example: driftCycle shows it once, on dr-cluster.)
+ * The short cycle, for the examples after the first: the drift is detected, and `up
+ * --refresh` repairs it. (The refresh half is the engine's behaviour, the same for every
+ * example: driftCycle shows it once, on dr-cluster.)
  */
 async function driftCaught(project: TestProject, drift: Drift): Promise<void> {
-  const clean = await driftCheck(project);
-  expect({ code: clean.code, tail: clean.code === 0 ? "" : clean.stdout.slice(-3000) }).toEqual({ code: 0, tail: "" });
-  await drift.make();
-  const drifted = await driftCheck(project);
-  const block = diffBlockOf(drifted.stdout, drift.resource);
-  console.log(`drift (${drift.what}): preview --refresh --expect-no-changes exited ${drifted.code}\n${block}`);
-  expect(drifted.code).toBe(7);
-  expect(block).toContain(drift.property);
-  const repaired = await project.ok(["up", "--yes", "--non-interactive", "--skip-preview", "--refresh"]);
-  expect(summaryCounts(repaired.stdout).update ?? 0).toBeGreaterThanOrEqual(1);
-  expect((await driftCheck(project)).code).toBe(0);
+  await driftDetected(project, drift);
+  await repairedBy(project.ok(["up", "--yes", "--non-interactive", "--skip-preview", "--refresh"]), project);
 }
 
 /** A copy of the example with pulumi-lvs installed from the packed tarball, as its README does, and a stack. */
