@@ -109,8 +109,9 @@ describe("a killed pulumi up or destroy of a DR cluster, then what the engine as
     expect(steps.up).toBeGreaterThan(3);
   });
 
+  // The middle and the last step. A kill at the first (a read) leaves the hosts untouched and
+  // asks the engine for the same as these (`pulumi cancel`, then up): it went in CI's time.
   it.each([
-    ["first", () => 1],
     ["middle", () => Math.ceil(steps.up / 2)],
     ["last", () => steps.up],
   ])("up killed at its %s remote step: cancel, refresh as asked, up again: exactly the clean deployment", async (_which, at) => {
@@ -123,10 +124,7 @@ describe("a killed pulumi up or destroy of a DR cluster, then what the engine as
     expect(stateDifferences(before, await hostState())).toEqual({});
   });
 
-  it.each([
-    ["first", () => 1],
-    ["middle", () => Math.ceil(steps.destroy / 2)],
-  ])("an up deleting the cluster (removed from the program), killed at its %s remote step: up again: the hosts as they were", async (_which, at) => {
+  it.each([["middle", () => Math.ceil(steps.destroy / 2)]])("an up deleting the cluster (removed from the program), killed at its %s remote step: up again: the hosts as they were", async (_which, at) => {
     expect((await upTo(CLUSTER)).result.code).toBe(0);
     const cut = await upTo({}, at());
     expect(cut.killed).toBe(true);
