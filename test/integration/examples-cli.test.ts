@@ -15,7 +15,6 @@ import { closeSshPool, run } from "../../provider/ssh";
 import { cliVersion, REPO_ROOT, secretsInClear, summaryCounts, TestProject, type CliResult } from "../support/engine/pulumiCli";
 import { answers, hostSnapshot, programHost, REAL_SERVERS, sh } from "../support/labChecks";
 import { labConnection, labHost, labKeyMaterial, labPrivateKey } from "../support/lab";
-import { powerOff, powerOn } from "../support/labPower";
 
 const backHost = (name: string) => ({ ...programHost(name), address: labHost(name).interfaces.back!.ipv4 });
 
@@ -219,7 +218,7 @@ describe("examples/nat-cluster on the real CLI (VIP 10.77.0.153: dir1 rewrites t
 });
 
 describe("examples/ha-pair on the real CLI (keepalived on dir1 + dir2, VIP 10.77.0.154)", () => {
-  it("answers through the VIP; a priority edited in keepalived.conf is drift, repaired; answers across the master's power-off; destroyed", async () => {
+  it("answers through the VIP; a priority edited in keepalived.conf is drift, repaired; destroyed with its VRRP password in no state, export or log", async () => {
     const vip = "10.77.0.154";
     const vrrpPassword = randomBytes(4).toString("hex"); // VRRP PASS auth: at most 8 characters
     const project = await exampleProject(
@@ -253,19 +252,8 @@ describe("examples/ha-pair on the real CLI (keepalived on dir1 + dir2, VIP 10.77
         property: "nodes",
       });
 
-      // A client loop runs across the master's power-off; it must get answers again after the switch.
-      const loop = run(labConnection("client"), ["sh", "-c", `for i in $(seq 90); do curl -s --max-time 2 http://${vip}/ || echo FAILED; sleep 0.5; done`]);
-      await new Promise((r) => setTimeout(r, 5000));
-      await powerOff("dir1");
-      try {
-        const lines = (await loop).stdout.split("\n").filter(Boolean);
-        const after = lines.slice(lines.lastIndexOf("FAILED") + 1);
-        console.log(`ha-pair failover: ${lines.length} requests, ${lines.filter((l) => l === "FAILED").length} failed, ${after.length} answered after the last failure`);
-        expect(after.length).toBeGreaterThanOrEqual(20);
-        expect(new Set(after)).not.toContain("FAILED");
-      } finally {
-        await powerOn("dir1");
-      }
+      // (Failover by power-off is keepalived's, whatever program configured it: keepalived-pair.test.ts
+      // shows it under a client loop. Here, in CI's time, the example's own cycle.)
 
       // Secrets after the whole cycle: the raw state, `stack export` and the CLI's -v=9 logs
       // hold neither the VRRP password nor the SSH key in clear.

@@ -45,3 +45,42 @@ export function killProcessTree(root: number): number[] {
   }
   return tree;
 }
+
+/** The process's start time (clock ticks after boot): with the pid, who it is (pids are reused). */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Field 3 after the name is the state; a zombie has exited, only its parent has not reaped it.
+    return fields[0] === "Z" ? undefined : fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** A killed process, as it was when the kill was sent. */
+export interface KilledProcess {
+  pid: number;
+  startTime: string | undefined;
+}
+
+/** killProcessTree, remembering who each process was, for stillAlive. */
+export function killProcessTreeNoting(root: number): KilledProcess[] {
+  const noted = processTree(root).map((pid) => ({ pid, startTime: startTimeOf(pid) }));
+  killProcessTree(root);
+  return noted;
+}
+
+/**
+ * The killed processes still running after up to `waitMs`: SIGKILL is not instant (a process
+ * exits once the kernel has torn it down, a large heap taking a while), so a check made the
+ * moment the run's wrapper exits can find the provider process still on its way out.
+ */
+export async function stillAlive(killed: readonly KilledProcess[], waitMs = 10_000): Promise<number[]> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const alive = killed.filter((k) => k.startTime !== undefined && startTimeOf(k.pid) === k.startTime).map((k) => k.pid);
+    if (alive.length === 0 || Date.now() >= deadline) return alive;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
