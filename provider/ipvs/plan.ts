@@ -23,6 +23,7 @@ import {
   type IpvsTable,
   type ServiceKey,
 } from "./model";
+import { destinationByKey, serviceByKey } from "./tableIndex";
 
 export type IpvsOp =
   | { kind: "add-service"; service: IpvsService }
@@ -32,37 +33,12 @@ export type IpvsOp =
   | { kind: "edit-destination"; destination: IpvsDestination }
   | { kind: "delete-destination"; destination: IpvsDestination };
 
-/**
- * Key → entry indexes of a table, built once per table object: a refresh or an up of N
- * RealServers plans N times against one shared read, and a scan per plan made that N².
- * Tables are values (parse and applyOps build new ones and never change them afterwards).
- */
-interface TableIndex {
-  services: Map<string, IpvsService>;
-  destinations: Map<string, IpvsDestination>;
-}
-const indexes = new WeakMap<IpvsTable, TableIndex>();
-
-function indexOf(table: IpvsTable): TableIndex {
-  let index = indexes.get(table);
-  if (index === undefined) {
-    // First one wins, as Array.prototype.find did (a table never holds a key twice).
-    const services = new Map<string, IpvsService>();
-    for (const s of table.services) if (!services.has(serviceKeyString(s.key))) services.set(serviceKeyString(s.key), s);
-    const destinations = new Map<string, IpvsDestination>();
-    for (const d of table.destinations) if (!destinations.has(destinationKeyString(d))) destinations.set(destinationKeyString(d), d);
-    index = { services, destinations };
-    indexes.set(table, index);
-  }
-  return index;
-}
-
 function findService(table: IpvsTable, key: ServiceKey): IpvsService | undefined {
-  return indexOf(table).services.get(serviceKeyString(key));
+  return serviceByKey(table, serviceKeyString(key));
 }
 
 function findDestination(table: IpvsTable, key: DestinationKey): IpvsDestination | undefined {
-  return indexOf(table).destinations.get(destinationKeyString(key));
+  return destinationByKey(table, destinationKeyString(key));
 }
 
 /**

@@ -14,6 +14,7 @@ import { changeIpvsTable, readConnectionCounts, readIpvsTable, saveIpvsTable } f
 import { directorOf, parseResourceId } from "./ids";
 import { destinationKeyString, serviceKeyString, type IpvsDestination, type IpvsTable, type ServiceKey } from "./model";
 import { planDestination } from "./plan";
+import { destinationByKey, serviceByKey } from "./tableIndex";
 import { renderOp, renderServiceSelector } from "./render";
 import { toIpvsDestination, type RealServerInputs } from "./schema";
 
@@ -27,7 +28,7 @@ export const DESTINATION_EDITABLE_PROPERTIES = ["forwarding", "weight", "upperTh
 export const DESTINATION_STATE_ONLY_PROPERTIES = ["drain", "adopt"] as const;
 
 function findDestination(table: IpvsTable, key: string): IpvsDestination | undefined {
-  return table.destinations.find((d) => destinationKeyString(d) === key);
+  return destinationByKey(table, key);
 }
 
 /**
@@ -42,7 +43,7 @@ async function apply(connection: SshConnection, ops: ReturnType<typeof planDesti
 }
 
 function requireService(table: IpvsTable, key: ServiceKey, connection: SshConnection): void {
-  if (!table.services.some((s) => serviceKeyString(s.key) === serviceKeyString(key))) {
+  if (!serviceByKey(table, serviceKeyString(key))) {
     throw new StateError(
       `cannot add a real server to ${serviceKeyString(key)} on ${describeConnection(connection)}: that service does not exist there. ` +
         `Create its VirtualService first (pass the VirtualService resource as \`virtualService\`, so Pulumi orders them).`,

@@ -14,6 +14,7 @@ import { availableSchedulers, changeIpvsTable, isMissingSchedulerError, readIpvs
 import { directorOf, parseResourceId } from "./ids";
 import { serviceKeyString, type IpvsService } from "./model";
 import { planService } from "./plan";
+import { serviceByKey } from "./tableIndex";
 import { renderOp } from "./render";
 import { toIpvsService, type VirtualServiceInputs } from "./schema";
 
@@ -68,7 +69,7 @@ export const ipvsadmVirtualServiceProvider = {
     const desired = toIpvsService(inputs);
     const id = `${directorOf(inputs)}/${serviceKeyString(desired.key)}`;
     const live = await readIpvsTable(connection);
-    const exists = live.services.some((s) => serviceKeyString(s.key) === serviceKeyString(desired.key));
+    const exists = serviceByKey(live, serviceKeyString(desired.key)) !== undefined;
     const ops = planService(live, desired, desired.key);
     // Exactly this service is already there: this create's own earlier run, cut after the
     // change (perhaps before the rules file was saved). Carry on; anything else is not ours.
@@ -89,7 +90,7 @@ export const ipvsadmVirtualServiceProvider = {
     const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
     const key = parseResourceId(id).key;
     const live = await readIpvsTable(connection);
-    const service = live.services.find((s) => serviceKeyString(s.key) === key);
+    const service = serviceByKey(live, key);
     if (!service) return {}; // removed out of band: Pulumi shows it as gone
     const identity = service.key.kind === "fwmark"
       ? { fwmark: service.key.fwmark, family: service.key.family }
@@ -117,7 +118,7 @@ export const ipvsadmVirtualServiceProvider = {
     const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
     const key = parseResourceId(id).key;
     const live = await readIpvsTable(connection);
-    const service = live.services.find((s) => serviceKeyString(s.key) === key);
+    const service = serviceByKey(live, key);
     if (!service) {
       // Already gone from the kernel; the rules file may still hold it (an earlier delete cut
       // between the change and the save), and a reboot would bring it back: save.
