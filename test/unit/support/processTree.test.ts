@@ -7,7 +7,8 @@ import { killProcessTreeNoting, processTree, stillAlive } from "../../support/fa
 
 it("kills a process and its descendants, and waits until none is left running", async () => {
   const root = spawn("sh", ["-c", "sleep 300 & sleep 300 & wait"], { stdio: "ignore" });
-  await new Promise((r) => setTimeout(r, 300));
+  // On a busy machine the shell may take a while to start both children.
+  for (let waited = 0; processTree(root.pid!).length < 3 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
   expect(processTree(root.pid!).length).toBe(3);
   const killed = killProcessTreeNoting(root.pid!);
   expect(killed.map((k) => k.pid)).toContain(root.pid);
@@ -17,7 +18,6 @@ it("kills a process and its descendants, and waits until none is left running", 
 
 it("reports a noted process still running once the wait is over, and never a pid reused by another process", async () => {
   const survivor = spawn("sleep", ["300"], { stdio: "ignore" });
-  await new Promise((r) => setTimeout(r, 100));
   try {
     const pid = survivor.pid!;
     const startTime = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[19];
