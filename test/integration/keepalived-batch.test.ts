@@ -64,12 +64,13 @@ describe("batched service changes on a keepalived pair", () => {
   it("a file keepalived refuses, in a burst with good ones, fails alone; the good ones load", async () => {
     const nodes = ["dir1", "dir2"].map((n) => ({ connection: parseSshConnection(labConnection(n)) }));
     const file = (i: number) => `${realServerDir(key)}/batch-${i}.conf`;
-    const good = (i: number) => `real_server ${address(i)} 80 {\n  weight 1\n}\n`;
+    const good = (i: number) => `real_server ${address(i)} 80 {\n  weight 1\n  lvs_method DR\n}\n`;
     const options = (what: string) => ({ what, order: [1, 0], installsMain: false, adopt: false, secrets: [] });
     const change = (i: number, content: string) => applyServiceFiles(nodes, [0, 1].map(() => [{ op: "write" as const, path: file(i), content }]), options(`file ${i}`));
     const before = serviceFilesBatchCount();
-    const settled = await Promise.allSettled([change(0, good(0)), change(1, "real_server 10.77.9.99 80 {\n  no_such_keyword 1\n}\n"), change(2, good(2))]);
+    const settled = await Promise.allSettled([change(0, good(0)), change(1, "real_server 10.77.9.99 80 {\n  lvs_method DR\n  no_such_keyword 1\n}\n"), change(2, good(2))]);
     console.log(`a burst of 3 (one refused): ${serviceFilesBatchCount() - before} batch(es)`);
+    for (const s of settled) if (s.status === "rejected") console.log(`rejected: ${String((s.reason as Error).message)}`);
     expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect((settled[1] as PromiseRejectedResult).reason).toBeInstanceOf(KeepalivedConfigRejectedError);
     expect([await destinations("dir1"), await destinations("dir2")]).toEqual([2, 2]);
