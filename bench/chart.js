@@ -59,8 +59,8 @@ fs.writeFileSync(output, `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W
 
 // The table: every phase, with the ratios the targets are stated in.
 const find = (way, phase, n, delayMs) => rows.find((r) => r.way === way && r.phase === phase && r.n === n && r.delayMs === delayMs);
-const lines = ["| phase | N | delay | limit s / trips | provider s / trips | engine s / trips | baseline s / trips | engine ÷ limit (trips) | baseline ÷ engine (s) |", "|---|---|---|---|---|---|---|---|---|"];
-for (const phase of ["up", "refresh", "destroy"]) {
+const lines = ["| phase | N | delay | limit s / trips | provider s / trips | engine s / trips | baseline s / trips | engine ÷ limit (trips) | baseline ÷ engine (s) | KiB moved (engine) | peak RSS MB (provider / engine) |", "|---|---|---|---|---|---|---|---|---|---|---|"];
+for (const phase of ["up", "refresh", "change1", "destroy"]) {
   for (const delayMs of delays) {
     for (const n of sizes) {
       const cell = (way) => {
@@ -69,7 +69,7 @@ for (const phase of ["up", "refresh", "destroy"]) {
       };
       const [lim, eng, base] = [find("limit", phase, n, delayMs), find("engine", phase, n, delayMs), find("baseline", phase, n, delayMs)];
       const ratio = (a, b) => (a && b && b > 0 ? (a / b).toFixed(1) : "–");
-      lines.push(`| ${phase} | ${n} | ${delayMs} ms | ${cell("limit")} | ${cell("provider")} | ${cell("engine")} | ${cell("baseline")} | ${ratio(eng && roundTrips(eng), lim && roundTrips(lim))} | ${ratio(base?.wallMs, eng?.wallMs)} |`);
+      lines.push(`| ${phase} | ${n} | ${delayMs} ms | ${cell("limit")} | ${cell("provider")} | ${cell("engine")} | ${cell("baseline")} | ${ratio(eng && roundTrips(eng), lim && roundTrips(lim))} | ${ratio(base?.wallMs, eng?.wallMs)} | ${eng ? Math.round(eng.bytes / 1024) : "–"} | ${find("provider", phase, n, delayMs)?.maxRssMb ?? "–"} / ${eng?.maxRssMb ?? "–"} |`);
     }
   }
 }

@@ -2,7 +2,8 @@
 // as the lab is and with 25 ms each way added inside dir1 (BENCH_DELAYS_MS), measured
 // three ways side by side:
 //   - limit: what SSH-driven IPVS cannot beat: one handshake, the whole table in one
-//     `ipvsadm -R` (up), one `ipvsadm -S` (refresh), one `ipvsadm -D` (destroy);
+//     `ipvsadm -R` (up), one `ipvsadm -S` (refresh), one `ipvsadm -e` (change1: one
+//     weight changed), one `ipvsadm -D` (destroy);
 //   - ours: the provider, in a process of its own as the engine runs it (provider-phase.js),
 //     and the real engine (`pulumi up`, `pulumi preview --refresh`, `pulumi destroy` of an
 //     LvsCluster with N real servers: bench/programs/scale);
@@ -61,6 +62,7 @@ async function limit(n, delayMs) {
   const rows = [];
   rows.push(await measured("limit", "up", n, delayMs, () => run(dir1, ["ipvsadm", "-R"], { stdin: limitRules(n) })));
   rows.push(await measured("limit", "refresh", n, delayMs, () => run(dir1, ["ipvsadm", "-S", "-n"])));
+  rows.push(await measured("limit", "change1", n, delayMs, () => run(dir1, ["ipvsadm", "-e", "-t", `${VIP}:80`, "-r", `${address(0)}:8080`, "-m", "-w", "11"])));
   rows.push(await measured("limit", "destroy", n, delayMs, () => run(dir1, ["ipvsadm", "-D", "-t", `${VIP}:80`])));
   return rows;
 }
@@ -68,7 +70,7 @@ async function limit(n, delayMs) {
 async function provider(n, delayMs) {
   const state = path.join(os.tmpdir(), `lvs-bench-${process.pid}.json`);
   const rows = [];
-  for (const phase of ["up", "refresh", "destroy"]) {
+  for (const phase of ["up", "refresh", "change1", "destroy"]) {
     rows.push(
       await measured("provider", phase, n, delayMs, async () => {
         const { stdout } = await process_(process.execPath, [path.join(__dirname, "provider-phase.js"), phase, String(n), state, VIP]);
@@ -103,6 +105,7 @@ async function baseline(n, delayMs) {
     }),
   );
   rows.push(await measured("baseline", "refresh", n, delayMs, async () => undefined));
+  rows.push(await measured("baseline", "change1", n, delayMs, () => ssh(["ipvsadm", "-e", "-t", `${VIP}:80`, "-r", `${address(0)}:8080`, "-m", "-w", "11"])));
   rows.push(
     await measured("baseline", "destroy", n, delayMs, async () => {
       await pool(n, (i) => ssh(["ipvsadm", "-d", "-t", `${VIP}:80`, "-r", `${address(i)}:8080`]));
@@ -111,6 +114,33 @@ async function baseline(n, delayMs) {
   );
   fs.rmSync(knownHosts, { force: true });
   return rows;
+}
+
+/**
+ * Peak RSS of the engine's provider processes while `running` runs: the dynamic-provider
+ * host the engine starts (node running @pulumi/pulumi's cmd/dynamic-provider), read from
+ * its kernel high-water mark (VmHWM) every 200 ms, the last read before it exits counting.
+ */
+async function watched(running) {
+  let peakKb = 0;
+  const sample = () => {
+    for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+      try {
+        if (!fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("dynamic-provider")) continue;
+        const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+        if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
+      } catch {
+        // gone between the listing and the read
+      }
+    }
+  };
+  const timer = setInterval(sample, 200);
+  try {
+    await running;
+  } finally {
+    clearInterval(timer);
+  }
+  return { maxRssMb: peakKb > 0 ? Math.round(peakKb / 1024) : undefined };
 }
 
 /** The real engine on an LvsCluster of N real servers (bench/programs/scale). */
@@ -136,10 +166,12 @@ async function engine(n, delayMs) {
   await pulumi(["config", "set", "--secret", "privateKey"], fs.readFileSync(inv.sshKey.privateKeyPath, "utf8"));
   const rows = [];
   try {
-    rows.push(await measured("engine", "up", n, delayMs, () => pulumi(["up", "--yes", "--non-interactive", "--skip-preview"]).then(() => undefined)));
-    rows.push(await measured("engine", "refresh", n, delayMs, () => pulumi(["preview", "--refresh", "--expect-no-changes", "--non-interactive"]).then(() => undefined)));
+    rows.push(await measured("engine", "up", n, delayMs, () => watched(pulumi(["up", "--yes", "--non-interactive", "--skip-preview"]))));
+    rows.push(await measured("engine", "refresh", n, delayMs, () => watched(pulumi(["preview", "--refresh", "--expect-no-changes", "--non-interactive"]))));
+    await pulumi(["config", "set", "changeWeightOfFirst", "11"]);
+    rows.push(await measured("engine", "change1", n, delayMs, () => watched(pulumi(["up", "--yes", "--non-interactive", "--skip-preview"]))));
   } finally {
-    rows.push(await measured("engine", "destroy", n, delayMs, () => pulumi(["destroy", "--yes", "--non-interactive", "--skip-preview"]).then(() => undefined)));
+    rows.push(await measured("engine", "destroy", n, delayMs, () => watched(pulumi(["destroy", "--yes", "--non-interactive", "--skip-preview"]))));
     fs.rmSync(root, { recursive: true, force: true });
   }
   return rows;

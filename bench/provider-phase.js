@@ -1,7 +1,8 @@
 // One phase of the provider-level bench in a process of its own, as the engine's provider
 // process runs it: `up` creates a VirtualService and N RealServers on dir1 (the RealServers
 // all at once, as the engine creates independent resources), `refresh` reads them all at
-// once, `destroy` deletes them. The resources' state goes through a file between phases.
+// once, `change1` changes one RealServer's weight (a single change in an N-destination
+// table), `destroy` deletes them. The resources' state goes through a file between phases.
 // Prints one JSON line: { phase, n, ms, maxRssMb, batches, tableReads }.
 "use strict";
 const fs = require("fs");
@@ -40,6 +41,10 @@ async function main() {
       const reads = await Promise.all([vs.read(service.id, service.outs), ...servers.map((s) => rs.read(s.id, s.outs))]);
       const missing = reads.filter((r) => !r || !r.id).length;
       if (missing > 0) throw new Error(`${missing} resources read as gone`);
+    } else if (phase === "change1") {
+      const [first] = servers;
+      const news = await checked(rs, { ...first.outs, weight: first.outs.weight + 10 });
+      await rs.update(first.id, first.outs, news);
     } else if (phase === "destroy") {
       await Promise.all(servers.map((s) => rs.delete(s.id, s.outs)));
       await vs.delete(service.id, service.outs);

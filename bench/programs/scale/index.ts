@@ -6,6 +6,8 @@ import { LvsCluster } from "pulumi-lvs";
 
 const config = new pulumi.Config();
 const count = config.requireNumber("count");
+// The bench's single change: the first real server's weight (one entry of N).
+const changedWeight = config.getNumber("changeWeightOfFirst");
 const director = config.requireObject<{ host: string; port: number; hostKey: string }>("director");
 
 new LvsCluster("bench", {
@@ -13,6 +15,6 @@ new LvsCluster("bench", {
   director: { connection: { ...director, user: "root", privateKey: config.requireSecret("privateKey") }, interface: "eth1" },
   vip: config.require("vip"),
   services: [{ protocol: "tcp", port: 80, scheduler: "wrr" }],
-  realServers: Array.from({ length: count }, (_, i) => ({ name: `r${i}`, address: `10.78.${Math.floor(i / 250)}.${(i % 250) + 1}`, port: 8080, weight: 1 + (i % 5) })),
+  realServers: Array.from({ length: count }, (_, i) => ({ name: `r${i}`, address: `10.78.${Math.floor(i / 250)}.${(i % 250) + 1}`, port: 8080, weight: i === 0 ? changedWeight ?? 1 : 1 + (i % 5) })),
   nat: { configureRealServerRoutes: false },
 });
