@@ -20,7 +20,7 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 const { spawn, spawnSync } = require("child_process");
-const { REPO, inventory, connectionTo, hostCounter, verboseSshd, delay, run, closeSshPool } = require("./lab");
+const { REPO, inventory, connectionTo, hostCounter, verboseSshd, delay, run: runOnHost, closeSshPool } = require("./lab");
 
 const SIZES = (process.env.BENCH_SIZES ?? "10,100,1000").split(",").map(Number);
 const DELAYS = (process.env.BENCH_DELAYS_MS ?? "0,25").split(",").map(Number);
@@ -60,6 +60,8 @@ const limitRules = (n) => [`-A -t ${VIP}:80 -s wrr`, ...Array.from({ length: n }
 
 async function limit(n, delayMs) {
   const rows = [];
+  // What the host answered is not part of the row (the refresh's is the whole table).
+  const run = (connection, argv, options) => runOnHost(connection, argv, options).then(() => undefined);
   rows.push(await measured("limit", "up", n, delayMs, () => run(dir1, ["ipvsadm", "-R"], { stdin: limitRules(n) })));
   rows.push(await measured("limit", "refresh", n, delayMs, () => run(dir1, ["ipvsadm", "-S", "-n"])));
   rows.push(await measured("limit", "change1", n, delayMs, () => run(dir1, ["ipvsadm", "-e", "-t", `${VIP}:80`, "-r", `${address(0)}:8080`, "-m", "-w", "11"])));
@@ -193,7 +195,7 @@ async function main() {
       }
     }
   } finally {
-    await run(dir1, ["sh", "-c", `ipvsadm -D -t ${VIP}:80 2>/dev/null; true`]).catch(() => undefined);
+    await runOnHost(dir1, ["sh", "-c", `ipvsadm -D -t ${VIP}:80 2>/dev/null; true`]).catch(() => undefined);
     await verboseSshd(dir1, false);
     await closeSshPool();
     fs.mkdirSync(path.dirname(OUT), { recursive: true });

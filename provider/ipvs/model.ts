@@ -148,6 +148,41 @@ export interface IpvsTable {
 
 export const EMPTY_TABLE: IpvsTable = { services: [], destinations: [] };
 
+/**
+ * Whether `text` is a dotted quad as isIPv4 accepts it (four decimal octets 0..255, none
+ * with a leading zero), read character by character: canonicalAddress returns those as
+ * they are, and nearly every address of a table is one.
+ */
+function isDottedQuad(text: string): boolean {
+  let octets = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e; // a "." after the end closes the last octet
+    if (c === 0x2e) {
+      if (digits === 0 || value > 255) return false;
+      octets++;
+      digits = 0;
+      value = 0;
+    } else if (c >= 0x30 && c <= 0x39 && !(digits > 0 && value === 0) && digits < 3) {
+      digits++;
+      value = value * 10 + (c - 0x30);
+    } else {
+      return false;
+    }
+  }
+  return octets === 4;
+}
+
+/**
+ * canonicalAddress, with dotted quads answered without it: they are canonical as given, and
+ * its isIPv4 regex costs more than the rest of keying an entry, which parsing and planning
+ * do several times for each of a table's thousands.
+ */
+export function canonicalAddressFast(text: string): string | undefined {
+  return isDottedQuad(text) ? text : canonicalAddress(text);
+}
+
 export function addressFamilyOf(address: string): AddressFamily | undefined {
   if (isIPv4(address)) return "ipv4";
   return canonicalAddress(address) === undefined ? undefined : "ipv6";
@@ -167,25 +202,81 @@ export function formatHostPort(address: string, port: number): string {
   return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/** How keys and normalised entries spell an address: canonical when it is one, as given otherwise. */
+function keyAddress(address: string): string {
+  return canonicalAddressFast(address) ?? address;
+}
+
+/**
+ * How keys spell an address of a normalised entry: as is. normalizeServiceKey and
+ * normalizeDestination already spelt it as keyAddress does (canonicalAddress of a canonical
+ * address is that address), so the key is the same without canonicalising every address
+ * of a table again (for IPv6, a URL parse each) to sort it.
+ */
+function canonicalKeyAddress(address: string): string {
+  return address;
+}
+
+function serviceKeyStringSpelling(key: ServiceKey, spell: (address: string) => string): string {
+  return key.kind === "fwmark" ? `fwmark:${key.fwmark}:${key.family}` : `${key.protocol}:${formatHostPort(spell(key.address), key.port)}`;
+}
+
+function destinationKeyStringSpelling(d: DestinationKey, spell: (address: string) => string): string {
+  return destinationKeyStringAfter(serviceKeyStringSpelling(d.service, spell), d, spell);
+}
+
+/** A destination's key from its service's. */
+function destinationKeyStringAfter(serviceKey: string, d: DestinationKey, spell: (address: string) => string): string {
+  return `${serviceKey}->${formatHostPort(spell(d.address), d.port)}`;
+}
+
 /**
  * `tcp:10.0.0.1:80`, `tcp:[fd00::1]:80`, `fwmark:42:ipv4`. Addresses are canonicalised
  * here too, so `FD00:0::1` and `fd00::1` are the same key wherever the key came from.
  */
 export function serviceKeyString(key: ServiceKey): string {
-  return key.kind === "fwmark"
-    ? `fwmark:${key.fwmark}:${key.family}`
-    : `${key.protocol}:${formatHostPort(canonicalAddress(key.address) ?? key.address, key.port)}`;
+  return serviceKeyStringSpelling(key, keyAddress);
 }
 
 /** `tcp:10.0.0.1:80->10.0.1.5:80`. */
 export function destinationKeyString(d: DestinationKey): string {
-  return `${serviceKeyString(d.service)}->${formatHostPort(canonicalAddress(d.address) ?? d.address, d.port)}`;
+  return destinationKeyStringSpelling(d, keyAddress);
+}
+
+/** Whether two service keys have the fields serviceKeyString reads in common, and so the same key. */
+export function sameServiceKeyFields(a: ServiceKey, b: ServiceKey): boolean {
+  if (a.kind === "fwmark") return b.kind === "fwmark" && a.fwmark === b.fwmark && a.family === b.family;
+  return b.kind !== "fwmark" && a.protocol === b.protocol && a.address === b.address && a.port === b.port;
+}
+
+/** Whether two destinations have the fields destinationKeyString reads in common, and so the same key. */
+export function sameDestinationKeyFields(a: DestinationKey, b: DestinationKey): boolean {
+  return a.address === b.address && a.port === b.port && sameServiceKeyFields(a.service, b.service);
+}
+
+/**
+ * serviceKeyString for entries that come in runs of one service (a table's destinations in
+ * key order, a listing's rows): the last key is reused while the fields it was made from
+ * stay the same, which spares a canonicalAddress per entry of a table of thousands.
+ */
+export function serviceKeyStringOfRuns(): (key: ServiceKey) => string {
+  let last: { fields: ServiceKey; key: string } | undefined;
+  return (key) => {
+    if (last === undefined || !sameServiceKeyFields(key, last.fields)) last = { fields: { ...key }, key: serviceKeyString(key) };
+    return last.key;
+  };
+}
+
+/** destinationKeyString for destinations in runs of one service, as serviceKeyStringOfRuns. */
+export function destinationKeyStringOfRuns(): (d: DestinationKey) => string {
+  const serviceKeyOf = serviceKeyStringOfRuns();
+  return (d) => destinationKeyStringAfter(serviceKeyOf(d.service), d, keyAddress);
 }
 
 export function normalizeServiceKey(key: ServiceKey): ServiceKey {
   return key.kind === "fwmark"
     ? { kind: "fwmark", fwmark: key.fwmark, family: key.family }
-    : { kind: "address", protocol: key.protocol, address: canonicalAddress(key.address) ?? key.address, port: key.port };
+    : { kind: "address", protocol: key.protocol, address: keyAddress(key.address), port: key.port };
 }
 
 /** IPv4 masks as dotted quads, IPv6 masks as a bare prefix length; the full mask as absent. */
@@ -218,25 +309,27 @@ export function normalizeService(s: IpvsService): IpvsService {
 export function normalizeDestination(d: IpvsDestination): IpvsDestination {
   const out: IpvsDestination = {
     service: normalizeServiceKey(d.service),
-    address: canonicalAddress(d.address) ?? d.address,
+    address: keyAddress(d.address),
     port: d.port,
     forwarding: d.forwarding,
     weight: d.weight,
     upperThreshold: d.upperThreshold,
     lowerThreshold: d.lowerThreshold,
   };
-  if (d.forwarding === "tun") {
-    const type = d.tunnel?.type ?? "ipip";
-    out.tunnel =
-      type === "ipip"
-        ? { type }
-        : {
-            type,
-            ...(type === "gue" && d.tunnel?.port !== undefined ? { port: d.tunnel.port } : {}),
-            checksum: d.tunnel?.checksum ?? "nocsum",
-          };
-  }
+  if (d.forwarding === "tun") out.tunnel = normalizeTunnel(d);
   return out;
+}
+
+/** A "tun" destination's tunnel as the kernel reports it (see normalizeDestination). */
+function normalizeTunnel(d: Pick<IpvsDestination, "tunnel">): Tunnel {
+  const type = d.tunnel?.type ?? "ipip";
+  return type === "ipip"
+    ? { type }
+    : {
+        type,
+        ...(type === "gue" && d.tunnel?.port !== undefined ? { port: d.tunnel.port } : {}),
+        checksum: d.tunnel?.checksum ?? "nocsum",
+      };
 }
 
 /** Sorted by key string, each key computed once (not twice per comparison: tables run to thousands). */
@@ -247,11 +340,14 @@ function sortedByKeyString<T>(items: readonly T[], keyOf: (t: T) => string): T[]
     .map(({ item }) => item);
 }
 
-/** Normalised entries in key order, so two tables with the same content are deep-equal. */
+/**
+ * Normalised entries in key order, so two tables with the same content are deep-equal.
+ * The entries are keyed after normalising, so their addresses are spelt as is.
+ */
 export function normalizeTable(t: IpvsTable): IpvsTable {
   return {
-    services: sortedByKeyString(t.services.map(normalizeService), (s) => serviceKeyString(s.key)),
-    destinations: sortedByKeyString(t.destinations.map(normalizeDestination), destinationKeyString),
+    services: sortedByKeyString(t.services.map(normalizeService), (s) => serviceKeyStringSpelling(s.key, canonicalKeyAddress)),
+    destinations: sortedByKeyString(t.destinations.map(normalizeDestination), (d) => destinationKeyStringSpelling(d, canonicalKeyAddress)),
   };
 }
 
@@ -270,13 +366,16 @@ export function serviceConfigOf(s: IpvsService): Record<"scheduler" | "scheduler
 export function destinationConfigOf(
   d: IpvsDestination,
 ): Record<"forwarding" | "weight" | "upperThreshold" | "lowerThreshold" | "tunnel", string> {
-  const n = normalizeDestination(d);
+  // Of normalizeDestination's work only the tunnel's matters here: the rest is copied as
+  // is, and canonicalising the addresses would cost more than all of this (plans run per
+  // destination of tables of thousands).
+  const tunnel = d.forwarding === "tun" ? normalizeTunnel(d) : undefined;
   return {
-    forwarding: n.forwarding,
-    weight: String(n.weight),
-    upperThreshold: String(n.upperThreshold),
-    lowerThreshold: String(n.lowerThreshold),
-    tunnel: n.tunnel ? `${n.tunnel.type}/${n.tunnel.port ?? ""}/${n.tunnel.checksum ?? ""}` : "",
+    forwarding: d.forwarding,
+    weight: String(d.weight),
+    upperThreshold: String(d.upperThreshold),
+    lowerThreshold: String(d.lowerThreshold),
+    tunnel: tunnel ? `${tunnel.type}/${tunnel.port ?? ""}/${tunnel.checksum ?? ""}` : "",
   };
 }
 

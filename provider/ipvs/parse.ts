@@ -18,6 +18,7 @@ import {
   normalizeTable,
   serviceFamily,
   serviceKeyString,
+  serviceKeyStringOfRuns,
   type Forwarding,
   type IpvsDestination,
   type IpvsService,
@@ -36,6 +37,7 @@ import {
   parseNetmask,
   parseScheduler,
   parseSchedulerFlags,
+  wordsOf,
   type Fail,
 } from "./syntax";
 
@@ -74,8 +76,12 @@ const OPTIONAL_VALUE_OPTIONS = ["-p", "-b"];
 const FORWARDING_OPTION: Record<string, Forwarding> = { "-g": "dr", "-m": "nat", "-i": "tun" };
 const CHECKSUM_OPTION: Record<string, TunnelChecksum> = { "--tun-nocsum": "nocsum", "--tun-csum": "csum", "--tun-remcsum": "remcsum" };
 
-const isOption = (t: string | undefined) =>
-  t !== undefined && [...VALUE_OPTIONS, ...FLAG_OPTIONS, ...OPTIONAL_VALUE_OPTIONS].includes(SHORT_OPTION[t] ?? t);
+// As sets: every token of every line of a table of thousands is looked up in them.
+const ALL_OPTIONS = new Set<string>([...VALUE_OPTIONS, ...FLAG_OPTIONS, ...OPTIONAL_VALUE_OPTIONS]);
+const FLAG_OPTION_SET = new Set<string>(FLAG_OPTIONS);
+const OPTIONAL_VALUE_OPTION_SET = new Set<string>(OPTIONAL_VALUE_OPTIONS);
+
+const isOption = (t: string | undefined) => t !== undefined && ALL_OPTIONS.has(SHORT_OPTION[t] ?? t);
 
 /** The options of one rules-file line, by short name (flags map to `true`). */
 function readOptions(tokens: string[], fail: Fail): Map<string, string | true> {
@@ -85,21 +91,27 @@ function readOptions(tokens: string[], fail: Fail): Map<string, string | true> {
     i++;
     if (!isOption(option)) fail(`unknown option ${option}`);
     if (options.has(option)) fail(`${option} given twice`);
-    if (FLAG_OPTIONS.includes(option)) options.set(option, true);
-    else if (OPTIONAL_VALUE_OPTIONS.includes(option)) options.set(option, !isOption(tokens[i]) && tokens[i] !== undefined ? tokens[i++]! : "");
+    if (FLAG_OPTION_SET.has(option)) options.set(option, true);
+    else if (OPTIONAL_VALUE_OPTION_SET.has(option)) options.set(option, !isOption(tokens[i]) && tokens[i] !== undefined ? tokens[i++]! : "");
     else if (tokens[i] === undefined) fail(`${option} needs a value`);
     else options.set(option, tokens[i++]!);
   }
   return options;
 }
 
+const SERVICE_OPTIONS = ["-t", "-u", "--sctp-service", "-f"];
+const FORWARDING_OPTIONS = Object.keys(FORWARDING_OPTION);
+const CHECKSUM_OPTIONS = Object.keys(CHECKSUM_OPTION);
+
 function readServiceKey(options: Map<string, string | true>, fail: Fail): ServiceKey {
-  const given = ["-t", "-u", "--sctp-service", "-f"].filter((o) => options.has(o));
+  const given = SERVICE_OPTIONS.filter((o) => options.has(o));
   if (given.length !== 1) return fail("needs exactly one of -t, -u, --sctp-service, -f");
   const value = options.get(given[0]!) as string;
   if (given[0] === "-f") return { kind: "fwmark", fwmark: parseFwmark(value, fail), family: options.has("-6") ? "ipv6" : "ipv4" };
   const protocol = given[0] === "-t" ? "tcp" : given[0] === "-u" ? "udp" : "sctp";
-  return { kind: "address", protocol, ...parseHostPort(value, 0, fail) };
+  // Named rather than spread in: a spread after other properties takes V8's slow path.
+  const { address, port } = parseHostPort(value, 0, fail);
+  return { kind: "address", protocol, address, port };
 }
 
 function readService(key: ServiceKey, options: Map<string, string | true>, fail: Fail): IpvsService {
@@ -120,30 +132,33 @@ function readService(key: ServiceKey, options: Map<string, string | true>, fail:
   return service;
 }
 
+/** -w, -x and -y: 0..MAX_THRESHOLD, `fallback` when absent. */
+function readCount(options: Map<string, string | true>, option: string, fallback: number, fail: Fail): number {
+  return options.has(option) ? parseInteger(options.get(option) as string, 0, MAX_THRESHOLD, option, fail) : fallback;
+}
+
 function readDestination(service: ServiceKey, options: Map<string, string | true>, fail: Fail): IpvsDestination {
   const real = (options.get("-r") as string | undefined) ?? fail("-a without -r");
-  const forwardings = Object.keys(FORWARDING_OPTION).filter((o) => options.has(o));
+  const forwardings = FORWARDING_OPTIONS.filter((o) => options.has(o));
   if (forwardings.length > 1) fail("more than one of -g, -m, -i");
   const forwarding = FORWARDING_OPTION[forwardings[0] ?? "-g"]!;
   // Like ipvsadm: a real server without a port takes the service's (0 for firewall marks).
   const { address, port } = parseHostPort(real, service.kind === "fwmark" ? 0 : service.port, fail);
-  const int = (option: string, fallback: number) =>
-    options.has(option) ? parseInteger(options.get(option) as string, 0, MAX_THRESHOLD, option, fail) : fallback;
   const destination: IpvsDestination = {
     service,
     address,
     port,
     forwarding,
-    weight: int("-w", 1),
-    upperThreshold: int("-x", 0),
-    lowerThreshold: int("-y", 0),
+    weight: readCount(options, "-w", 1, fail),
+    upperThreshold: readCount(options, "-x", 0, fail),
+    lowerThreshold: readCount(options, "-y", 0, fail),
   };
   if (forwarding === "tun") {
     const type = (options.get("--tun-type") as string | undefined) ?? "ipip";
     if (!TUNNEL_TYPES.includes(type as Tunnel["type"])) fail(`unknown tunnel type ${type}`);
     const tunnel: Tunnel = { type: type as Tunnel["type"] };
     if (options.has("--tun-port")) tunnel.port = parseInteger(options.get("--tun-port") as string, 1, 65535, "tunnel port", fail);
-    const checksum = Object.keys(CHECKSUM_OPTION).find((o) => options.has(o));
+    const checksum = CHECKSUM_OPTIONS.find((o) => options.has(o));
     if (checksum) tunnel.checksum = CHECKSUM_OPTION[checksum]!;
     destination.tunnel = tunnel;
   }
@@ -170,17 +185,20 @@ export function parseIpvsadmSave(text: string): IpvsTable {
   const services: IpvsService[] = [];
   const destinations: IpvsDestination[] = [];
   const known = new Set<string>();
+  // ipvsadm -S prints each service's real servers right after it.
+  const serviceKeyOf = serviceKeyStringOfRuns();
   for (const { lineNumber, line } of numberedLines(text)) {
     const trimmed = line.trim();
     if (trimmed === "" || trimmed.startsWith("#")) continue;
     const fail = failerFor(lineNumber, line);
-    const entry = readSaveLine(trimmed.split(/\s+/), fail);
+    const entry = readSaveLine(wordsOf(trimmed), fail);
     if (entry.kind === "service") {
-      if (known.has(serviceKeyString(entry.service.key))) fail("service listed twice");
+      const key = serviceKeyString(entry.service.key);
+      if (known.has(key)) fail("service listed twice");
       services.push(entry.service);
-      known.add(serviceKeyString(entry.service.key));
+      known.add(key);
     } else {
-      if (!known.has(serviceKeyString(entry.destination.service))) fail("real server listed before its service");
+      if (!known.has(serviceKeyOf(entry.destination.service))) fail("real server listed before its service");
       destinations.push(entry.destination);
     }
   }
@@ -206,6 +224,46 @@ export class IpvsListingMismatchError extends LvsError {
  * they describe the same entries. Throws IpvsListingMismatchError when they do not.
  */
 export function mergeListings(saved: IpvsTable, ...listings: IpvsListing[]): IpvsTable {
+  return normalizeTable(withListedThresholds(saved, listings));
+}
+
+/** A listing's rows of one service: by exact address and port, and those whose name ipvsadm cut short. */
+interface ListedRows {
+  exact: Map<string, ListedDestination>;
+  /** Rows without an address (and any repeat of an exact one), matched by findListedRow. */
+  cut: ListedDestination[];
+}
+
+/** What a listed row and a saved destination are matched by, within their service. */
+function exactRowKey(address: string, port: number): string {
+  return `${address} ${port}`;
+}
+
+/**
+ * Rows by serviceKeyString, then by exact address and port: linear in the table (a
+ * 10,000-destination director is read on every refresh).
+ */
+function listedRowsByService(rows: readonly ListedDestination[]): Map<string, ListedRows> {
+  const byService = new Map<string, ListedRows>();
+  // A listing prints each service's rows together.
+  const serviceKeyOf = serviceKeyStringOfRuns();
+  for (const row of rows) {
+    const key = serviceKeyOf(row.service);
+    let listed = byService.get(key);
+    if (listed === undefined) byService.set(key, (listed = { exact: new Map(), cut: [] }));
+    const exactKey = row.address !== undefined && row.port !== undefined ? exactRowKey(row.address, row.port) : undefined;
+    if (exactKey !== undefined && !listed.exact.has(exactKey)) listed.exact.set(exactKey, row);
+    else listed.cut.push(row);
+  }
+  return byService;
+}
+
+/**
+ * mergeListings without its normalizeTable: the saved entries in their order, with the
+ * thresholds from the listings. Only thresholds change, and normalizeTable copies them as
+ * they are and does not sort by them, so a normalised `saved` gives a normalised table.
+ */
+function withListedThresholds(saved: IpvsTable, listings: readonly IpvsListing[]): IpvsTable {
   const savedServices = new Set(saved.services.map((s) => serviceKeyString(s.key)));
   const destinations = saved.destinations.map((d) => ({ ...d }));
   for (const listing of listings) {
@@ -213,34 +271,26 @@ export function mergeListings(saved: IpvsTable, ...listings: IpvsListing[]): Ipv
     for (const key of new Set([...savedServices, ...listedServices])) {
       if (!savedServices.has(key) || !listedServices.has(key)) throw new IpvsListingMismatchError(key, "service in only one output");
     }
-    // Rows by service, and by exact address and port within it: linear in the table (a
-    // 10,000-destination director is read on every refresh). Rows ipvsadm cut short have no
-    // address and are matched by findListedRow among the service's cut rows.
-    const rowsByService = new Map<string, { exact: Map<string, ListedDestination>; cut: ListedDestination[] }>();
-    const exactKey = (address: string, port: number) => `${address} ${port}`;
-    for (const row of listing.destinations) {
-      const key = serviceKeyString(row.service);
-      let rows = rowsByService.get(key);
-      if (rows === undefined) rowsByService.set(key, (rows = { exact: new Map(), cut: [] }));
-      if (row.address !== undefined && row.port !== undefined && !rows.exact.has(exactKey(row.address, row.port))) rows.exact.set(exactKey(row.address, row.port), row);
-      else rows.cut.push(row);
-    }
+    const rowsByService = listedRowsByService(listing.destinations);
+    // A saved table (normalised) lists each service's destinations together.
+    const serviceKeyOf = serviceKeyStringOfRuns();
     for (const d of destinations) {
-      const rows = rowsByService.get(serviceKeyString(d.service));
-      const exact = rows?.exact.get(exactKey(d.address, d.port));
+      const rows = rowsByService.get(serviceKeyOf(d.service));
+      const exactKey = exactRowKey(d.address, d.port);
+      const exact = rows?.exact.get(exactKey);
       const row = exact ?? findListedRow(rows?.cut ?? [], d);
       if (!row) throw new IpvsListingMismatchError(destinationKeyString(d), "real server in only one output");
       if ((row.weight ?? d.weight) !== d.weight || (row.forwarding ?? d.forwarding) !== d.forwarding)
         throw new IpvsListingMismatchError(destinationKeyString(d), "weight or forwarding differ between outputs");
       d.upperThreshold = row.upperThreshold ?? d.upperThreshold;
       d.lowerThreshold = row.lowerThreshold ?? d.lowerThreshold;
-      if (exact) rows!.exact.delete(exactKey(d.address, d.port));
+      if (exact) rows!.exact.delete(exactKey);
       else rows!.cut.splice(rows!.cut.indexOf(row), 1);
     }
     const extra = [...rowsByService.values()].flatMap((rows) => [...rows.exact.values(), ...rows.cut])[0];
     if (extra) throw new IpvsListingMismatchError(`${serviceKeyString(extra.service)}->${extra.name}`, "real server in only one output");
   }
-  return normalizeTable({ services: saved.services, destinations });
+  return { services: saved.services, destinations };
 }
 
 /**
@@ -256,7 +306,9 @@ export const READ_TABLE_COMMANDS: readonly (readonly string[])[] = [
 export function parseLiveTable(outputs: readonly string[]): IpvsTable {
   if (outputs.length !== READ_TABLE_COMMANDS.length)
     throw new Error(`parseLiveTable needs the ${READ_TABLE_COMMANDS.length} outputs of READ_TABLE_COMMANDS, got ${outputs.length}`);
-  return mergeListings(parseIpvsadmSave(outputs[0]!), parseIpvsadmList(outputs[1]!));
+  // parseIpvsadmSave's table is normalised already: normalising it again after the merge,
+  // as mergeListings must for tables from anywhere, would double the cost of a read.
+  return withListedThresholds(parseIpvsadmSave(outputs[0]!), [parseIpvsadmList(outputs[1]!)]);
 }
 
 /** Prints the running kernel's release, for availableSchedulersCommand. */

@@ -14,7 +14,9 @@ import {
   normalizeService,
   normalizeTable,
   sameDestinationConfig,
+  sameDestinationKeyFields,
   sameServiceConfig,
+  sameServiceKeyFields,
   serviceConfigOf,
   serviceKeyString,
   type DestinationKey,
@@ -33,23 +35,18 @@ export type IpvsOp =
   | { kind: "edit-destination"; destination: IpvsDestination }
   | { kind: "delete-destination"; destination: IpvsDestination };
 
-function findService(table: IpvsTable, key: ServiceKey): IpvsService | undefined {
-  return serviceByKey(table, serviceKeyString(key));
-}
-
-function findDestination(table: IpvsTable, key: DestinationKey): IpvsDestination | undefined {
-  return destinationByKey(table, destinationKeyString(key));
-}
-
 /**
  * The operations for ONE service (a VirtualService owns its service only; its real servers
  * are separate resources). `desired` undefined means the service should be gone; ipvsadm -D
  * takes its destinations with it.
  */
 export function planService(live: IpvsTable, desired: IpvsService | undefined, key: ServiceKey): IpvsOp[] {
-  if (desired && serviceKeyString(desired.key) !== serviceKeyString(key))
-    throw new Error(`planService: desired service ${serviceKeyString(desired.key)} does not have key ${serviceKeyString(key)}`);
-  const current = findService(live, key);
+  // Keyed once, and the desired key only when its fields differ: the key strings are what
+  // costs when every entry of a large table is planned.
+  const keyString = serviceKeyString(key);
+  if (desired && !sameServiceKeyFields(desired.key, key) && serviceKeyString(desired.key) !== keyString)
+    throw new Error(`planService: desired service ${serviceKeyString(desired.key)} does not have key ${keyString}`);
+  const current = serviceByKey(live, keyString);
   if (!desired) return current ? [{ kind: "delete-service", service: normalizeService(current) }] : [];
   if (!current) return [{ kind: "add-service", service: normalizeService(desired) }];
   return sameServiceConfig(current, desired) ? [] : [{ kind: "edit-service", service: normalizeService(desired) }];
@@ -61,9 +58,11 @@ export function planService(live: IpvsTable, desired: IpvsService | undefined, k
  * both reject it).
  */
 export function planDestination(live: IpvsTable, desired: IpvsDestination | undefined, key: DestinationKey): IpvsOp[] {
-  if (desired && destinationKeyString(desired) !== destinationKeyString(key))
-    throw new Error(`planDestination: desired real server ${destinationKeyString(desired)} does not have key ${destinationKeyString(key)}`);
-  const current = findDestination(live, key);
+  // Keyed as in planService.
+  const keyString = destinationKeyString(key);
+  if (desired && !sameDestinationKeyFields(desired, key) && destinationKeyString(desired) !== keyString)
+    throw new Error(`planDestination: desired real server ${destinationKeyString(desired)} does not have key ${keyString}`);
+  const current = destinationByKey(live, keyString);
   if (!desired) return current ? [{ kind: "delete-destination", destination: normalizeDestination(current) }] : [];
   if (!current) return [{ kind: "add-destination", destination: normalizeDestination(desired) }];
   return sameDestinationConfig(current, desired) ? [] : [{ kind: "edit-destination", destination: normalizeDestination(desired) }];

@@ -7,7 +7,7 @@ import { LvsError } from "../ssh/errors";
 import {
   ALL_SCHEDULERS,
   SCHEDULER_FLAGS,
-  canonicalAddress,
+  canonicalAddressFast,
   type AddressFamily,
   type Scheduler,
   type SchedulerFlag,
@@ -35,12 +35,24 @@ export function failerFor(lineNumber: number, line: string): Fail {
   };
 }
 
+// The patterns that run per line or per value are compiled once, here: a regex literal in a
+// function body is a new RegExp object at every call, and a table has thousands of lines.
+const WHITESPACE = /\s+/;
+const INTEGER = /^-?\d+$/;
+const BRACKETED_HOST_PORT = /^\[([^\]]+)\](?::(\d+))?$/;
+const PLAIN_HOST_PORT = /^([^:[\]]+)(?::(\d+))?$/;
+
+/** The words of a line that has been trimmed (and is not empty). */
+export function wordsOf(trimmedLine: string): string[] {
+  return trimmedLine.split(WHITESPACE);
+}
+
 export function numberedLines(text: string): Array<{ lineNumber: number; line: string }> {
   return text.split(/\r?\n/).map((line, i) => ({ lineNumber: i + 1, line }));
 }
 
 export function parseInteger(text: string | undefined, min: number, max: number, what: string, fail: Fail): number {
-  if (text === undefined || !/^-?\d+$/.test(text)) return fail(`${what} is missing or not a number`);
+  if (text === undefined || !INTEGER.test(text)) return fail(`${what} is missing or not a number`);
   const n = Number(text);
   if (n < min || n > max) return fail(`${what} ${n} is outside ${min}..${max}`);
   return n;
@@ -48,8 +60,8 @@ export function parseInteger(text: string | undefined, min: number, max: number,
 
 /** `10.0.0.1:80`, `[fd00::1]:80`, or a bare address (the port is then `defaultPort`). */
 export function parseHostPort(text: string, defaultPort: number, fail: Fail): { address: string; port: number } {
-  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? /^([^:[\]]+)(?::(\d+))?$/.exec(text);
-  const address = m ? canonicalAddress(m[1]!) : undefined;
+  const m = BRACKETED_HOST_PORT.exec(text) ?? PLAIN_HOST_PORT.exec(text);
+  const address = m ? canonicalAddressFast(m[1]!) : undefined;
   if (!m || address === undefined) return fail(`${JSON.stringify(text)} is not an address[:port]`);
   return { address, port: m[2] === undefined ? defaultPort : parseInteger(m[2], 0, 65535, "port", fail) };
 }

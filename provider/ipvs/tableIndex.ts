@@ -3,7 +3,7 @@
 // (12.6 s of CPU for 10,000 destinations, bench/parse-plan.js). Tables are values: parse
 // and applyOps build new ones and never change them afterwards.
 
-import { destinationKeyString, serviceKeyString, type IpvsDestination, type IpvsService, type IpvsTable } from "./model";
+import { destinationKeyStringOfRuns, serviceKeyString, type IpvsDestination, type IpvsService, type IpvsTable } from "./model";
 
 interface TableIndex {
   services: Map<string, IpvsService>;
@@ -11,15 +11,21 @@ interface TableIndex {
 }
 const indexes = new WeakMap<IpvsTable, TableIndex>();
 
+/** Entries by key, each keyed once; the first one wins, as Array.prototype.find did (a table never holds a key twice). */
+function firstByKey<T>(entries: readonly T[], keyOf: (entry: T) => string): Map<string, T> {
+  const byKey = new Map<string, T>();
+  for (const entry of entries) {
+    const key = keyOf(entry);
+    if (!byKey.has(key)) byKey.set(key, entry);
+  }
+  return byKey;
+}
+
 function indexOf(table: IpvsTable): TableIndex {
   let index = indexes.get(table);
   if (index === undefined) {
-    // First one wins, as Array.prototype.find did (a table never holds a key twice).
-    const services = new Map<string, IpvsService>();
-    for (const s of table.services) if (!services.has(serviceKeyString(s.key))) services.set(serviceKeyString(s.key), s);
-    const destinations = new Map<string, IpvsDestination>();
-    for (const d of table.destinations) if (!destinations.has(destinationKeyString(d))) destinations.set(destinationKeyString(d), d);
-    index = { services, destinations };
+    // Keyed by runs of one service, as normalised (key-sorted) tables list them; any order gives the same keys.
+    index = { services: firstByKey(table.services, (s) => serviceKeyString(s.key)), destinations: firstByKey(table.destinations, destinationKeyStringOfRuns()) };
     indexes.set(table, index);
   }
   return index;
