@@ -32,7 +32,10 @@ async function main() {
     const service = await vs.create(await checked(vs, { connection, protocol: "tcp", address: vip, port: 80, scheduler: "wrr" }));
     const reference = { protocol: "tcp", address: vip, port: 80 };
     const servers = await Promise.all(
-      Array.from({ length: n }, async (_, i) => rs.create(await checked(rs, { connection, service: reference, address: address(i), port: 8080, forwarding: "nat", weight: 1 + (i % 5) }))),
+      Array.from({ length: n }, async (_, i) => {
+        const inputs = await checked(rs, { connection, service: reference, address: address(i), port: 8080, forwarding: "nat", weight: 1 + (i % 5) });
+        return { ...(await rs.create(inputs)), inputs };
+      }),
     );
     fs.writeFileSync(stateFile, JSON.stringify({ service, servers }));
   } else {
@@ -43,7 +46,7 @@ async function main() {
       if (missing > 0) throw new Error(`${missing} resources read as gone`);
     } else if (phase === "change1") {
       const [first] = servers;
-      const news = await checked(rs, { ...first.outs, weight: first.outs.weight + 10 });
+      const news = await checked(rs, { ...first.inputs, weight: first.inputs.weight + 10 });
       await rs.update(first.id, first.outs, news);
     } else if (phase === "destroy") {
       await Promise.all(servers.map((s) => rs.delete(s.id, s.outs)));
