@@ -11,7 +11,8 @@ const rows = JSON.parse(fs.readFileSync(input, "utf8"));
 const WAYS = [
   ["limit", "#2a9d8f", "limit (1 handshake, 1 ipvsadm -R)"],
   ["provider", "#e76f51", "ours, provider process"],
-  ["engine", "#264653", "ours, pulumi up (real engine)"],
+  ["engine", "#264653", "ours, pulumi up (real engine, default --parallel)"],
+  ["engine-wide", "#8ab17d", "ours, pulumi up --parallel above N"],
   ["baseline", "#9b9b9b", "baseline (ssh per command)"],
 ];
 const MEASURES = [
@@ -59,7 +60,10 @@ fs.writeFileSync(output, `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W
 
 // The table: every phase, with the ratios the targets are stated in.
 const find = (way, phase, n, delayMs) => rows.find((r) => r.way === way && r.phase === phase && r.n === n && r.delayMs === delayMs);
-const lines = ["| phase | N | delay | limit s / trips | provider s / trips | engine s / trips | baseline s / trips | engine ÷ limit (trips) | baseline ÷ engine (s) | KiB moved (engine) | peak RSS MB (provider / engine) |", "|---|---|---|---|---|---|---|---|---|---|---|"];
+const lines = [
+  "| phase | N | delay | limit s / trips | provider s / trips | engine s / trips | engine --parallel>N s / trips | baseline s / trips | engine ÷ limit (trips) | baseline ÷ engine (s) | KiB moved (engine / wide) | peak RSS MB (provider / engine / wide) |",
+  "|---|---|---|---|---|---|---|---|---|---|---|---|",
+];
 for (const phase of ["up", "refresh", "change1", "destroy"]) {
   for (const delayMs of delays) {
     for (const n of sizes) {
@@ -67,9 +71,13 @@ for (const phase of ["up", "refresh", "change1", "destroy"]) {
         const r = find(way, phase, n, delayMs);
         return r ? `${(r.wallMs / 1000).toFixed(1)} / ${roundTrips(r)}` : "–";
       };
-      const [lim, eng, base] = [find("limit", phase, n, delayMs), find("engine", phase, n, delayMs), find("baseline", phase, n, delayMs)];
+      const [lim, eng, wide, base, prov] = ["limit", "engine", "engine-wide", "baseline", "provider"].map((w) => find(w, phase, n, delayMs));
       const ratio = (a, b) => (a && b && b > 0 ? (a / b).toFixed(1) : "–");
-      lines.push(`| ${phase} | ${n} | ${delayMs} ms | ${cell("limit")} | ${cell("provider")} | ${cell("engine")} | ${cell("baseline")} | ${ratio(eng && roundTrips(eng), lim && roundTrips(lim))} | ${ratio(base?.wallMs, eng?.wallMs)} | ${eng ? Math.round(eng.bytes / 1024) : "–"} | ${find("provider", phase, n, delayMs)?.maxRssMb ?? "–"} / ${eng?.maxRssMb ?? "–"} |`);
+      const kib = (r) => (r ? Math.round(r.bytes / 1024) : "–");
+      const rss = (r) => r?.maxRssMb ?? "–";
+      lines.push(
+        `| ${phase} | ${n} | ${delayMs} ms | ${cell("limit")} | ${cell("provider")} | ${cell("engine")} | ${cell("engine-wide")} | ${cell("baseline")} | ${ratio(eng && roundTrips(eng), lim && roundTrips(lim))} | ${ratio(base?.wallMs, eng?.wallMs)} | ${kib(eng)} / ${kib(wide)} | ${rss(prov)} / ${rss(eng)} / ${rss(wide)} |`,
+      );
     }
   }
 }

@@ -24,7 +24,7 @@ const { REPO, inventory, connectionTo, hostCounter, verboseSshd, delay, run: run
 
 const SIZES = (process.env.BENCH_SIZES ?? "10,100,1000").split(",").map(Number);
 const DELAYS = (process.env.BENCH_DELAYS_MS ?? "0,25").split(",").map(Number);
-const WAYS = (process.env.BENCH_WAYS ?? "limit,provider,engine,baseline").split(",");
+const WAYS = (process.env.BENCH_WAYS ?? "limit,provider,engine,engine-wide,baseline").split(",");
 const OUT = process.env.BENCH_JSON ?? path.join(REPO, "bench", "results", "director-scale.json");
 const VIP = "10.77.0.161";
 const BASELINE_PARALLEL = 10;
@@ -107,7 +107,7 @@ async function baseline(n, delayMs) {
     }),
   );
   rows.push(await measured("baseline", "refresh", n, delayMs, async () => undefined));
-  rows.push(await measured("baseline", "change1", n, delayMs, () => ssh(["ipvsadm", "-e", "-t", `${VIP}:80`, "-r", `${address(0)}:8080`, "-m", "-w", "11"])));
+  rows.push(await measured("baseline", "change1", n, delayMs, () => ssh(["ipvsadm", "-e", "-t", `${VIP}:80`, "-r", `${address(0)}:8080`, "-m", "-w", "11"]).then(() => undefined)));
   rows.push(
     await measured("baseline", "destroy", n, delayMs, async () => {
       await pool(n, (i) => ssh(["ipvsadm", "-d", "-t", `${VIP}:80`, "-r", `${address(i)}:8080`]));
@@ -145,8 +145,22 @@ async function watched(running) {
   return { maxRssMb: peakKb > 0 ? Math.round(peakKb / 1024) : undefined };
 }
 
-/** The real engine on an LvsCluster of N real servers (bench/programs/scale). */
-async function engine(n, delayMs) {
+/**
+ * The real engine on an LvsCluster of N real servers (bench/programs/scale), with the
+ * engine's default parallelism (`--parallel`: 4 per CPU, 8 on the lab machine), which
+ * bounds how many operations reach the provider at once and so how many share a batch or a
+ * read.
+ */
+function engine(n, delayMs) {
+  return engineWith([], "engine", n, delayMs);
+}
+
+/** The same with `--parallel` above N: every operation of a step reaches the provider at once. */
+function engineWide(n, delayMs) {
+  return engineWith(["--parallel", String(n + 16)], "engine-wide", n, delayMs);
+}
+
+async function engineWith(parallel, way, n, delayMs) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "lvs-bench-engine-"));
   const dir = path.join(root, "project");
   fs.mkdirSync(dir);
@@ -168,18 +182,18 @@ async function engine(n, delayMs) {
   await pulumi(["config", "set", "--secret", "privateKey"], fs.readFileSync(inv.sshKey.privateKeyPath, "utf8"));
   const rows = [];
   try {
-    rows.push(await measured("engine", "up", n, delayMs, () => watched(pulumi(["up", "--yes", "--non-interactive", "--skip-preview"]))));
-    rows.push(await measured("engine", "refresh", n, delayMs, () => watched(pulumi(["preview", "--refresh", "--expect-no-changes", "--non-interactive"]))));
+    rows.push(await measured(way, "up", n, delayMs, () => watched(pulumi(["up", "--yes", "--non-interactive", "--skip-preview", ...parallel]))));
+    rows.push(await measured(way, "refresh", n, delayMs, () => watched(pulumi(["preview", "--refresh", "--expect-no-changes", "--non-interactive", ...parallel]))));
     await pulumi(["config", "set", "changeWeightOfFirst", "11"]);
-    rows.push(await measured("engine", "change1", n, delayMs, () => watched(pulumi(["up", "--yes", "--non-interactive", "--skip-preview"]))));
+    rows.push(await measured(way, "change1", n, delayMs, () => watched(pulumi(["up", "--yes", "--non-interactive", "--skip-preview", ...parallel]))));
   } finally {
-    rows.push(await measured("engine", "destroy", n, delayMs, () => watched(pulumi(["destroy", "--yes", "--non-interactive", "--skip-preview"]))));
+    rows.push(await measured(way, "destroy", n, delayMs, () => watched(pulumi(["destroy", "--yes", "--non-interactive", "--skip-preview", ...parallel]))));
     fs.rmSync(root, { recursive: true, force: true });
   }
   return rows;
 }
 
-const WAY_RUNNERS = { limit, provider, engine, baseline };
+const WAY_RUNNERS = { limit, provider, engine, "engine-wide": engineWide, baseline };
 
 async function main() {
   if (spawnSync("test", ["-f", path.join(REPO, "dist", "provider", "registry.js")]).status !== 0) throw new Error("run `npm run build` first");
