@@ -75,15 +75,25 @@ const READ_TABLE_SCRIPT = READ_TABLE_COMMANDS.map((argv) => renderCommandLine(ar
   ` && echo ${OUTPUT_SEPARATOR} && `,
 );
 
+/** The pause before the next read of a table that changed while it was read: 0.1 s doubling to 2 s. */
+export function mismatchRetryDelayMs(attempt: number): number {
+  return Math.min(100 * 2 ** (attempt - 1), 2000);
+}
+
 async function dumpTable(connection: SshConnection): Promise<IpvsTable> {
+  // A read takes no lock, so a batch of changes running meanwhile (up to
+  // MAX_CHANGES_PER_BATCH ipvsadm runs under the host's lock: seconds on a slow host) can
+  // change the table between its two listings. Read again until the table holds still, for
+  // as long as a change would wait for that lock.
+  const deadline = Date.now() + Number(hostLockWaitSeconds(connection.timeouts.commandMs)) * 1000;
   for (let attempt = 1; ; attempt++) {
     tableReads += 1;
     const { stdout } = await run(connection, ["sh", "-c", READ_TABLE_SCRIPT]);
     try {
       return parseLiveTable(stdout.split(`${OUTPUT_SEPARATOR}\n`));
     } catch (err) {
-      // The table changed between the two listings (someone edited it meanwhile): read again.
-      if (!(err instanceof IpvsListingMismatchError) || attempt >= 3) throw err;
+      if (!(err instanceof IpvsListingMismatchError) || Date.now() >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, mismatchRetryDelayMs(attempt)));
     }
   }
 }

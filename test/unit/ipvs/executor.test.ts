@@ -5,7 +5,8 @@
 
 import { readFileSync } from "fs";
 import { join } from "path";
-import { changeIpvsTable, ipvsTableReadCount, readIpvsTable, sharedReadKey } from "../../../provider/ipvs/executor";
+import { changeIpvsTable, ipvsTableReadCount, mismatchRetryDelayMs, readIpvsTable, sharedReadKey } from "../../../provider/ipvs/executor";
+import { IpvsListingMismatchError } from "../../../provider/ipvs/parse";
 import { HostLockTimeoutError } from "../../../provider/resource/hostLock";
 import { OUTPUT_SEPARATOR } from "../../../provider/ipvs/rulesFile";
 import { parseSshConnection, type SshConnectionInput } from "../../../provider/ssh/connection";
@@ -111,5 +112,42 @@ describe("changeIpvsTable and the host lock", () => {
       await resetSshPool();
       await busy.close();
     }
+  });
+});
+
+describe("readIpvsTable while a batch changes the table", () => {
+  // The rules-file dump lists a destination the thresholds listing lacks: the two listings
+  // were taken on either side of a change (a batch of changes can run for seconds).
+  const torn = DUMP.replace(/^ {2}-> 10\.77\.0\.22:80 .*\n/m, "");
+
+  it("reads again, pausing longer each time, until the two listings agree", async () => {
+    expect(torn).not.toBe(DUMP);
+    let served = 0;
+    const changing = await startInProcessSshd({ passwords: { root: "pw" }, onExec: () => ({ stdout: served++ < 4 ? torn : DUMP }) });
+    try {
+      const before = ipvsTableReadCount();
+      const table = await readIpvsTable({ host: "127.0.0.1", port: changing.port, password: "pw", hostKey: changing.hostKey.line });
+      expect(ipvsTableReadCount() - before).toBe(5);
+      expect(table.destinations.some((d) => d.address === "10.77.0.22")).toBe(true);
+    } finally {
+      await resetSshPool();
+      await changing.close();
+    }
+  });
+
+  it("gives up with the mismatch once a change would have stopped waiting for the lock", async () => {
+    const changing = await startInProcessSshd({ passwords: { root: "pw" }, onExec: () => ({ stdout: torn }) });
+    try {
+      const err = await errorOf(readIpvsTable({ host: "127.0.0.1", port: changing.port, password: "pw", hostKey: changing.hostKey.line, timeouts: { commandMs: 2_000 } }));
+      expect(err).toBeInstanceOf(IpvsListingMismatchError);
+      expect(err.message).toMatch(/changed while it was being read .*10\.77\.0\.22:80/);
+    } finally {
+      await resetSshPool();
+      await changing.close();
+    }
+  });
+
+  it("pauses 0.1 s, doubling, at most 2 s", () => {
+    expect([1, 2, 3, 4, 5, 6, 10].map(mismatchRetryDelayMs)).toEqual([100, 200, 400, 800, 1600, 2000, 2000]);
   });
 });
