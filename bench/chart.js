@@ -72,6 +72,7 @@ for (const phase of ["up", "refresh", "change1", "destroy"]) {
         return r ? `${(r.wallMs / 1000).toFixed(1)} / ${roundTrips(r)}` : "–";
       };
       const [lim, eng, wide, base, prov] = ["limit", "engine", "engine-wide", "baseline", "provider"].map((w) => find(w, phase, n, delayMs));
+      if (![lim, eng, wide, base, prov].some(Boolean)) continue;
       const ratio = (a, b) => (a && b && b > 0 ? (a / b).toFixed(1) : "–");
       const kib = (r) => (r ? Math.round(r.bytes / 1024) : "–");
       const rss = (r) => r?.maxRssMb ?? "–";
