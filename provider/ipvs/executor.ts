@@ -17,7 +17,7 @@
 import { describeConnection, exec, parseSshConnection, renderCommandLine, run, type SshConnection, type SshConnectionInput } from "../ssh";
 import { RemoteCommandError } from "../ssh/errors";
 import { poolKey } from "../ssh/pool";
-import { hostLockFailure, hostLockWaitSeconds } from "../resource/hostLock";
+import { hostLockFailure, hostLockWaitMs, hostLockWaitSeconds } from "../resource/hostLock";
 import type { IpvsTable } from "./model";
 import {
   CONNECTION_COUNTS_COMMAND,
@@ -85,7 +85,7 @@ async function dumpTable(connection: SshConnection): Promise<IpvsTable> {
   // MAX_CHANGES_PER_BATCH ipvsadm runs under the host's lock: seconds on a slow host) can
   // change the table between its two listings. Read again until the table holds still, for
   // as long as a change would wait for that lock.
-  const deadline = Date.now() + Number(hostLockWaitSeconds(connection.timeouts.commandMs)) * 1000;
+  const deadline = Date.now() + hostLockWaitMs(connection.timeouts.commandMs);
   for (let attempt = 1; ; attempt++) {
     tableReads += 1;
     const { stdout } = await run(connection, ["sh", "-c", READ_TABLE_SCRIPT]);

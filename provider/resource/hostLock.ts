@@ -63,8 +63,12 @@ export function hostLockFile(name: string): string {
  * run once it holds the lock, and at most MAX_HOST_LOCK_WAIT_SECONDS.
  */
 export function hostLockWaitSeconds(commandTimeoutMs: number): string {
-  const waitMs = Math.max(1, Math.min(MAX_HOST_LOCK_WAIT_SECONDS * 1000, Math.floor(commandTimeoutMs / 2)));
-  return (waitMs / 1000).toFixed(3);
+  return (hostLockWaitMs(commandTimeoutMs) / 1000).toFixed(3);
+}
+
+/** hostLockWaitSeconds in milliseconds, for a caller that waits on this side as long. */
+export function hostLockWaitMs(commandTimeoutMs: number): number {
+  return Math.max(1, Math.min(MAX_HOST_LOCK_WAIT_SECONDS * 1000, Math.floor(commandTimeoutMs / 2)));
 }
 
 /** Another change held the host's lock for longer than this one could wait. */
