@@ -254,5 +254,5 @@ describe("persistence across a real reboot of rs3", () => {
     expect(await sysctls(rs3)).toEqual(before.get(rs3));
     expect(await loAddresses(rs3)).toEqual([]);
     expect(await oursOnHost(rs3)).toEqual([]);
-  }, 420_000);
+  }, 700_000);
 });

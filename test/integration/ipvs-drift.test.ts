@@ -133,7 +133,7 @@ describe("reboot safety", () => {
     expect(bootIdAfter).not.toBe(bootIdBefore);
     expect(await ipvsadm("-S", "-n")).toBe(before);
     expect((await refresh(realServerProvider, rs))?.inputs).toMatchObject({ weight: 9, upperThreshold: 50 });
-  });
+  }, 700_000);
 });
 
 describe("check", () => {

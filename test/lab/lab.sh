@@ -211,6 +211,35 @@ start_host() { # start_host MODE NAME ROLE PORT-OFFSET OCTET BACK WEB
     cp --sparse=always "$(golden_dir)/disk.qcow2" "$dir/disk.qcow2"
   fi
   qemu_start "$name" "$dir" "$port" "$octet" "$mode"
+  [ "${LAB_IN_WATCHER:-0}" = 1 ] || start_reboot_watcher "$name"
+}
+
+# A guest's own reboot (`systemctl reboot`) restarts it in a fresh qemu from its own disk.
+# Why: a VM restored from the golden snapshot reboots in place very slowly under emulation
+# (its kernel took 70 to 175 s to reach init, with soft-lockup and RCU-stall warnings, where
+# a fresh qemu boots the same kernel in about 10 s; measured 2026-12-05, cause not found),
+# and a reboot test once ran past its 240 s wait. The guest still goes through a whole real
+# reboot: systemd's shutdown, the kernel's restart, then firmware, kernel and systemd boot.
+# The watcher sees the kernel's "reboot: Restarting system" on the serial console, quits
+# that qemu cleanly (its disk flushed) and boots the host's disk in a new one. It ends
+# when the host is powered off (`stop`, a guest poweroff) or the lab goes down.
+start_reboot_watcher() { # start_reboot_watcher NAME
+  setsid -f bash "$here/lab.sh" watch "$1" </dev/null >>"$run/$1/watch.log" 2>&1
+}
+
+watch_reboots() { # watch_reboots NAME — the loop behind start_reboot_watcher
+  local dir="$run/$HOST" row
+  row=$(host_row)
+  while sleep 0.5; do
+    vm_running "$dir" || return 0
+    grep -q 'reboot: Restarting system' "$dir/console.log" 2>/dev/null || continue
+    log "$HOST is rebooting: restarting it in a fresh qemu"
+    node "$here/monitor.js" "$dir/monitor.sock" quit >/dev/null 2>&1 || true
+    for _ in $(seq 100); do vm_running "$dir" || break; sleep 0.1; done
+    if vm_running "$dir"; then kill -9 "$(cat "$dir/qemu.pid")" 2>/dev/null || true; fi
+    [ -d "$dir" ] || return 0
+    LAB_IN_WATCHER=1 start_host boot $row
+  done
 }
 
 personalise_host() { # personalise_host NAME ROLE PORT-OFFSET ...
@@ -264,6 +293,7 @@ cmd_up() {
 
 cmd_down() {
   local pidfile
+  pkill -f "bash $here/lab.sh watch " 2>/dev/null || true
   for pidfile in "$run"/*/qemu.pid "$cache"/golden-*/qemu.pid; do
     [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
   done
@@ -298,6 +328,7 @@ cmd_status() {
 cmd_check_clean() {
   local leftovers=()
   pgrep -f 'qemu-system-x86_64 -name lvslab-' >/dev/null && leftovers+=("qemu processes: $(pgrep -f 'qemu-system-x86_64 -name lvslab-' | tr '\n' ' ')")
+  pgrep -f "bash $here/lab.sh watch " >/dev/null && leftovers+=("reboot watchers: $(pgrep -f "bash $here/lab.sh watch " | tr '\n' ' ')")
   local links
   links=$(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E '^(lvsf-|lvsb-|lvsfront0$|lvsback0$)' | tr '\n' ' ' || true)
   [ -n "$links" ] && leftovers+=("interfaces: $links")
@@ -337,8 +368,10 @@ case "${1:-}" in
   stop)
     # A hard power-off, as when a director dies: no clean shutdown, no VRRP goodbye.
     HOST=${2:?host}; host_row >/dev/null
+    pkill -f "bash $here/lab.sh watch $HOST\$" 2>/dev/null || true
     if [ -f "$run/$HOST/qemu.pid" ]; then kill -9 "$(cat "$run/$HOST/qemu.pid")" 2>/dev/null || true; fi
     rm -f "$run/$HOST/qemu.pid" ;;
+  watch) HOST=${2:?host}; watch_reboots ;;
   ssh) HOST=${2:?host}; host_row >/dev/null; shift 2; vm_ssh "$run/known_hosts" "$(cat "$run/$HOST/ssh-port")" "$@" ;;
   *) echo "usage: $0 up|down|status|start HOST|stop HOST|ssh HOST [CMD...]" >&2; exit 2 ;;
 esac

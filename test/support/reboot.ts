@@ -15,10 +15,12 @@ async function bootId(connection: SshConnectionInput): Promise<string | undefine
 /**
  * Reboots the host for real (systemd, kernel, firmware: the VM resets) and resolves once
  * it answers SSH with a new boot id and systemd has finished starting units.
+ * A lab VM's reboot takes about a minute (test/lab/lab.sh restarts a rebooting guest in a
+ * fresh qemu); the wait allows for both cores being busy with other work.
  */
 export async function rebootAndWait(
   connection: SshConnectionInput,
-  timeoutMs = 240_000,
+  timeoutMs = 600_000,
 ): Promise<{ bootIdBefore: string; bootIdAfter: string }> {
   const before = await bootId(connection);
   if (!before) throw new Error("cannot read the boot id before rebooting");
