@@ -19,7 +19,8 @@
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
-const { spawn, spawnSync } = require("child_process");
+const { spawnSync } = require("child_process");
+const { processRun: process_, watched, benchProject } = require("./engine");
 const { REPO, inventory, connectionTo, hostCounter, verboseSshd, delay, run: runOnHost, closeSshPool } = require("./lab");
 
 const SIZES = (process.env.BENCH_SIZES ?? "10,100,1000").split(",").map(Number);
@@ -41,19 +42,6 @@ async function measured(way, phase, n, delayMs, body) {
   const row = { way, phase, n, delayMs, wallMs, ...counts, ...extra };
   console.log(JSON.stringify(row));
   return row;
-}
-
-function process_(command, args, opts = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], ...opts });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve({ stdout, stderr, pid: child.pid }) : reject(new Error(`${command} ${args.slice(0, 3).join(" ")} exited ${code}: ${stderr.slice(-2000) || stdout.slice(-2000)}`))));
-    child.stdin.end(opts.input ?? "");
-  });
 }
 
 const limitRules = (n) => [`-A -t ${VIP}:80 -s wrr`, ...Array.from({ length: n }, (_, i) => `-a -t ${VIP}:80 -r ${address(i)}:8080 -m -w ${1 + (i % 5)}`)].join("\n") + "\n";
@@ -119,33 +107,6 @@ async function baseline(n, delayMs) {
 }
 
 /**
- * Peak RSS of the engine's provider processes while `running` runs: the dynamic-provider
- * host the engine starts (node running @pulumi/pulumi's cmd/dynamic-provider), read from
- * its kernel high-water mark (VmHWM) every 200 ms, the last read before it exits counting.
- */
-async function watched(running) {
-  let peakKb = 0;
-  const sample = () => {
-    for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-      try {
-        if (!fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("dynamic-provider")) continue;
-        const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-        if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
-      } catch {
-        // gone between the listing and the read
-      }
-    }
-  };
-  const timer = setInterval(sample, 200);
-  try {
-    await running;
-  } finally {
-    clearInterval(timer);
-  }
-  return { maxRssMb: peakKb > 0 ? Math.round(peakKb / 1024) : undefined };
-}
-
-/**
  * The real engine on an LvsCluster of N real servers (bench/programs/scale), with the
  * engine's default parallelism (`--parallel`: 4 per CPU, 8 on the lab machine), which
  * bounds how many operations reach the provider at once and so how many share a batch or a
@@ -161,19 +122,10 @@ function engineWide(n, delayMs) {
 }
 
 async function engineWith(parallel, way, n, delayMs) {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "lvs-bench-engine-"));
-  const dir = path.join(root, "project");
-  fs.mkdirSync(dir);
-  for (const f of ["Pulumi.yaml", "index.ts"]) fs.copyFileSync(path.join(__dirname, "programs", "scale", f), path.join(dir, f));
-  fs.mkdirSync(path.join(dir, "node_modules"));
-  fs.symlinkSync(REPO, path.join(dir, "node_modules", "pulumi-lvs"), "dir");
-  fs.symlinkSync(path.join(REPO, "node_modules", "@pulumi"), path.join(dir, "node_modules", "@pulumi"), "dir");
-  const env = { ...process.env, PULUMI_BACKEND_URL: `file://${root}/backend`, PULUMI_HOME: path.join(root, "home"), PULUMI_CONFIG_PASSPHRASE: "bench-only" };
-  fs.mkdirSync(path.join(root, "backend"));
-  const pulumi = (args, input) => process_(process.execPath, [path.join(REPO, "scripts", "engine", "pulumi.js"), ...args], { cwd: dir, env, input });
+  const project = await benchProject("scale");
+  const pulumi = project.pulumi;
   const inv = inventory();
   const host = inv.hosts.find((h) => h.name === "dir1");
-  await pulumi(["stack", "init", "bench", "--non-interactive"]);
   await pulumi(["config", "set", "count", String(n)]);
   await pulumi(["config", "set", "vip", VIP]);
   await pulumi(["config", "set", "--path", "director.host", host.ssh.host]);
@@ -188,7 +140,7 @@ async function engineWith(parallel, way, n, delayMs) {
     rows.push(await measured(way, "change1", n, delayMs, () => watched(pulumi(["up", "--yes", "--non-interactive", "--skip-preview", ...parallel]))));
   } finally {
     rows.push(await measured(way, "destroy", n, delayMs, () => watched(pulumi(["destroy", "--yes", "--non-interactive", "--skip-preview", ...parallel]))));
-    fs.rmSync(root, { recursive: true, force: true });
+    project.remove();
   }
   return rows;
 }

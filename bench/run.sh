@@ -5,7 +5,9 @@
 #   2. the director at N = 10, 100, 1000 RealServers, as the lab is and 25 ms away
 #      (bench/director-scale.js): the physical limit, ours (provider and real engine), and
 #      the per-resource baseline;
-#   3. the chart (bench/chart.js).
+#   3. the engine's floor: the same engine runs with a provider that does nothing, so
+#      what is the engine's own cost at N (bench/engine-floor.js);
+#   4. the chart (bench/chart.js).
 # A lab this script started is torn down at the end; one already up is left up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,4 +22,5 @@ source test/lab/session.sh
 mkdir -p bench/results
 BENCH_JSON=bench/results/parse-plan.json node bench/parse-plan.js
 BENCH_JSON=bench/results/director-scale.json node bench/director-scale.js
+BENCH_JSON=bench/results/engine-floor.json node bench/engine-floor.js
 node bench/chart.js bench/results/director-scale.json bench/results/chart.svg
