@@ -21,6 +21,7 @@ const os = require("os");
 const path = require("path");
 const { spawnSync } = require("child_process");
 const { processRun: process_, watched, benchProject } = require("./engine");
+const { saveRuns } = require("./results");
 const { REPO, inventory, connectionTo, hostCounter, verboseSshd, delay, run: runOnHost, closeSshPool } = require("./lab");
 
 const SIZES = (process.env.BENCH_SIZES ?? "10,100,1000").split(",").map(Number);
@@ -164,8 +165,7 @@ async function main() {
     await runOnHost(dir1, ["sh", "-c", `ipvsadm -D -t ${VIP}:80 2>/dev/null; true`]).catch(() => undefined);
     await verboseSshd(dir1, false);
     await closeSshPool();
-    fs.mkdirSync(path.dirname(OUT), { recursive: true });
-    fs.writeFileSync(OUT, `${JSON.stringify(rows, null, 2)}\n`);
+    saveRuns(OUT, rows);
     console.log(`wrote ${rows.length} runs to ${OUT}`);
   }
 }

@@ -7,15 +7,17 @@
 // wrote to files, the dynamic-provider host's peak RSS. Prints and writes JSON; asserts
 // nothing. Needs no lab.
 "use strict";
-const fs = require("fs");
 const path = require("path");
 const { REPO, watched, benchProject } = require("./engine");
+const { saveRuns } = require("./results");
 
 const SIZES = (process.env.BENCH_SIZES ?? "10,100,1000").split(",").map(Number);
 const WAYS = (process.env.BENCH_FLOOR_WAYS ?? "floor,floor-wide").split(",");
 const OUT = process.env.BENCH_JSON ?? path.join(REPO, "bench", "results", "engine-floor.json");
 // The same length as the lab's ed25519 key file; never a key.
 const NOT_A_KEY = `-----BEGIN OPENSSH PRIVATE KEY-----\n${"A".repeat(340)}\n-----END OPENSSH PRIVATE KEY-----\n`;
+
+const saved = [];
 
 async function floor(way, n) {
   const parallel = way === "floor-wide" ? ["--parallel", String(n + 16)] : [];
@@ -27,6 +29,8 @@ async function floor(way, n) {
     const row = { way, phase, n, wallMs: Date.now() - started, checkpointKb: Math.round(project.checkpointBytes() / 1024), ...extra };
     console.log(JSON.stringify(row));
     rows.push(row);
+    saved.push(row);
+    saveRuns(OUT, saved);
   };
   try {
     await project.pulumi(["config", "set", "count", String(n)]);
@@ -44,11 +48,8 @@ async function floor(way, n) {
 }
 
 async function main() {
-  const rows = [];
-  for (const n of SIZES) for (const way of WAYS) rows.push(...(await floor(way, n)));
-  fs.mkdirSync(path.dirname(OUT), { recursive: true });
-  fs.writeFileSync(OUT, `${JSON.stringify(rows, null, 2)}\n`);
-  console.log(`wrote ${rows.length} runs to ${OUT}`);
+  for (const n of SIZES) for (const way of WAYS) await floor(way, n);
+  console.log(`wrote ${saved.length} runs to ${OUT}`);
 }
 
 main().catch((err) => {
