@@ -17,6 +17,11 @@ import { cliVersion, REPO_ROOT, secretsInClear, summaryCounts, TestProject, type
 import { answers, hostSnapshot, programHost, REAL_SERVERS, sh } from "../support/labChecks";
 import { labConnection, labHost, labKeyMaterial, labPrivateKey } from "../support/lab";
 
+// An example's up, checks and destroy through the real CLI take minutes; with other work
+// sharing the machine's two cores, dr-cluster's whole drift cycle once ran past the default
+// 300 s. A hang still fails.
+const ENGINE_CYCLE_TIMEOUT_MS = 900_000;
+
 const backHost = (name: string) => ({ ...programHost(name), address: labHost(name).interfaces.back!.ipv4 });
 
 /** Projects with a stack that may still hold resources: destroyed in afterAll if a test stopped half-way. */
@@ -176,7 +181,7 @@ describe.each([
         Object.fromEntries(Object.entries(snap).map(([k, v]) => [k, example === "tun-cluster" ? v.replace(/^net\.ipv4\.conf\.tunl0\.\S+ = 0\n/gm, "") : v]));
       expect(withoutTunl0(await hostSnapshot())).toEqual(withoutTunl0(before));
     });
-  });
+  }, ENGINE_CYCLE_TIMEOUT_MS);
 });
 
 describe("examples/nat-cluster on the real CLI (VIP 10.77.0.153: dir1 rewrites to the back addresses)", () => {
@@ -196,7 +201,7 @@ describe("examples/nat-cluster on the real CLI (VIP 10.77.0.153: dir1 rewrites t
       await destroy(project);
       expect(await hostSnapshot()).toEqual(before);
     });
-  });
+  }, ENGINE_CYCLE_TIMEOUT_MS);
 });
 
 describe("examples/ha-pair on the real CLI (keepalived on dir1 + dir2, VIP 10.77.0.154)", () => {
@@ -269,5 +274,5 @@ describe("examples/gitops: the workflow's command, verbatim, on the real CLI (VI
       expect(diffBlockOf(drifted.stdout, "web-rs2-tcp-80")).toMatch(/weight/);
       await destroy(project);
     });
-  });
+  }, ENGINE_CYCLE_TIMEOUT_MS);
 });
