@@ -22,13 +22,11 @@ const saved = [];
 async function floor(way, n) {
   const parallel = way === "floor-wide" ? ["--parallel", String(n + 16)] : [];
   const project = await benchProject("floor");
-  const rows = [];
   const measured = async (phase, args) => {
     const started = Date.now();
     const extra = await watched(project.pulumi(args));
     const row = { way, phase, n, wallMs: Date.now() - started, checkpointKb: Math.round(project.checkpointBytes() / 1024), ...extra };
     console.log(JSON.stringify(row));
-    rows.push(row);
     saved.push(row);
     saveRuns(OUT, saved);
   };
@@ -44,7 +42,6 @@ async function floor(way, n) {
   } finally {
     project.remove();
   }
-  return rows;
 }
 
 async function main() {

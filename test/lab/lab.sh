@@ -3,7 +3,7 @@
 # kernel — which has IPVS, unlike this machine's — with systemd, OpenSSH, ipvsadm and
 # keepalived, on two lab-only bridges (front: everyone; back: directors + real servers).
 #
-#   lab.sh up | down | status | stop HOST | start HOST | ssh HOST [CMD...]
+#   lab.sh up | down | status | stop HOST | start HOST | ssh HOST [CMD...] | watch HOST
 #
 # Speed: booting six systemd VMs under software emulation on two cores takes minutes, so
 # the lab boots ONE generic "golden" VM once, snapshots it (RAM and disk), and starts every
@@ -31,6 +31,8 @@ snapshot=lab-ready
 mgmt_mac=52:54:00:77:ff:ff
 # Nested KVM hangs at boot on these machines, so software emulation is the default.
 accel=$([ "${LVS_LAB_KVM:-0}" = 1 ] && echo kvm || echo tcg)
+# How this lab's reboot watchers (`lab.sh watch HOST`) show in the process list.
+watcher_pattern="bash $here/lab.sh watch "
 
 log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -150,6 +152,12 @@ qemu_start() {
 
 vm_running() { [ -f "$1/qemu.pid" ] && kill -0 "$(cat "$1/qemu.pid")" 2>/dev/null; }
 
+# quit_vm DIR — a clean qemu exit (its disk flushed), waiting up to 10 s for it.
+quit_vm() {
+  node "$here/monitor.js" "$1/monitor.sock" quit >/dev/null 2>&1 || true
+  for _ in $(seq 50); do vm_running "$1" || break; sleep 0.2; done
+}
+
 # vm_ssh KNOWN_HOSTS PORT [CMD...] — host keys are always checked, here as in the provider.
 vm_ssh() {
   local known=$1 port=$2; shift 2
@@ -187,8 +195,7 @@ ensure_golden() {
   wait_for_boot golden "$dir" "$dir/known_hosts" "$golden_port"
   vm_ssh "$dir/known_hosts" "$golden_port" sync
   node "$here/monitor.js" "$dir/monitor.sock" "savevm $snapshot" >/dev/null
-  node "$here/monitor.js" "$dir/monitor.sock" quit >/dev/null || true
-  for _ in $(seq 50); do vm_running "$dir" || break; sleep 0.2; done
+  quit_vm "$dir"
   ip link del lvsf-golden; ip link del lvsb-golden
   touch "$dir/ready"
 }
@@ -227,15 +234,14 @@ start_reboot_watcher() { # start_reboot_watcher NAME
   setsid -f bash "$here/lab.sh" watch "$1" </dev/null >>"$run/$1/watch.log" 2>&1
 }
 
-watch_reboots() { # watch_reboots NAME — the loop behind start_reboot_watcher
+watch_reboots() { # watch_reboots (HOST set) — the loop behind start_reboot_watcher
   local dir="$run/$HOST" row
   row=$(host_row)
   while sleep 0.5; do
     vm_running "$dir" || return 0
     grep -q 'reboot: Restarting system' "$dir/console.log" 2>/dev/null || continue
     log "$HOST is rebooting: restarting it in a fresh qemu"
-    node "$here/monitor.js" "$dir/monitor.sock" quit >/dev/null 2>&1 || true
-    for _ in $(seq 100); do vm_running "$dir" || break; sleep 0.1; done
+    quit_vm "$dir"
     if vm_running "$dir"; then kill -9 "$(cat "$dir/qemu.pid")" 2>/dev/null || true; fi
     [ -d "$dir" ] || return 0
     LAB_IN_WATCHER=1 start_host boot $row
@@ -293,7 +299,7 @@ cmd_up() {
 
 cmd_down() {
   local pidfile
-  pkill -f "bash $here/lab.sh watch " 2>/dev/null || true
+  pkill -f "$watcher_pattern" 2>/dev/null || true
   for pidfile in "$run"/*/qemu.pid "$cache"/golden-*/qemu.pid; do
     [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
   done
@@ -328,7 +334,7 @@ cmd_status() {
 cmd_check_clean() {
   local leftovers=()
   pgrep -f 'qemu-system-x86_64 -name lvslab-' >/dev/null && leftovers+=("qemu processes: $(pgrep -f 'qemu-system-x86_64 -name lvslab-' | tr '\n' ' ')")
-  pgrep -f "bash $here/lab.sh watch " >/dev/null && leftovers+=("reboot watchers: $(pgrep -f "bash $here/lab.sh watch " | tr '\n' ' ')")
+  pgrep -f "$watcher_pattern" >/dev/null && leftovers+=("reboot watchers: $(pgrep -f "$watcher_pattern" | tr '\n' ' ')")
   local links
   links=$(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E '^(lvsf-|lvsb-|lvsfront0$|lvsback0$)' | tr '\n' ' ' || true)
   [ -n "$links" ] && leftovers+=("interfaces: $links")
@@ -368,10 +374,10 @@ case "${1:-}" in
   stop)
     # A hard power-off, as when a director dies: no clean shutdown, no VRRP goodbye.
     HOST=${2:?host}; host_row >/dev/null
-    pkill -f "bash $here/lab.sh watch $HOST\$" 2>/dev/null || true
+    pkill -f "$watcher_pattern$HOST\$" 2>/dev/null || true
     if [ -f "$run/$HOST/qemu.pid" ]; then kill -9 "$(cat "$run/$HOST/qemu.pid")" 2>/dev/null || true; fi
     rm -f "$run/$HOST/qemu.pid" ;;
   watch) HOST=${2:?host}; watch_reboots ;;
   ssh) HOST=${2:?host}; host_row >/dev/null; shift 2; vm_ssh "$run/known_hosts" "$(cat "$run/$HOST/ssh-port")" "$@" ;;
-  *) echo "usage: $0 up|down|status|start HOST|stop HOST|ssh HOST [CMD...]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|start HOST|stop HOST|ssh HOST [CMD...]|watch HOST" >&2; exit 2 ;;
 esac
