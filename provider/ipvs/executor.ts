@@ -5,7 +5,7 @@
 // once in one provider process. Reads of the same director's table are coalesced: callers
 // that arrive while a read is in flight share its result. Writes are batched the same way
 // (groupCommit.ts): the changes that arrive together go in one remote command under one
-// lock, with one dump and one rules-file write. Writes bump the director's generation, so
+// lock, with one dump and one rules-file write, in that same command. Writes bump the director's generation, so
 // nobody is ever handed a table older than their own change.
 //
 // A shared read is also a shared proof of identity: its result says "this host, checked
@@ -31,7 +31,17 @@ import {
 } from "./parse";
 import { IpvsChangeError } from "./errors";
 import { GroupCommit, type Settled } from "../resource/groupCommit";
-import { OUTPUT_SEPARATOR, batchStdin, changeBatchAndDumpArgv, parseChangeBatchAndDump, renderRulesFile, writeRulesFileArgv } from "./rulesFile";
+import {
+  OUTPUT_SEPARATOR,
+  RULES_FILE_REQUEST,
+  batchStdin,
+  changeBatchArgv,
+  parseChangeBatchAndDump,
+  parseRulesFilePath,
+  renderRulesFile,
+  rulesFileReply,
+  type BatchDump,
+} from "./rulesFile";
 
 interface SharedRead {
   generation: number;
@@ -159,7 +169,10 @@ export async function saveIpvsTable(input: SshConnectionInput | SshConnection): 
   return batches.submit(sharedReadKey(connection), { connection, ipvsadmArgv: undefined });
 }
 
-/** One batch: its changes and one dump in one remote command, then one rules-file write. */
+/**
+ * One batch in one remote command: its changes, one dump, and the rules file rendered here
+ * from that dump and written there, all under the host's lock (rulesFile.ts).
+ */
 async function sendBatch(members: TableChange[]): Promise<Array<Settled<string>>> {
   const connection = members[0]!.connection;
   const key = directorKey(connection);
@@ -168,10 +181,21 @@ async function sendBatch(members: TableChange[]): Promise<Array<Settled<string>>
   const changes = members.flatMap((m) => (m.ipvsadmArgv ? [m.ipvsadmArgv] : []));
   bumpGeneration(key);
   try {
-    let dumped: ReturnType<typeof parseChangeBatchAndDump>;
+    const dump: { taken?: BatchDump } = {};
+    let rulesFile: string;
     try {
-      const out = await run(connection, changeBatchAndDumpArgv(lockWait), { stdin: batchStdin(changes) });
-      dumped = parseChangeBatchAndDump(out.stdout, changes.length);
+      const out = await run(connection, changeBatchArgv(lockWait), {
+        stdin: batchStdin(changes),
+        answer: {
+          marker: RULES_FILE_REQUEST,
+          // Both listings were taken under the lock, so they describe the same table.
+          reply: (stdoutSoFar) => {
+            dump.taken = parseChangeBatchAndDump(stdoutSoFar, changes.length);
+            return rulesFileReply(renderRulesFile(parseLiveTable(dump.taken.listings)));
+          },
+        },
+      });
+      rulesFile = parseRulesFilePath(out.stdout);
     } catch (err) {
       if (err instanceof RemoteCommandError) {
         const what = changes.length === 1 ? renderCommandLine(changes[0]!) : `a batch of ${changes.length} ipvsadm changes`;
@@ -179,18 +203,12 @@ async function sendBatch(members: TableChange[]): Promise<Array<Settled<string>>
       }
       throw err;
     }
-    // Both listings were taken under the lock, so they describe the same table.
-    const content = renderRulesFile(parseLiveTable(dumped.listings));
-    let rulesFile: string;
-    try {
-      rulesFile = (await run(connection, writeRulesFileArgv(dumped.changeCount, lockWait), { stdin: content })).stdout.trim();
-    } catch (err) {
-      throw (err instanceof RemoteCommandError && hostLockFailure(host, err.exitCode, err.stderr)) || err;
-    }
+    if (!dump.taken) throw new Error(`the IPVS batch on ${host} wrote a rules file without dumping the table`);
+    const results = dump.taken.results;
     let next = 0;
     return members.map((m): Settled<string> => {
       if (!m.ipvsadmArgv) return { ok: true, value: rulesFile };
-      const result = dumped.results[next++]!;
+      const result = results[next++]!;
       return result.ok
         ? { ok: true, value: rulesFile }
         : { ok: false, error: new IpvsChangeError({ host, command: renderCommandLine(m.ipvsadmArgv), exitCode: result.exitCode, stderr: result.stderr }) };
@@ -217,6 +235,19 @@ export async function availableSchedulers(input: SshConnectionInput | SshConnect
   const release = (await run(connection, KERNEL_RELEASE_COMMAND)).stdout;
   const listing = await exec(connection, availableSchedulersCommand(release));
   return parseAvailableSchedulers(listing.exitCode === 0 ? listing.stdout : "");
+}
+
+/**
+ * True when an ipvsadm add was refused because the entry is already in the kernel (ipvsadm
+ * 1.31: "Service already exists", "Destination already exists", exit 255).
+ */
+export function isAlreadyInKernelError(err: unknown): boolean {
+  return err instanceof IpvsChangeError && /^(Service|Destination) already exists$/im.test(err.stderr);
+}
+
+/** True when a real server's add was refused because its service is not in the kernel ("Service not defined"). */
+export function isServiceMissingError(err: unknown): boolean {
+  return err instanceof IpvsChangeError && /^Service not defined$/im.test(err.stderr);
 }
 
 /** True when a failed ipvsadm command failed because the scheduler module does not exist. */

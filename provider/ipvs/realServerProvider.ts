@@ -10,9 +10,9 @@ import type * as pulumi from "@pulumi/pulumi";
 import { describeConnection, type SshConnection } from "../ssh";
 import { observedHostKeyFingerprint, resolveConnection } from "../resource/connection";
 import { AlreadyExistsError, StateError } from "../resource/errors";
-import { changeIpvsTable, readConnectionCounts, readIpvsTable, saveIpvsTable } from "./executor";
+import { changeIpvsTable, isAlreadyInKernelError, isServiceMissingError, readConnectionCounts, readIpvsTable, saveIpvsTable } from "./executor";
 import { directorOf, parseResourceId } from "./ids";
-import { destinationKeyString, serviceKeyString, type IpvsDestination, type IpvsTable, type ServiceKey } from "./model";
+import { destinationKeyString, normalizeDestination, serviceKeyString, type IpvsDestination, type IpvsTable, type ServiceKey } from "./model";
 import { planDestination } from "./plan";
 import { destinationByKey, serviceByKey } from "./tableIndex";
 import { renderOp, renderServiceSelector } from "./render";
@@ -42,13 +42,28 @@ async function apply(connection: SshConnection, ops: ReturnType<typeof planDesti
   return rulesFile;
 }
 
-function requireService(table: IpvsTable, key: ServiceKey, connection: SshConnection): void {
-  if (!serviceByKey(table, serviceKeyString(key))) {
-    throw new StateError(
-      `cannot add a real server to ${serviceKeyString(key)} on ${describeConnection(connection)}: that service does not exist there. ` +
-        `Create its VirtualService first (pass the VirtualService resource as \`virtualService\`, so Pulumi orders them).`,
-    );
+function serviceMissing(key: ServiceKey, connection: SshConnection): StateError {
+  return new StateError(
+    `cannot add a real server to ${serviceKeyString(key)} on ${describeConnection(connection)}: that service does not exist there. ` +
+      `Create its VirtualService first (pass the VirtualService resource as \`virtualService\`, so Pulumi orders them).`,
+  );
+}
+
+/**
+ * A create whose destination the kernel already has. Exactly this real server: this
+ * create's own earlier run, cut after the change (perhaps before the rules file was
+ * saved), so carry on and save; with `adopt`, take it over as declared. Anything else is
+ * not ours.
+ */
+async function createOverExisting(connection: SshConnection, inputs: RealServerInputs, desired: IpvsDestination, id: string): Promise<string> {
+  const key = destinationKeyString(desired);
+  const live = await readIpvsTable(connection);
+  if (!serviceByKey(live, serviceKeyString(desired.service))) throw serviceMissing(desired.service, connection);
+  const ops = planDestination(live, desired, desired);
+  if (findDestination(live, key) && !inputs.adopt && ops.length > 0) {
+    throw new AlreadyExistsError({ resourceType: REAL_SERVER_TYPE, what: `real server ${key}`, host: describeConnection(connection), id });
   }
+  return apply(connection, ops);
 }
 
 /** Weight 0, then wait until the destination has no connections left or the timeout passes. */
@@ -70,15 +85,17 @@ export const ipvsadmRealServerProvider = {
     const desired = toIpvsDestination(inputs);
     const key = destinationKeyString(desired);
     const id = `${directorOf(inputs)}/${key}`;
-    const live = await readIpvsTable(connection);
-    requireService(live, desired.service, connection);
-    const ops = planDestination(live, desired, desired);
-    // Exactly this real server is already there: this create's own earlier run, cut after
-    // the change (perhaps before the rules file was saved). Carry on; anything else is not ours.
-    if (findDestination(live, key) && !inputs.adopt && ops.length > 0) {
-      throw new AlreadyExistsError({ resourceType: REAL_SERVER_TYPE, what: `real server ${key}`, host: describeConnection(connection), id });
+    // A create nearly always makes something new, so the destination is added at once (one
+    // round trip, in the batch of the other creates: the engine creates a cluster's real
+    // servers together) and the table is read only when the kernel refuses the add.
+    let rulesFile: string;
+    try {
+      rulesFile = await apply(connection, [{ kind: "add-destination", destination: normalizeDestination(desired) }]);
+    } catch (err) {
+      if (isServiceMissingError(err)) throw serviceMissing(desired.service, connection);
+      if (!isAlreadyInKernelError(err)) throw err;
+      rulesFile = await createOverExisting(connection, inputs, desired, id);
     }
-    const rulesFile = await apply(connection, ops);
     return {
       id,
       outs: { ...inputs, destinationKey: key, hostKeyFingerprint: await observedHostKeyFingerprint(connection), rulesFile },

@@ -6,18 +6,25 @@
 // without them (the reboot test caught this). So the live table is read (both listings),
 // parsed, and rendered back with every option.
 //
-// Two remote commands per batch of changes (executor.ts batches the concurrent changes to
-// one director), both under one host-wide lock:
-//  1. apply the batch's ipvsadm changes, bump a change counter, dump the live table;
-//  2. write the rendered file (temporary name + rename: never half a file) — but only if
-//     the counter has not moved since step 1. If it moved, another resource changed the
-//     table after our dump, and its own save (whose dump includes our change) writes the
-//     file instead. So concurrent resources never lose each other's entries, and the last
-//     change always ends up in the file.
+// One remote command per batch of changes (executor.ts batches the concurrent changes to
+// one director), all of it under the host-wide lock:
+//  1. apply the batch's ipvsadm changes, bump a change counter, dump the live table, and
+//     print RULES_FILE_REQUEST;
+//  2. the executor renders the file from that dump and sends it back on the same stdin
+//     (exec's `answer`), its length first and "end" after it; the script writes it
+//     (temporary name + rename: never half a file) only if all of it came.
+// The lock is held from the first change to the rename, so no other change can slip in
+// between our dump and our write and be lost from the file. The counter is still bumped:
+// an older pulumi-lvs (two round trips, the write guarded by the counter) may share the
+// host, and its write must give way to ours.
 //
-// The scripts are constants; values reach them as positional parameters ("$@"), and the
-// file content on stdin, so nothing is ever interpolated into shell text. Both take the
-// lock file and the lock wait first (see provider/resource/hostLock.ts).
+// A command cut anywhere (a dropped connection, a killed provider) leaves either the old
+// file or the new one, never a partial one: a reply cut short ends stdin early, the length
+// or the "end" line is missing, and the script removes its temporary file and fails.
+//
+// The script is a constant; values reach it as positional parameters ("$@"), the changes
+// and the file content on stdin, so nothing is ever interpolated into shell text. It takes
+// the lock file and the lock wait first (see provider/resource/hostLock.ts).
 
 import { HOST_LOCK_FUNCTION, hostLockFile } from "../resource/hostLock";
 import { normalizeTable, type IpvsTable } from "./model";
@@ -40,10 +47,45 @@ export const OUTPUT_SEPARATOR = "@@pulumi-lvs-next-output@@";
 /** Starts the status line of each change in a batch. */
 const BATCH_MARKER = "@@pulumi-lvs-change@@";
 
-const WRITE_IF_UNCHANGED_SCRIPT = `set -e
+/** Printed by the batch script when it has dumped the table and waits for the rules file. */
+export const RULES_FILE_REQUEST = "@@pulumi-lvs-rules-file-please@@";
+/** Exit code of the batch script when the rules file did not arrive whole (sysexits' EX_SOFTWARE). */
+export const RULES_FILE_INCOMPLETE_EXIT = 70;
+
+// The batch (executor.ts coalesces the changes that concurrent resources make to one
+// director): every change under one lock, each its own ipvsadm run so that a refused one
+// fails alone and the others still apply, then one dump, then the rules file written from
+// it. The changes come on stdin, NUL-separated: their number, then per change a token
+// count and that many tokens. bash for its arrays and `read -d`/`-t`; nothing read is
+// ever evaluated.
+const CHANGE_BATCH_SCRIPT = `set -eu
 ${HOST_LOCK_FUNCTION}
 host_lock "$1" "$2"
+reply_wait=$2
 shift 2
+IFS= read -r -d '' changes
+n=0
+while [ "$n" -lt "$changes" ]; do
+  IFS= read -r -d '' count
+  args=()
+  for ((i = 0; i < count; i++)); do IFS= read -r -d '' token; args+=("$token"); done
+  n=$((n + 1))
+  if out=$(ipvsadm "\${args[@]}" 2>&1); then
+    echo "${BATCH_MARKER} $n ok"
+  else
+    echo "${BATCH_MARKER} $n failed $?"
+    printf '%s\n' "$out" | head -c 4000 | sed 's/^/  /'
+  fi
+done
+count=$(cat ${IPVS_CHANGE_COUNTER} 2>/dev/null || echo 0)
+count=$((count + 1))
+echo "$count" >${IPVS_CHANGE_COUNTER}
+echo ${OUTPUT_SEPARATOR}
+ipvsadm -S -n
+echo ${OUTPUT_SEPARATOR}
+ipvsadm -L -n --exact --thresholds
+echo ${OUTPUT_SEPARATOR}
+echo "$count"
 if [ -e /etc/debian_version ] || [ ! -d /etc/sysconfig ]; then
   rules=${RULES_FILES.debian}
   defaults=/etc/default/ipvsadm
@@ -58,52 +100,33 @@ if [ -e /etc/debian_version ] || [ ! -d /etc/sysconfig ]; then
 else
   rules=${RULES_FILES.rhel}
 fi
-count=$(cat ${IPVS_CHANGE_COUNTER} 2>/dev/null || echo 0)
-if [ "$count" != "$1" ]; then cat >/dev/null; echo "$rules"; exit 0; fi
-cat >"$rules.pulumi-lvs.tmp"
-sync "$rules.pulumi-lvs.tmp" 2>/dev/null || true
-mv -f "$rules.pulumi-lvs.tmp" "$rules"
+echo ${RULES_FILE_REQUEST}
+tmp="$rules.pulumi-lvs.tmp"
+incomplete() {
+  rm -f -- "$tmp"
+  echo "the rules file did not arrive whole ($1); $rules is unchanged" >&2
+  exit ${RULES_FILE_INCOMPLETE_EXIT}
+}
+IFS= read -r -t "$reply_wait" length || incomplete "no length"
+case $length in '' | *[!0-9]*) incomplete "no length" ;; esac
+timeout "$reply_wait" head -c "$length" >"$tmp" || incomplete "cut short"
+IFS= read -r -t "$reply_wait" end || incomplete "no end"
+[ "$end" = end ] && [ "$(wc -c <"$tmp")" = "$length" ] || incomplete "cut short"
+sync "$tmp" 2>/dev/null || true
+mv -f -- "$tmp" "$rules"
 echo "$rules"`;
 
-// Step 1 for a batch of changes (executor.ts coalesces the changes that concurrent
-// resources make to one director): every change under one lock, each its own ipvsadm run
-// so that a refused one fails alone and the others still apply, then one dump. The changes
-// come on stdin, NUL-separated: a token count, then that many tokens, per change. bash for
-// its arrays; nothing read is ever evaluated.
-const CHANGE_BATCH_AND_DUMP_SCRIPT = `set -u
-${HOST_LOCK_FUNCTION}
-host_lock "$1" "$2"
-shift 2
-n=0
-while IFS= read -r -d '' count; do
-  args=()
-  for ((i = 0; i < count; i++)); do IFS= read -r -d '' token; args+=("$token"); done
-  n=$((n + 1))
-  if out=$(ipvsadm "\${args[@]}" 2>&1); then
-    echo "${BATCH_MARKER} $n ok"
-  else
-    echo "${BATCH_MARKER} $n failed $?"
-    printf '%s\\n' "$out" | head -c 4000 | sed 's/^/  /'
-  fi
-done
-count=$(cat ${IPVS_CHANGE_COUNTER} 2>/dev/null || echo 0)
-count=$((count + 1))
-echo "$count" >${IPVS_CHANGE_COUNTER}
-echo ${OUTPUT_SEPARATOR}
-ipvsadm -S -n
-echo ${OUTPUT_SEPARATOR}
-ipvsadm -L -n --exact --thresholds
-echo ${OUTPUT_SEPARATOR}
-echo "$count"`;
-
-/** Step 1 for a batch: the argv (the changes go on stdin: batchStdin). */
-export function changeBatchAndDumpArgv(lockWaitSeconds: string): string[] {
-  return ["bash", "-c", CHANGE_BATCH_AND_DUMP_SCRIPT, "pulumi-lvs-ipvs-batch", IPVS_LOCK_FILE, checkedWait(lockWaitSeconds)];
+/**
+ * A batch's argv: the changes go on stdin (batchStdin), the rules file as the answer to
+ * RULES_FILE_REQUEST (rulesFileReply). The lock wait also bounds the wait for that answer.
+ */
+export function changeBatchArgv(lockWaitSeconds: string): string[] {
+  return ["bash", "-c", CHANGE_BATCH_SCRIPT, "pulumi-lvs-ipvs-batch", IPVS_LOCK_FILE, checkedWait(lockWaitSeconds)];
 }
 
-/** The changes of a batch as the batch script reads them: per change, its token count and its tokens, NUL-separated. */
+/** The changes of a batch as the batch script reads them: their number, then per change its token count and its tokens, NUL-separated. */
 export function batchStdin(changes: ReadonlyArray<readonly string[]>): string {
-  const fields: string[] = [];
+  const fields: string[] = [String(changes.length)];
   for (const argv of changes) {
     if (argv[0] !== "ipvsadm") throw new Error(`a batch only runs ipvsadm, got "${argv[0]}"`);
     const tokens = argv.slice(1);
@@ -116,9 +139,19 @@ export function batchStdin(changes: ReadonlyArray<readonly string[]>): string {
 /** What each change of a batch did: ok, or its exit code and ipvsadm's message. */
 export type BatchChangeResult = { ok: true } | { ok: false; exitCode: number; stderr: string };
 
-/** The batch's per-change results, the two listings and the change counter, from step 1's stdout. */
-export function parseChangeBatchAndDump(stdout: string, changeCount: number): { results: BatchChangeResult[]; listings: string[]; changeCount: string } {
-  const parts = stdout.split(`${OUTPUT_SEPARATOR}\n`);
+/** What the batch script printed up to and including RULES_FILE_REQUEST. */
+export interface BatchDump {
+  results: BatchChangeResult[];
+  /** `ipvsadm -S -n` and `ipvsadm -L -n --exact --thresholds`, taken under the lock. */
+  listings: string[];
+  changeCount: string;
+}
+
+/** The batch's per-change results, the two listings and the change counter, from its stdout up to the request. */
+export function parseChangeBatchAndDump(stdout: string, changeCount: number): BatchDump {
+  const request = `${RULES_FILE_REQUEST}\n`;
+  if (!stdout.endsWith(request)) throw new Error("the IPVS batch script did not ask for the rules file");
+  const parts = stdout.slice(0, -request.length).split(`${OUTPUT_SEPARATOR}\n`);
   if (parts.length !== 4) throw new Error(`unexpected output from the IPVS batch script (${parts.length} parts)`);
   const results: BatchChangeResult[] = [];
   for (const line of parts[0]!.split("\n")) {
@@ -140,10 +173,16 @@ function checkedWait(seconds: string): string {
   return seconds;
 }
 
-/** Step 2: write the rules file (content on stdin) unless another change came after. */
-export function writeRulesFileArgv(changeCount: string, lockWaitSeconds: string): string[] {
-  if (!/^\d+$/.test(changeCount)) throw new Error(`not a change count: ${JSON.stringify(changeCount)}`);
-  return ["sh", "-c", WRITE_IF_UNCHANGED_SCRIPT, "pulumi-lvs-ipvs-save", IPVS_LOCK_FILE, checkedWait(lockWaitSeconds), changeCount];
+/** The rules file as the batch script reads it back: its length in bytes, the content, "end". */
+export function rulesFileReply(content: string): string {
+  return `${Buffer.byteLength(content, "utf8")}\n${content}end\n`;
+}
+
+/** The rules file's path, which the batch script prints last. */
+export function parseRulesFilePath(stdout: string): string {
+  const after = stdout.slice(stdout.lastIndexOf(`${RULES_FILE_REQUEST}\n`) + RULES_FILE_REQUEST.length + 1).trim();
+  if (!after.startsWith("/") || after.includes("\n")) throw new Error(`the IPVS batch script did not say where it wrote the rules file: ${JSON.stringify(after.slice(0, 200))}`);
+  return after;
 }
 
 /**

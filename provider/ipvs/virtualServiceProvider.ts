@@ -10,9 +10,9 @@ import type * as pulumi from "@pulumi/pulumi";
 import { describeConnection, type SshConnection } from "../ssh";
 import { observedHostKeyFingerprint, resolveConnection } from "../resource/connection";
 import { AlreadyExistsError, SchedulerUnavailableError } from "../resource/errors";
-import { availableSchedulers, changeIpvsTable, isMissingSchedulerError, readIpvsTable, saveIpvsTable } from "./executor";
+import { availableSchedulers, changeIpvsTable, isAlreadyInKernelError, isMissingSchedulerError, readIpvsTable, saveIpvsTable } from "./executor";
 import { directorOf, parseResourceId } from "./ids";
-import { serviceKeyString, type IpvsService } from "./model";
+import { normalizeService, serviceKeyString, type IpvsService } from "./model";
 import { planService } from "./plan";
 import { serviceByKey } from "./tableIndex";
 import { renderOp } from "./render";
@@ -62,21 +62,36 @@ async function apply(connection: SshConnection, ops: ReturnType<typeof planServi
   return rulesFile;
 }
 
+/**
+ * A create whose service the kernel already has. Exactly this service: this create's own
+ * earlier run, cut after the change (perhaps before the rules file was saved), so carry on
+ * and save; with `adopt`, take it over as declared. Anything else is not ours.
+ */
+async function createOverExisting(connection: SshConnection, inputs: VirtualServiceInputs, desired: IpvsService, id: string): Promise<string> {
+  const live = await readIpvsTable(connection);
+  const ops = planService(live, desired, desired.key);
+  if (serviceByKey(live, serviceKeyString(desired.key)) !== undefined && !inputs.adopt && ops.length > 0) {
+    throw new AlreadyExistsError({ resourceType: VIRTUAL_SERVICE_TYPE, what: `IPVS service ${serviceKeyString(desired.key)}`, host: describeConnection(connection), id });
+  }
+  return apply(connection, ops, desired.scheduler);
+}
+
 /** VirtualService on a plain director: create, read, update and delete with ipvsadm. */
 export const ipvsadmVirtualServiceProvider = {
   async create(inputs: VirtualServiceInputs): Promise<pulumi.dynamic.CreateResult> {
     const connection = resolveConnection(inputs.connection);
     const desired = toIpvsService(inputs);
     const id = `${directorOf(inputs)}/${serviceKeyString(desired.key)}`;
-    const live = await readIpvsTable(connection);
-    const exists = serviceByKey(live, serviceKeyString(desired.key)) !== undefined;
-    const ops = planService(live, desired, desired.key);
-    // Exactly this service is already there: this create's own earlier run, cut after the
-    // change (perhaps before the rules file was saved). Carry on; anything else is not ours.
-    if (exists && !inputs.adopt && ops.length > 0) {
-      throw new AlreadyExistsError({ resourceType: VIRTUAL_SERVICE_TYPE, what: `IPVS service ${serviceKeyString(desired.key)}`, host: describeConnection(connection), id });
+    // A create nearly always makes something new, so the service is added at once (one
+    // round trip, in the batch of the other creates) and the table is read only when the
+    // kernel says it is already there.
+    let rulesFile: string;
+    try {
+      rulesFile = await apply(connection, [{ kind: "add-service", service: normalizeService(desired) }], desired.scheduler);
+    } catch (err) {
+      if (!isAlreadyInKernelError(err)) throw err;
+      rulesFile = await createOverExisting(connection, inputs, desired, id);
     }
-    const rulesFile = await apply(connection, ops, desired.scheduler);
     const outs: VirtualServiceState = {
       ...inputs,
       serviceKey: serviceKeyString(desired.key),

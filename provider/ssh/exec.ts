@@ -24,10 +24,23 @@ import { quoteShellArg, renderCommandLine } from "./quote";
 export interface ExecOptions {
   /** Sent on the command's stdin, then EOF. Never logged. Without it stdin is closed at once. */
   stdin?: string | Buffer;
+  /**
+   * A reply within the same command: stdin stays open after `stdin`, and once the command's
+   * stdout ends with `marker` on a line of its own, what `reply` makes of the stdout so far
+   * is sent, then EOF. One remote command where a read followed by a write would take two
+   * (the command can keep a lock across both). If `reply` throws, stdin is closed without
+   * it and the command fails with that error. Never logged.
+   */
+  answer?: ExecAnswer;
   /** Overrides `timeouts.commandMs` of the connection. */
   timeoutMs?: number;
   /** Overrides the connection's `sudo`. */
   sudo?: boolean;
+}
+
+export interface ExecAnswer {
+  marker: string;
+  reply: (stdoutSoFar: string) => string | Buffer;
 }
 
 export interface ExecResult {
@@ -114,6 +127,7 @@ function runOnChannel(
   pc: PooledConnection,
   command: string,
   stdin: string | Buffer | undefined,
+  answer: ExecAnswer | undefined,
   timeoutMs: number,
   facts: { target: string; shown: string; secrets: string[] },
 ): Promise<ExecResult> {
@@ -160,7 +174,29 @@ function runOnChannel(
       const out: Buffer[] = [];
       const errOut: Buffer[] = [];
       let exit: { code: number | null | undefined; signal: string | undefined } | undefined;
-      stream.on("data", (d: Buffer) => out.push(d));
+      // The last bytes of stdout, to see the answer's marker arrive (chunks split anywhere).
+      let pending = answer;
+      const awaited = pending ? Buffer.from(`${pending.marker}\n`) : undefined;
+      let tail = Buffer.alloc(0);
+      let replyError: Error | undefined;
+      stream.on("data", (d: Buffer) => {
+        out.push(d);
+        if (!awaited || !pending) return;
+        tail = Buffer.concat([tail, d]).subarray(-awaited.length);
+        if (!tail.equals(awaited)) return;
+        const reply = pending.reply;
+        pending = undefined;
+        let message: string | Buffer;
+        try {
+          message = reply(Buffer.concat(out).toString("utf8"));
+        } catch (err) {
+          // EOF without the reply: the command gives up on its own; this error is the cause.
+          replyError = err as Error;
+          stream.end();
+          return;
+        }
+        stream.end(message);
+      });
       stream.stderr.on("data", (d: Buffer) => errOut.push(d));
       stream.on("exit", (code: number | null, signal?: string) => {
         exit = { code, signal: signal ?? undefined };
@@ -170,6 +206,9 @@ function runOnChannel(
           const reason = pc.alive ? "the channel closed without an exit status" : "the connection dropped";
           return finish(new SshConnectionLostError({ target: facts.target, command: facts.shown, reason }, facts.secrets));
         }
+        // The reply could not be made: that, not the exit it led to, is what went wrong. (A
+        // command that ends without asking, having failed before that point, is a plain result.)
+        if (replyError) return finish(replyError);
         // Decode after concatenating so multi-byte characters split across packets survive.
         const result: ExecResult = {
           exitCode: exitCodeOf(exit.code, exit.signal),
@@ -187,7 +226,9 @@ function runOnChannel(
         stream.stderr.once("close", settle);
       });
       stream.on("error", () => undefined); // surfaced through "close" without an exit status
-      if (stdin !== undefined) stream.end(stdin);
+      if (pending) {
+        if (stdin !== undefined) stream.write(stdin);
+      } else if (stdin !== undefined) stream.end(stdin);
       else stream.end();
     };
 
@@ -227,7 +268,7 @@ export async function exec(
       const result = await withChannelSlot(pc, () => {
         // Queued behind other channels, the connection may have died meanwhile.
         if (!pc.alive) throw new NotSentError("the connection closed while the command was queued");
-        return runOnChannel(pc, command, opts.stdin, timeoutMs, { target, shown, secrets });
+        return runOnChannel(pc, command, opts.stdin, opts.answer, timeoutMs, { target, shown, secrets });
       });
       sshLog(`${target}: exit ${result.exitCode}`);
       if (useSudo && result.exitCode === 1 && SUDO_NEEDS_PASSWORD.test(result.stderr)) {

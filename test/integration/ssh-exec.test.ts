@@ -54,6 +54,35 @@ describe("exec", () => {
   });
 });
 
+describe("exec with an answer: a reply in the same command", () => {
+  it("keeps stdin open after `stdin`, sends the reply once stdout ends with the marker (split across packets), then EOF", async () => {
+    const c = labConnection(HOST);
+    const script = 'read -r a; echo "got $a"; printf AS; sleep 0.3; printf "K\\n"; read -r b; printf "then %s\\n" "$b"; cat; echo "eof"';
+    const r = await exec(c, ["sh", "-c", script], { stdin: "one\n", answer: { marker: "ASK", reply: (soFar) => `${JSON.stringify(soFar)}\nrest\n` } });
+    expect(r).toEqual({ exitCode: 0, stdout: `got one\nASK\nthen "got one\\nASK\\n"\nrest\neof\n`, stderr: "" });
+  });
+
+  it("a command that never asks ends as it would without one", async () => {
+    const r = await exec(labConnection(HOST), ["sh", "-c", "echo nothing asked; exit 4"], { answer: { marker: "ASK", reply: () => "unused\n" } });
+    expect(r).toEqual({ exitCode: 4, stdout: "nothing asked\n", stderr: "" });
+  });
+
+  it("a reply that cannot be made closes stdin without it and fails with its own error", async () => {
+    const err = await errorOf(
+      exec(labConnection(HOST), ["sh", "-c", 'echo ASK; if read -r b; then echo "read $b"; else echo "EOF, nothing sent" >&2; exit 9; fi'], {
+        answer: {
+          marker: "ASK",
+          reply: () => {
+            throw new Error("could not render the reply");
+          },
+        },
+        timeoutMs: 30_000,
+      }),
+    );
+    expect(err.message).toBe("could not render the reply");
+  });
+});
+
 describe("run", () => {
   it("throws RemoteCommandError with host, argv, exit code and redacted, trimmed stderr", async () => {
     const err = await errorOf(

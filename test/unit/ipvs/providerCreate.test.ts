@@ -1,22 +1,31 @@
-// A VirtualService or RealServer create on a plain director whose earlier run was cut after
-// the kernel change (issue 12): the entry it finds is exactly its own, so it carries on and
-// saves the rules file it may not have saved; an entry that differs is still refused. The
-// executor is replaced; the live tables are ipvsadm -S output as the lab's dir1 prints it.
+// A VirtualService or RealServer create on a plain director adds its entry at once, in one
+// round trip, and reads the table only when the kernel refuses the add (issue 13). Whose
+// earlier run was cut after the kernel change (issue 12): the entry it finds is exactly its
+// own, so it carries on and saves the rules file it may not have saved; an entry that
+// differs is still refused. The executor's host side is replaced (its error predicates are
+// the real ones); the live tables are ipvsadm -S output as the lab's dir1 prints it, the
+// refusals ipvsadm 1.31's own messages.
 
-jest.mock("../../../provider/ipvs/executor", () => ({
-  readIpvsTable: jest.fn(),
-  changeIpvsTable: jest.fn(async () => "/etc/ipvsadm.rules"),
-  saveIpvsTable: jest.fn(async () => "/etc/ipvsadm.rules"),
-  readConnectionCounts: jest.fn(),
-  availableSchedulers: jest.fn(),
-  isMissingSchedulerError: () => false,
-}));
+jest.mock("../../../provider/ipvs/executor", () => {
+  const actual = jest.requireActual("../../../provider/ipvs/executor");
+  return {
+    readIpvsTable: jest.fn(),
+    changeIpvsTable: jest.fn(async () => "/etc/ipvsadm.rules"),
+    saveIpvsTable: jest.fn(async () => "/etc/ipvsadm.rules"),
+    readConnectionCounts: jest.fn(),
+    availableSchedulers: jest.fn(),
+    isMissingSchedulerError: () => false,
+    isAlreadyInKernelError: actual.isAlreadyInKernelError,
+    isServiceMissingError: actual.isServiceMissingError,
+  };
+});
 jest.mock("../../../provider/resource/connection", () => ({
   resolveConnection: (raw: any) => ({ host: raw.host, port: raw.port ?? 22, user: "root" }),
   observedHostKeyFingerprint: async () => "SHA256:" + "f".repeat(43),
 }));
 
 import * as executor from "../../../provider/ipvs/executor";
+import { IpvsChangeError } from "../../../provider/ipvs/errors";
 import { parseIpvsadmSave } from "../../../provider/ipvs/parse";
 import { ipvsadmRealServerProvider } from "../../../provider/ipvs/realServerProvider";
 import { ipvsadmVirtualServiceProvider } from "../../../provider/ipvs/virtualServiceProvider";
@@ -38,32 +47,77 @@ beforeAll(async () => {
 
 beforeEach(() => jest.clearAllMocks());
 
-describe("VirtualService create", () => {
+/** The kernel's refusal of the next add, as the batch reports it. */
+function refuseNextAdd(message: string): void {
+  change.mockRejectedValueOnce(new IpvsChangeError({ host: "root@10.77.0.11:22", command: "ipvsadm -a ...", exitCode: 255, stderr: `${message}\n` }));
+}
+
+describe("a create adds at once", () => {
+  it("VirtualService: one change, no read", async () => {
+    await expect(ipvsadmVirtualServiceProvider.create(service)).resolves.toMatchObject({ outs: { rulesFile: "/etc/ipvsadm.rules" } });
+    expect(change.mock.calls.map((c) => c[1])).toEqual([["ipvsadm", "-A", "-t", "10.77.0.170:80", "-s", "rr"]]);
+    expect(read).not.toHaveBeenCalled();
+  });
+
+  it("RealServer: one change, no read", async () => {
+    await ipvsadmRealServerProvider.create(realServer);
+    expect(change.mock.calls.map((c) => c[1])).toEqual([["ipvsadm", "-a", "-t", "10.77.0.170:80", "-r", "10.77.0.21:80", "-g", "-w", "1", "-x", "0", "-y", "0"]]);
+    expect(read).not.toHaveBeenCalled();
+  });
+
+  it("RealServer whose service is not there: says to create the VirtualService first", async () => {
+    refuseNextAdd("Service not defined");
+    await expect(ipvsadmRealServerProvider.create(realServer)).rejects.toThrow(/that service does not exist there\. Create its VirtualService first/);
+    expect(read).not.toHaveBeenCalled();
+  });
+
+  it("another refusal is the kernel's own error, and nothing is read", async () => {
+    refuseNextAdd("Different address family is allowed only for tunneling servers");
+    await expect(ipvsadmRealServerProvider.create(realServer)).rejects.toBeInstanceOf(IpvsChangeError);
+    expect(read).not.toHaveBeenCalled();
+  });
+});
+
+describe("VirtualService create over a service already in the kernel", () => {
+  beforeEach(() => refuseNextAdd("Service already exists"));
+
   it("carries on over exactly its own service, and saves the rules file", async () => {
     read.mockResolvedValue(parseIpvsadmSave("-A -t 10.77.0.170:80 -s rr\n"));
     await expect(ipvsadmVirtualServiceProvider.create(service)).resolves.toMatchObject({ outs: { rulesFile: "/etc/ipvsadm.rules" } });
-    expect(change).not.toHaveBeenCalled();
+    expect(change).toHaveBeenCalledTimes(1); // the refused add
     expect(save).toHaveBeenCalledTimes(1);
   });
 
   it("refuses a service of the same key with another configuration", async () => {
     read.mockResolvedValue(parseIpvsadmSave("-A -t 10.77.0.170:80 -s wlc\n"));
     await expect(ipvsadmVirtualServiceProvider.create(service)).rejects.toThrow(/already exists/);
-    expect(change).not.toHaveBeenCalled();
+    expect(change).toHaveBeenCalledTimes(1);
+  });
+
+  it("with adopt, takes a differing service over as declared", async () => {
+    read.mockResolvedValue(parseIpvsadmSave("-A -t 10.77.0.170:80 -s wlc\n"));
+    await ipvsadmVirtualServiceProvider.create({ ...service, adopt: true });
+    expect(change.mock.calls.map((c) => c[1])).toEqual([
+      ["ipvsadm", "-A", "-t", "10.77.0.170:80", "-s", "rr"],
+      ["ipvsadm", "-E", "-t", "10.77.0.170:80", "-s", "rr"],
+    ]);
   });
 });
 
-describe("RealServer create", () => {
+describe("RealServer create over a destination already in the kernel", () => {
+  beforeEach(() => refuseNextAdd("Destination already exists"));
+
   it("carries on over exactly its own destination, and saves the rules file", async () => {
     read.mockResolvedValue(parseIpvsadmSave("-A -t 10.77.0.170:80 -s rr\n-a -t 10.77.0.170:80 -r 10.77.0.21:80 -g -w 1\n"));
     await expect(ipvsadmRealServerProvider.create(realServer)).resolves.toMatchObject({ outs: { rulesFile: "/etc/ipvsadm.rules" } });
-    expect(change).not.toHaveBeenCalled();
+    expect(change).toHaveBeenCalledTimes(1); // the refused add
     expect(save).toHaveBeenCalledTimes(1);
   });
 
   it("refuses a destination of the same key with another weight", async () => {
     read.mockResolvedValue(parseIpvsadmSave("-A -t 10.77.0.170:80 -s rr\n-a -t 10.77.0.170:80 -r 10.77.0.21:80 -g -w 5\n"));
     await expect(ipvsadmRealServerProvider.create(realServer)).rejects.toThrow(/already exists/);
+    expect(change).toHaveBeenCalledTimes(1);
   });
 });
 

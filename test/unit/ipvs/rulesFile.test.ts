@@ -5,7 +5,17 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import { parseLiveTable } from "../../../provider/ipvs/parse";
 import { spawnSync } from "child_process";
-import { IPVS_LOCK_FILE, batchStdin, changeBatchAndDumpArgv, parseChangeBatchAndDump, renderRulesFile, writeRulesFileArgv, OUTPUT_SEPARATOR } from "../../../provider/ipvs/rulesFile";
+import {
+  IPVS_LOCK_FILE,
+  OUTPUT_SEPARATOR,
+  RULES_FILE_REQUEST,
+  batchStdin,
+  changeBatchArgv,
+  parseChangeBatchAndDump,
+  parseRulesFilePath,
+  renderRulesFile,
+  rulesFileReply,
+} from "../../../provider/ipvs/rulesFile";
 
 const fixture = (name: string) => readFileSync(join(__dirname, "../../fixtures/ipvsadm", name), "utf8");
 
@@ -34,51 +44,54 @@ describe("renderRulesFile", () => {
   });
 });
 
-describe("the change scripts", () => {
-  it("take the changes on stdin as NUL-separated tokens, never inside the script or its argv", () => {
-    const argv = changeBatchAndDumpArgv("60.000");
+describe("the batch script", () => {
+  const script = changeBatchArgv("1")[2]!;
+
+  it("takes the changes on stdin as NUL-separated tokens after their number, never inside the script or its argv", () => {
+    const argv = changeBatchArgv("60.000");
     expect(argv.slice(0, 2)).toEqual(["bash", "-c"]);
     expect(argv.slice(4)).toEqual([IPVS_LOCK_FILE, "60.000"]);
     const stdin = batchStdin([["ipvsadm", "-A", "-t", "10.0.0.1:80", "-s", "rr"], ["ipvsadm", "-D", "-t", "10.0.0.2:80"]]);
-    expect(stdin.split("\0")).toEqual(["5", "-A", "-t", "10.0.0.1:80", "-s", "rr", "3", "-D", "-t", "10.0.0.2:80", ""]);
+    expect(stdin.split("\0")).toEqual(["2", "5", "-A", "-t", "10.0.0.1:80", "-s", "rr", "3", "-D", "-t", "10.0.0.2:80", ""]);
+    expect(batchStdin([]).split("\0")).toEqual(["0", ""]);
     expect(() => batchStdin([["rm", "-rf", "/"]])).toThrow(/only runs ipvsadm/);
     expect(() => batchStdin([["ipvsadm", "-A\0x"]])).toThrow(/cannot hold NUL/);
   });
 
-  it("are valid bash and sh (bash -n / sh -n)", () => {
-    for (const [shell, script] of [["bash", changeBatchAndDumpArgv("1")[2]!], ["sh", writeRulesFileArgv("1", "1")[2]!]] as const) {
-      const check = spawnSync(shell, ["-n", "-c", script], { encoding: "utf8" });
-      expect({ shell, status: check.status, stderr: check.stderr }).toEqual({ shell, status: 0, stderr: "" });
-    }
+  it("is valid bash (bash -n)", () => {
+    const check = spawnSync("bash", ["-n", "-c", script], { encoding: "utf8" });
+    expect({ status: check.status, stderr: check.stderr }).toEqual({ status: 0, stderr: "" });
   });
 
-  it("only accept a numeric change count and lock wait", () => {
-    expect(writeRulesFileArgv("12", "1.5").slice(-3)).toEqual([IPVS_LOCK_FILE, "1.5", "12"]);
-    expect(() => writeRulesFileArgv("1; reboot", "1")).toThrow(/not a change count/);
-    expect(() => writeRulesFileArgv("1", "1; reboot")).toThrow(/not a lock wait/);
-    expect(() => changeBatchAndDumpArgv("1; reboot")).toThrow(/not a lock wait/);
+  it("only accepts a numeric lock wait", () => {
+    expect(() => changeBatchArgv("1; reboot")).toThrow(/not a lock wait/);
   });
 
-  it("hold the host lock in the root-only directory with a bounded wait, before any change", () => {
+  it("holds the host lock in the root-only directory with a bounded wait, before any change, until the file is in place", () => {
     expect(IPVS_LOCK_FILE).toBe("/run/pulumi-lvs/ipvsadm.lock");
-    const scripts: Array<[string, string]> = [
-      [changeBatchAndDumpArgv("1")[2]!, "ipvsadm "],
-      [writeRulesFileArgv("1", "1")[2]!, "cat >"],
-    ];
-    for (const [script, firstChange] of scripts) {
-      expect(script).not.toContain("/run/lock");
-      expect(script).toMatch(/\nhost_lock "\$1" "\$2"\nshift 2\n/);
-      expect(script.indexOf('\nhost_lock "$1"')).toBeLessThan(script.indexOf(firstChange));
-    }
+    expect(script).not.toContain("/run/lock");
+    expect(script).toMatch(/\nhost_lock "\$1" "\$2"\n/);
+    expect(script.indexOf('\nhost_lock "$1"')).toBeLessThan(script.indexOf("ipvsadm "));
+    // No unlock anywhere: the lock (fd 9) is let go when the script exits, after the rename.
+    expect(script).not.toMatch(/flock -u|exec 9>&-/);
+    expect(script.indexOf(RULES_FILE_REQUEST)).toBeLessThan(script.indexOf('mv -f -- "$tmp" "$rules"'));
   });
 
-  it("read each change's outcome, ipvsadm's message with a failed one, then the two listings and the change count", () => {
+  it("reads each change's outcome, ipvsadm's message with a failed one, then the two listings and the change count", () => {
     const statuses = ["@@pulumi-lvs-change@@ 1 ok", "@@pulumi-lvs-change@@ 2 failed 2", "  Destination already exists", "@@pulumi-lvs-change@@ 3 ok"].join("\n");
-    const stdout = `${statuses}\n${OUTPUT_SEPARATOR}\n${fixture("edit.save")}${OUTPUT_SEPARATOR}\n${fixture("edit.list-thresholds")}${OUTPUT_SEPARATOR}\n7\n`;
+    const stdout = `${statuses}\n${OUTPUT_SEPARATOR}\n${fixture("edit.save")}${OUTPUT_SEPARATOR}\n${fixture("edit.list-thresholds")}${OUTPUT_SEPARATOR}\n7\n${RULES_FILE_REQUEST}\n`;
     const { results, listings, changeCount } = parseChangeBatchAndDump(stdout, 3);
     expect(results).toEqual([{ ok: true }, { ok: false, exitCode: 2, stderr: "Destination already exists\n" }, { ok: true }]);
     expect(changeCount).toBe("7");
     expect(listings).toEqual([fixture("edit.save"), fixture("edit.list-thresholds")]);
     expect(() => parseChangeBatchAndDump(stdout, 4)).toThrow(/reported 3 of 4 changes/);
+    expect(() => parseChangeBatchAndDump(stdout.slice(0, -RULES_FILE_REQUEST.length - 1), 3)).toThrow(/did not ask for the rules file/);
+  });
+
+  it("is sent the rules file with its length in bytes and an end line, and says where it wrote it", () => {
+    expect(rulesFileReply("-A -t 10.0.0.1:80 -s rr\n")).toBe("24\n-A -t 10.0.0.1:80 -s rr\nend\n");
+    expect(rulesFileReply("")).toBe("0\nend\n");
+    expect(parseRulesFilePath(`x\n${RULES_FILE_REQUEST}\n/etc/ipvsadm.rules\n`)).toBe("/etc/ipvsadm.rules");
+    expect(() => parseRulesFilePath(`x\n${RULES_FILE_REQUEST}\n`)).toThrow(/did not say where it wrote the rules file/);
   });
 });
