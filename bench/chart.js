@@ -61,8 +61,8 @@ fs.writeFileSync(output, `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W
 // The table: every phase, with the ratios the targets are stated in.
 const find = (way, phase, n, delayMs) => rows.find((r) => r.way === way && r.phase === phase && r.n === n && r.delayMs === delayMs);
 const lines = [
-  "| phase | N | delay | limit s / trips | provider s / trips | engine s / trips | engine --parallel>N s / trips | baseline s / trips | engine ÷ limit (trips) | baseline ÷ engine (s) | KiB moved (engine / wide) | peak RSS MB (provider / engine / wide) |",
-  "|---|---|---|---|---|---|---|---|---|---|---|---|",
+  "| phase | N | delay | limit s / trips | provider s / trips | engine s / trips | engine --parallel>N s / trips | baseline s / trips | ours ÷ limit, trips (provider / engine) | baseline ÷ ours, s (provider / engine) | KiB moved (engine / wide) | peak RSS MB (provider / engine / wide) | measured |",
+  "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
 ];
 for (const phase of ["up", "refresh", "change1", "destroy"]) {
   for (const delayMs of delays) {
@@ -76,8 +76,11 @@ for (const phase of ["up", "refresh", "change1", "destroy"]) {
       const ratio = (a, b) => (a && b && b > 0 ? (a / b).toFixed(1) : "–");
       const kib = (r) => (r ? Math.round(r.bytes / 1024) : "–");
       const rss = (r) => r?.maxRssMb ?? "–";
+      const trips = (r) => r && roundTrips(r);
+      // Runs of one row may come from different days (bench/results.js: BENCH_MERGE).
+      const days = [...new Set([lim, prov, eng, wide, base].filter(Boolean).map((r) => r.date ?? "?"))].sort().join(", ");
       lines.push(
-        `| ${phase} | ${n} | ${delayMs} ms | ${cell("limit")} | ${cell("provider")} | ${cell("engine")} | ${cell("engine-wide")} | ${cell("baseline")} | ${ratio(eng && roundTrips(eng), lim && roundTrips(lim))} | ${ratio(base?.wallMs, eng?.wallMs)} | ${kib(eng)} / ${kib(wide)} | ${rss(prov)} / ${rss(eng)} / ${rss(wide)} |`,
+        `| ${phase} | ${n} | ${delayMs} ms | ${cell("limit")} | ${cell("provider")} | ${cell("engine")} | ${cell("engine-wide")} | ${cell("baseline")} | ${ratio(trips(prov), trips(lim))} / ${ratio(trips(eng), trips(lim))} | ${ratio(base?.wallMs, prov?.wallMs)} / ${ratio(base?.wallMs, eng?.wallMs)} | ${kib(eng)} / ${kib(wide)} | ${rss(prov)} / ${rss(eng)} / ${rss(wide)} | ${days} |`,
       );
     }
   }

@@ -21,7 +21,7 @@ const os = require("os");
 const path = require("path");
 const { spawnSync } = require("child_process");
 const { processRun: process_, watched, benchProject } = require("./engine");
-const { saveRuns } = require("./results");
+const { saveRuns, today } = require("./results");
 const { REPO, inventory, connectionTo, hostCounter, verboseSshd, delay, run: runOnHost, closeSshPool } = require("./lab");
 
 const SIZES = (process.env.BENCH_SIZES ?? "10,100,1000").split(",").map(Number);
@@ -33,6 +33,10 @@ const BASELINE_PARALLEL = 10;
 const dir1 = connectionTo("dir1");
 const address = (i) => `10.78.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 
+/** The runs measured so far, saved after each (bench/results.js). */
+const saved = [];
+const runKey = (r) => `${r.way} ${r.phase} ${r.n} ${r.delayMs}`;
+
 /** Runs `body` between two counter reads on dir1; its wall time too. */
 async function measured(way, phase, n, delayMs, body) {
   const counter = await hostCounter(dir1);
@@ -40,38 +44,34 @@ async function measured(way, phase, n, delayMs, body) {
   const extra = (await body()) ?? {};
   const wallMs = Date.now() - started;
   const counts = await counter.stop();
-  const row = { way, phase, n, delayMs, wallMs, ...counts, ...extra };
+  const row = { way, phase, n, delayMs, date: today(), wallMs, ...counts, ...extra };
   console.log(JSON.stringify(row));
+  saved.push(row);
+  saveRuns(OUT, saved, runKey);
   return row;
 }
 
 const limitRules = (n) => [`-A -t ${VIP}:80 -s wrr`, ...Array.from({ length: n }, (_, i) => `-a -t ${VIP}:80 -r ${address(i)}:8080 -m -w ${1 + (i % 5)}`)].join("\n") + "\n";
 
 async function limit(n, delayMs) {
-  const rows = [];
   // What the host answered is not part of the row (the refresh's is the whole table).
   const run = (connection, argv, options) => runOnHost(connection, argv, options).then(() => undefined);
-  rows.push(await measured("limit", "up", n, delayMs, () => run(dir1, ["ipvsadm", "-R"], { stdin: limitRules(n) })));
-  rows.push(await measured("limit", "refresh", n, delayMs, () => run(dir1, ["ipvsadm", "-S", "-n"])));
-  rows.push(await measured("limit", "change1", n, delayMs, () => run(dir1, ["ipvsadm", "-e", "-t", `${VIP}:80`, "-r", `${address(0)}:8080`, "-m", "-w", "11"])));
-  rows.push(await measured("limit", "destroy", n, delayMs, () => run(dir1, ["ipvsadm", "-D", "-t", `${VIP}:80`])));
-  return rows;
+  await measured("limit", "up", n, delayMs, () => run(dir1, ["ipvsadm", "-R"], { stdin: limitRules(n) }));
+  await measured("limit", "refresh", n, delayMs, () => run(dir1, ["ipvsadm", "-S", "-n"]));
+  await measured("limit", "change1", n, delayMs, () => run(dir1, ["ipvsadm", "-e", "-t", `${VIP}:80`, "-r", `${address(0)}:8080`, "-m", "-w", "11"]));
+  await measured("limit", "destroy", n, delayMs, () => run(dir1, ["ipvsadm", "-D", "-t", `${VIP}:80`]));
 }
 
 async function provider(n, delayMs) {
   const state = path.join(os.tmpdir(), `lvs-bench-${process.pid}.json`);
-  const rows = [];
   for (const phase of ["up", "refresh", "change1", "destroy"]) {
-    rows.push(
-      await measured("provider", phase, n, delayMs, async () => {
-        const { stdout } = await process_(process.execPath, [path.join(__dirname, "provider-phase.js"), phase, String(n), state, VIP]);
-        const r = JSON.parse(stdout.trim().split("\n").pop());
-        return { maxRssMb: r.maxRssMb, batches: r.batches, tableReads: r.tableReads };
-      }),
-    );
+    await measured("provider", phase, n, delayMs, async () => {
+      const { stdout } = await process_(process.execPath, [path.join(__dirname, "provider-phase.js"), phase, String(n), state, VIP]);
+      const r = JSON.parse(stdout.trim().split("\n").pop());
+      return { maxRssMb: r.maxRssMb, batches: r.batches, tableReads: r.tableReads };
+    });
   }
   fs.rmSync(state, { force: true });
-  return rows;
 }
 
 /** A fresh ssh process per command, as remote.Command does, BASELINE_PARALLEL at a time. */
@@ -88,23 +88,17 @@ async function baseline(n, delayMs) {
       while (next < count) await f(next++);
     }));
   };
-  const rows = [];
-  rows.push(
-    await measured("baseline", "up", n, delayMs, async () => {
-      await ssh(["ipvsadm", "-A", "-t", `${VIP}:80`, "-s", "wrr"]);
-      await pool(n, (i) => ssh(["ipvsadm", "-a", "-t", `${VIP}:80`, "-r", `${address(i)}:8080`, "-m", "-w", String(1 + (i % 5))]));
-    }),
-  );
-  rows.push(await measured("baseline", "refresh", n, delayMs, async () => undefined));
-  rows.push(await measured("baseline", "change1", n, delayMs, () => ssh(["ipvsadm", "-e", "-t", `${VIP}:80`, "-r", `${address(0)}:8080`, "-m", "-w", "11"]).then(() => undefined)));
-  rows.push(
-    await measured("baseline", "destroy", n, delayMs, async () => {
-      await pool(n, (i) => ssh(["ipvsadm", "-d", "-t", `${VIP}:80`, "-r", `${address(i)}:8080`]));
-      await ssh(["ipvsadm", "-D", "-t", `${VIP}:80`]);
-    }),
-  );
+  await measured("baseline", "up", n, delayMs, async () => {
+    await ssh(["ipvsadm", "-A", "-t", `${VIP}:80`, "-s", "wrr"]);
+    await pool(n, (i) => ssh(["ipvsadm", "-a", "-t", `${VIP}:80`, "-r", `${address(i)}:8080`, "-m", "-w", String(1 + (i % 5))]));
+  });
+  await measured("baseline", "refresh", n, delayMs, async () => undefined);
+  await measured("baseline", "change1", n, delayMs, () => ssh(["ipvsadm", "-e", "-t", `${VIP}:80`, "-r", `${address(0)}:8080`, "-m", "-w", "11"]).then(() => undefined));
+  await measured("baseline", "destroy", n, delayMs, async () => {
+    await pool(n, (i) => ssh(["ipvsadm", "-d", "-t", `${VIP}:80`, "-r", `${address(i)}:8080`]));
+    await ssh(["ipvsadm", "-D", "-t", `${VIP}:80`]);
+  });
   fs.rmSync(knownHosts, { force: true });
-  return rows;
 }
 
 /**
@@ -133,30 +127,27 @@ async function engineWith(parallel, way, n, delayMs) {
   await pulumi(["config", "set", "--path", "director.port", String(host.ssh.port)]);
   await pulumi(["config", "set", "--path", "director.hostKey", host.hostKey]);
   await pulumi(["config", "set", "--secret", "privateKey"], fs.readFileSync(inv.sshKey.privateKeyPath, "utf8"));
-  const rows = [];
   try {
-    rows.push(await measured(way, "up", n, delayMs, () => watched(pulumi(["up", "--yes", "--non-interactive", "--skip-preview", ...parallel]))));
-    rows.push(await measured(way, "refresh", n, delayMs, () => watched(pulumi(["preview", "--refresh", "--expect-no-changes", "--non-interactive", ...parallel]))));
+    await measured(way, "up", n, delayMs, () => watched(pulumi(["up", "--yes", "--non-interactive", "--skip-preview", ...parallel])));
+    await measured(way, "refresh", n, delayMs, () => watched(pulumi(["preview", "--refresh", "--expect-no-changes", "--non-interactive", ...parallel])));
     await pulumi(["config", "set", "changeWeightOfFirst", "11"]);
-    rows.push(await measured(way, "change1", n, delayMs, () => watched(pulumi(["up", "--yes", "--non-interactive", "--skip-preview", ...parallel]))));
+    await measured(way, "change1", n, delayMs, () => watched(pulumi(["up", "--yes", "--non-interactive", "--skip-preview", ...parallel])));
   } finally {
-    rows.push(await measured(way, "destroy", n, delayMs, () => watched(pulumi(["destroy", "--yes", "--non-interactive", "--skip-preview", ...parallel]))));
+    await measured(way, "destroy", n, delayMs, () => watched(pulumi(["destroy", "--yes", "--non-interactive", "--skip-preview", ...parallel])));
     project.remove();
   }
-  return rows;
 }
 
 const WAY_RUNNERS = { limit, provider, engine, "engine-wide": engineWide, baseline };
 
 async function main() {
   if (spawnSync("test", ["-f", path.join(REPO, "dist", "provider", "registry.js")]).status !== 0) throw new Error("run `npm run build` first");
-  const rows = [];
   await verboseSshd(dir1, true);
   try {
     for (const delayMs of DELAYS) {
       await delay(dir1, delayMs);
       try {
-        for (const n of SIZES) for (const way of WAYS) rows.push(...(await WAY_RUNNERS[way](n, delayMs)));
+        for (const n of SIZES) for (const way of WAYS) await WAY_RUNNERS[way](n, delayMs);
       } finally {
         await delay(dir1, 0);
       }
@@ -165,8 +156,7 @@ async function main() {
     await runOnHost(dir1, ["sh", "-c", `ipvsadm -D -t ${VIP}:80 2>/dev/null; true`]).catch(() => undefined);
     await verboseSshd(dir1, false);
     await closeSshPool();
-    saveRuns(OUT, rows);
-    console.log(`wrote ${rows.length} runs to ${OUT}`);
+    console.log(`wrote ${saved.length} runs to ${OUT}${process.env.BENCH_MERGE === "1" ? " (merged with the runs it did not measure)" : ""}`);
   }
 }
 

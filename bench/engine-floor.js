@@ -9,7 +9,7 @@
 "use strict";
 const path = require("path");
 const { REPO, watched, benchProject } = require("./engine");
-const { saveRuns } = require("./results");
+const { saveRuns, today } = require("./results");
 
 const SIZES = (process.env.BENCH_SIZES ?? "10,100,1000").split(",").map(Number);
 const WAYS = (process.env.BENCH_FLOOR_WAYS ?? "floor,floor-wide").split(",");
@@ -25,10 +25,10 @@ async function floor(way, n) {
   const measured = async (phase, args) => {
     const started = Date.now();
     const extra = await watched(project.pulumi(args));
-    const row = { way, phase, n, wallMs: Date.now() - started, checkpointKb: Math.round(project.checkpointBytes() / 1024), ...extra };
+    const row = { way, phase, n, date: today(), wallMs: Date.now() - started, checkpointKb: Math.round(project.checkpointBytes() / 1024), ...extra };
     console.log(JSON.stringify(row));
     saved.push(row);
-    saveRuns(OUT, saved);
+    saveRuns(OUT, saved, (r) => `${r.way} ${r.phase} ${r.n}`);
   };
   try {
     await project.pulumi(["config", "set", "count", String(n)]);
