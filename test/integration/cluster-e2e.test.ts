@@ -10,6 +10,7 @@ import { directorProvider } from "../../provider/director/directorProvider";
 import { realServerProvider } from "../../provider/service/realServerRouter";
 import { virtualServiceProvider } from "../../provider/service/virtualServiceRouter";
 import { labConnection, labHost } from "../support/lab";
+import { clearIpvsTable } from "../support/labChecks";
 import { up, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
 
 const REAL_SERVERS = ["rs1", "rs2", "rs3"] as const;
@@ -44,7 +45,7 @@ describe.each([
   it("answers the client from every real server, with replies bypassing the director", async () => {
     const stack: Array<[ProviderUnderTest, Deployed]> = [];
     try {
-      await run(dir1(), ["ipvsadm", "-C"]);
+      await clearIpvsTable("dir1");
       stack.push([directorProvider, await up(directorProvider, { connection: dir1(), mode, ...(mode === "dr" ? { interfaces: ["eth1"] } : {}), vip: { address: vip, interface: "eth1" } })]);
       for (const name of REAL_SERVERS) {
         stack.push([realServerArpConfigProvider, await up(realServerArpConfigProvider, { connection: labConnection(name), vips: [vip], mode, interfaces: ["eth1"] })]);

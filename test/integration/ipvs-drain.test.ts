@@ -10,6 +10,7 @@ import { closeSshPool, run } from "../../provider/ssh";
 import { realServerProvider } from "../../provider/service/realServerRouter";
 import { virtualServiceProvider } from "../../provider/service/virtualServiceRouter";
 import { labConnection } from "../support/lab";
+import { clearIpvsTable } from "../support/labChecks";
 import { refresh, up } from "../support/providerSteps";
 
 const VIP = "10.77.0.130";
@@ -21,7 +22,7 @@ const ARP_SYSCTLS = ["net.ipv4.conf.all.arp_ignore", "net.ipv4.conf.all.arp_anno
 let savedSysctls: string[] = [];
 
 beforeAll(async () => {
-  await run(dir1(), ["ipvsadm", "-C"]);
+  await clearIpvsTable("dir1");
   // FIN_WAIT entries (InActConn) then expire 3 s after the close instead of 2 minutes.
   await run(dir1(), ["ipvsadm", "--set", "900", "3", "300"]);
   await run(dir1(), ["ip", "addr", "replace", `${VIP}/32`, "dev", "eth1"]);
@@ -39,7 +40,7 @@ afterAll(async () => {
   if (savedSysctls.length > 0) await run(rs1(), ["sysctl", "-w", ...savedSysctls]);
   await run(dir1(), ["ip", "addr", "del", `${VIP}/32`, "dev", "eth1"]).catch(() => undefined);
   await run(dir1(), ["ipvsadm", "--set", "900", "120", "300"]);
-  await run(dir1(), ["ipvsadm", "-C"]);
+  await clearIpvsTable("dir1");
   await closeSshPool();
 });
 

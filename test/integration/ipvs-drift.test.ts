@@ -9,6 +9,7 @@ import { realServerProvider } from "../../provider/service/realServerRouter";
 import { virtualServiceProvider } from "../../provider/service/virtualServiceRouter";
 import { AlreadyExistsError } from "../../provider/resource/errors";
 import { labConnection } from "../support/lab";
+import { clearIpvsTable } from "../support/labChecks";
 import { preview, refresh, up, type Deployed } from "../support/providerSteps";
 import { rebootAndWait } from "../support/reboot";
 
@@ -19,7 +20,7 @@ beforeAll(async () => {
   await ipvsadm("-C");
 });
 afterAll(async () => {
-  await ipvsadm("-C");
+  await clearIpvsTable("dir1");
   await closeSshPool();
 });
 

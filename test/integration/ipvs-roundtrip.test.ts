@@ -9,6 +9,7 @@ import { realServerProvider } from "../../provider/service/realServerRouter";
 import { virtualServiceProvider } from "../../provider/service/virtualServiceRouter";
 import { SchedulerUnavailableError } from "../../provider/resource/errors";
 import { labConnection, labHost } from "../support/lab";
+import { clearIpvsTable } from "../support/labChecks";
 import { refresh, up, upChanged } from "../support/providerSteps";
 
 const dir1 = () => labConnection("dir1");
@@ -16,7 +17,7 @@ const savedTable = async () => (await run(dir1(), ["ipvsadm", "-S", "-n"])).stdo
 const rulesFile = async () => (await run(dir1(), ["cat", "/etc/ipvsadm.rules"])).stdout;
 
 afterAll(async () => {
-  await run(dir1(), ["ipvsadm", "-C"]);
+  await clearIpvsTable("dir1");
   await closeSshPool();
 });
 
@@ -24,7 +25,7 @@ const KERNEL_SCHEDULERS = ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh"
 
 describe("IPVS round trips on a real kernel", () => {
   beforeAll(async () => {
-    await run(dir1(), ["ipvsadm", "-C"]);
+    await clearIpvsTable("dir1");
   });
 
   it("finds exactly the schedulers Debian 12's kernel ships (no twos)", async () => {

@@ -1,6 +1,7 @@
 // What the end-to-end tests look at on the lab: client traffic through a VIP, and a
 // snapshot of everything a deploy may change on the hosts (which a destroy must put back).
 
+import { saveIpvsTable } from "../../provider/ipvs/executor";
 import { run } from "../../provider/ssh";
 import { labConnection, labHost } from "./lab";
 
@@ -10,6 +11,16 @@ export const REAL_SERVERS = ["rs1", "rs2", "rs3"] as const;
 export function programHost(name: string): { ssh: string; port: number; hostKey: string; address: string } {
   const h = labHost(name);
   return { ssh: h.ssh.host, port: h.ssh.port, hostKey: h.hostKey, address: h.interfaces.front.ipv4 };
+}
+
+/**
+ * Empties a director's IPVS table by hand (`ipvsadm -C`), then has the rules file rewritten
+ * from it, as any change of ours would: a test that clears the table and leaves the file
+ * behind hands the next test a director whose first change "loses" the stale lines.
+ */
+export async function clearIpvsTable(host: string): Promise<void> {
+  await run(labConnection(host), ["ipvsadm", "-C"]);
+  await saveIpvsTable(labConnection(host));
 }
 
 /** Lines about other tests' VIPs (.100 keepalived, .199, .2xx), which may come and go meanwhile. */
