@@ -33,7 +33,9 @@ export interface LvsClusterKeepalivedPairArgs {
   readonly interface: string;
   /** 1..255, unique on the segment. */
   readonly virtualRouterId: number;
+  /** Seconds between adverts (see KeepalivedPair: fractions need `vrrpVersion: 3`). */
   readonly advertInt?: number;
+  readonly vrrpVersion?: 2 | 3;
   readonly auth?: pulumi.Input<{ type?: pulumi.Input<"PASS">; password: pulumi.Input<string> }>;
   readonly nopreempt?: boolean;
   readonly unicast?: boolean;
@@ -123,6 +125,7 @@ const PairSchema = z.strictObject({
   interface: z.string().min(1),
   virtualRouterId: z.int().min(1).max(255),
   advertInt: z.number().positive().optional(),
+  vrrpVersion: z.union([z.literal(2), z.literal(3)]).optional(),
   auth: z.unknown().optional(),
   nopreempt: z.boolean().optional(),
   unicast: z.boolean().optional(),

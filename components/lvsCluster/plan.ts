@@ -68,6 +68,7 @@ export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPl
         virtualRouterId: p.virtualRouterId,
         vips: [vip],
         ...(p.advertInt !== undefined ? { advertInt: p.advertInt } : {}),
+        ...(p.vrrpVersion !== undefined ? { vrrpVersion: p.vrrpVersion } : {}),
         ...(p.auth !== undefined ? { auth: p.auth } : {}),
         ...(p.nopreempt !== undefined ? { nopreempt: p.nopreempt } : {}),
         ...(p.unicast !== undefined ? { unicast: p.unicast } : {}),

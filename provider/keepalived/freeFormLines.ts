@@ -27,6 +27,8 @@ function keywordProblem(keyword: string, block: FreeFormBlock): string | undefin
   if (keyword.startsWith("~")) return `starts with "${keyword}", a keepalived ~SEQ/~LST loop; write each line out instead`;
   if (INCLUDE_KEYWORDS.includes(keyword))
     return "is an include directive: keepalived would read a file that pulumi-lvs neither writes nor checks; put the settings in the inputs instead";
+  if (keyword === "vrrp_version" || (block === "vrrp_instance" && keyword === "version"))
+    return `sets "${keyword}", which the vrrpVersion input sets; use vrrpVersion: 3 instead (so refresh can read it back)`;
   if (block === "vrrp_instance" && MODELLED_INSTANCE_KEYWORDS.has(keyword))
     return `sets "${keyword}", which has an input of its own; use that input instead (so refresh can read it back)`;
   if (block === "global_defs" && RENDERED_GLOBAL_KEYWORDS.has(keyword))

@@ -34,8 +34,13 @@ export interface KeepalivedPairArgs {
   readonly interface: pulumi.Input<string>;
   /** 1..255, unique on the segment. */
   readonly virtualRouterId: pulumi.Input<number>;
-  /** Seconds between adverts (default 1). Failover takes about 3 × advertInt. */
+  /**
+   * Seconds between adverts (default 1). Failover takes about 3 × advertInt. Whole seconds
+   * 1..255 in VRRPv2; 0.01..40.95 in steps of 0.01 with `vrrpVersion: 3` (sub-second failover).
+   */
   readonly advertInt?: pulumi.Input<number>;
+  /** VRRP version, 2 or 3 (default 2 for IPv4 VIPs; IPv6 VIPs always use 3). VRRPv3 has no `auth`. */
+  readonly vrrpVersion?: pulumi.Input<2 | 3>;
   readonly vips: pulumi.Input<pulumi.Input<string | KeepalivedVipArgs>[]>;
   /** VRRP authentication; the password (≤ 8 characters) is stored as a secret. */
   readonly auth?: pulumi.Input<{ type?: pulumi.Input<AuthType>; password: pulumi.Input<string> }>;

@@ -23,7 +23,7 @@ export const NOTIFY_KEYWORDS: Record<NotifyEvent, string> = Object.fromEntries(N
 
 /** What render.ts writes inside a vrrp_instance: each has an input of its own. */
 export const MODELLED_INSTANCE_KEYWORDS: ReadonlySet<string> = new Set([
-  "state", "interface", "virtual_router_id", "priority", "advert_int", "nopreempt", "preempt_delay", "authentication",
+  "state", "interface", "virtual_router_id", "priority", "advert_int", "version", "nopreempt", "preempt_delay", "authentication",
   "unicast_src_ip", "unicast_peer", "virtual_ipaddress", "track_interface", "track_script",
   ...Object.values(GARP_KEYWORDS), ...Object.values(NOTIFY_KEYWORDS),
 ]);
@@ -46,12 +46,13 @@ export const RESERVED_LINE_STARTS: ReadonlySet<string> = new Set(INCLUDE_KEYWORD
  * snmp_socket), anything needing a block (notification_email), process and namespace
  * identity (net_namespace, instance, process_names, …; keepalived cannot change them on a
  * reload), lvs_flush* (it would empty the IPVS table other resources' entries are in), and
- * what pulumi-lvs renders itself (RENDERED_GLOBAL_KEYWORDS).
+ * what pulumi-lvs renders itself (RENDERED_GLOBAL_KEYWORDS) or sets through an input
+ * (vrrp_version: the vrrpVersion input, rendered per instance).
  */
 export const GLOBAL_DEFS_PASSTHROUGH: readonly string[] = [
   "vrrp_garp_interval", "vrrp_gna_interval", "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
   "vrrp_garp_master_refresh_repeat", "vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat", "vrrp_garp_extra_if", "vrrp_min_garp",
-  "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert", "vrrp_version", "vrrp_check_unicast_src", "vrrp_skip_check_adv_addr",
+  "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert", "vrrp_check_unicast_src", "vrrp_skip_check_adv_addr",
   "vrrp_strict", "vrrp_down_timer_adverts", "vrrp_mcast_group4", "vrrp_mcast_group6", "vrrp_iptables", "vrrp_ipsets", "dynamic_interfaces",
   "default_interface", "disable_local_igmp", "vrrp_priority", "checker_priority", "vrrp_no_swap", "checker_no_swap", "vrrp_rt_priority",
   "checker_rt_priority", "vrrp_rlimit_rttime", "checker_rlimit_rttime", "vrrp_cpu_affinity", "checker_cpu_affinity", "max_auto_priority",
@@ -65,7 +66,7 @@ export const GLOBAL_DEFS_PASSTHROUGH: readonly string[] = [
  * `nopreempt` input) and what has an input of its own (MODELLED_INSTANCE_KEYWORDS).
  */
 export const VRRP_INSTANCE_PASSTHROUGH: readonly string[] = [
-  "dont_track_primary", "skip_check_adv_addr", "check_unicast_src", "strict_mode", "version", "native_ipv6", "accept", "no_accept",
+  "dont_track_primary", "skip_check_adv_addr", "check_unicast_src", "strict_mode", "native_ipv6", "accept", "no_accept",
   "lower_prio_no_advert", "higher_prio_send_advert", "garp_extra_if", "down_timer_adverts", "mcast_src_ip", "unicast_ttl",
   "unicast_fault_no_peer", "old_unicast_checksum", "promote_secondaries", "kernel_rx_buf_size", "use_vmac", "vmac_xmit_base",
   "use_ipvlan", "track_src_ip", "debug",

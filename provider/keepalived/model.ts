@@ -88,7 +88,10 @@ export interface KeepalivedPairConfig {
   instanceName: string;
   interface: string;
   virtualRouterId: number;
+  /** Seconds between adverts: whole seconds in VRRPv2, hundredths in VRRPv3. */
   advertInt: number;
+  /** 2 or 3; IPv6 VIPs always 3. A dead MASTER is replaced after about 3 × advertInt. */
+  vrrpVersion: 2 | 3;
   vips: Vip[];
   auth?: { type: AuthType; password: string };
   nopreempt: boolean;

@@ -61,7 +61,9 @@ export function verifyPairLoaded(config: KeepalivedPairConfig) {
     const wrong: string[] = [];
     if (instance.virtualRouterId !== config.virtualRouterId) wrong.push(`virtual_router_id ${instance.virtualRouterId} instead of ${config.virtualRouterId}`);
     if (instance.basePriority !== node.priority) wrong.push(`priority ${instance.basePriority} instead of ${node.priority}`);
-    if (instance.advertInt !== config.advertInt) wrong.push(`advert_int ${instance.advertInt} instead of ${config.advertInt}`);
+    // Compared in hundredths, as VRRPv3 carries the interval.
+    if (Math.round(instance.advertInt * 100) !== Math.round(config.advertInt * 100)) wrong.push(`advert_int ${instance.advertInt} instead of ${config.advertInt}`);
+    if (instance.vrrpVersion !== config.vrrpVersion) wrong.push(`VRRP version ${instance.vrrpVersion} instead of ${config.vrrpVersion}`);
     const missing = config.vips.map((v) => v.address).filter((a) => !instance.vips.includes(a));
     if (missing.length > 0) wrong.push(`VIPs ${missing.join(", ")} missing`);
     return wrong.length > 0 ? `keepalived reports ${wrong.join(", ")}: it did not load the new configuration` : undefined;

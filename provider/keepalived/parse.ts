@@ -56,23 +56,27 @@ export function parseNodeConfig(content: string, file = "keepalived.conf"): Node
   const unicastSrc = text(find(b, "unicast_src_ip"));
   const syncIdAt = sync ? sync.args.indexOf("id") : -1;
   const preemptDelay = num(find(b, "preempt_delay"), file);
+  const vips = (find(b, "virtual_ipaddress")?.block ?? []).map((v) => {
+    const [address, prefix] = v.keyword.split("/");
+    const canonical = canonicalAddress(address ?? "") ?? address ?? "";
+    const dev = v.args[v.args.indexOf("dev") + 1];
+    const label = v.args[v.args.indexOf("label") + 1];
+    return {
+      address: canonical,
+      prefixLength: prefix !== undefined ? Number(prefix) : canonical.includes(":") ? 128 : 32,
+      ...(v.args.includes("dev") && dev !== undefined ? { dev } : {}),
+      ...(v.args.includes("label") && label !== undefined ? { label } : {}),
+    };
+  });
+  const version = num(find(b, "version"), file) ?? (vips[0]?.address.includes(":") ? 3 : 2);
+  if (version !== 2 && version !== 3) throw new ParseError(file, find(b, "version")?.line ?? 0, `version must be 2 or 3, found ${version}`);
   return {
     instanceName: instance.args[0] ?? "",
     interface: text(find(b, "interface")) ?? "",
     virtualRouterId: num(find(b, "virtual_router_id"), file) ?? 0,
     advertInt: num(find(b, "advert_int"), file) ?? 1,
-    vips: (find(b, "virtual_ipaddress")?.block ?? []).map((v) => {
-      const [address, prefix] = v.keyword.split("/");
-      const canonical = canonicalAddress(address ?? "") ?? address ?? "";
-      const dev = v.args[v.args.indexOf("dev") + 1];
-      const label = v.args[v.args.indexOf("label") + 1];
-      return {
-        address: canonical,
-        prefixLength: prefix !== undefined ? Number(prefix) : canonical.includes(":") ? 128 : 32,
-        ...(v.args.includes("dev") && dev !== undefined ? { dev } : {}),
-        ...(v.args.includes("label") && label !== undefined ? { label } : {}),
-      };
-    }),
+    vrrpVersion: version,
+    vips,
     ...(auth ? { auth: { type: (text(find(auth, "auth_type")) ?? "PASS") as AuthType, password: text(find(auth, "auth_pass")) ?? "" } } : {}),
     nopreempt: find(b, "nopreempt") !== undefined,
     ...(preemptDelay !== undefined ? { preemptDelay } : {}),

@@ -66,6 +66,8 @@ function vrrpInstance(n: NodeConfig): Statement {
     statement("priority", [n.node.priority]),
     statement("advert_int", [n.advertInt]),
   ];
+  // keepalived speaks VRRPv2 for IPv4 unless told otherwise, and always VRRPv3 for IPv6.
+  if (n.vrrpVersion === 3 && !n.vips[0]?.address.includes(":")) b.push(statement("version", [3]));
   if (n.nopreempt) b.push(statement("nopreempt"));
   if (n.preemptDelay !== undefined) b.push(statement("preempt_delay", [n.preemptDelay]));
   if (n.auth) b.push(statement("authentication", [], [statement("auth_type", [n.auth.type]), statement("auth_pass", [n.auth.password])]));

@@ -50,7 +50,10 @@ export const KeepalivedPairInputsSchema = strictObject({
   instanceName: configName("vrrp_instance name").optional(),
   interface: interfaceNameField,
   virtualRouterId: integerBetween(1, 255, "set virtualRouterId between 1 and 255, unique on the segment"),
-  advertInt: integerBetween(1, 255, "set advertInt (seconds between adverts) between 1 and 255").default(1),
+  // The range depends on the VRRP version (checked below): whole seconds 1..255 in VRRPv2,
+  // hundredths 0.01..40.95 in VRRPv3 (its field counts centiseconds in 12 bits).
+  advertInt: z.number({ error: "must be the number of seconds between adverts (1 by default; fractions need vrrpVersion: 3)" }).default(1),
+  vrrpVersion: z.union([z.literal(2), z.literal(3)], { error: "must be 2 or 3 (the VRRP version: 3 for sub-second advertInt; IPv6 VIPs always use 3)" }).optional(),
   vips: z.array(z.union([ipAddress, vipObject], { error: "must be an address or { address, prefixLength?, dev?, label? }" })).min(1, { error: "needs at least one VIP" }),
   auth: strictObject({
     type: oneOf(AUTH_TYPES, "auth type").default("PASS"),
@@ -135,9 +138,17 @@ export const KeepalivedPairInputsSchema = strictObject({
         if (families[i] !== undefined && families[0] !== undefined && families[i] !== families[0])
           issue(["vips", i], `is ${families[i]} but vips[0] is ${families[0]}: one VRRP instance carries one family (keepalived drops the other); use a second KeepalivedPair for the other family`);
       });
-      if (families[0] === "ipv6") {
-        if (v.auth !== undefined) issue(["auth"], "does not exist for IPv6 VIPs (VRRPv3 has no authentication); remove auth");
-        if (typeof v.advertInt === "number" && v.advertInt > 40) issue(["advertInt"], "must be at most 40 seconds for IPv6 VIPs (VRRPv3's limit)");
+      const ipv6 = families[0] === "ipv6";
+      if (ipv6 && v.vrrpVersion === 2) issue(["vrrpVersion"], "must be 3 for IPv6 VIPs (VRRPv2 carries IPv4 only, and keepalived uses VRRPv3 for IPv6); remove vrrpVersion");
+      const version = v.vrrpVersion ?? (ipv6 ? 3 : 2);
+      if (v.auth !== undefined && version === 3)
+        issue(["auth"], ipv6 ? "does not exist for IPv6 VIPs (VRRPv3 has no authentication); remove auth" : "does not exist in VRRPv3 (it has no authentication); remove auth, or use vrrpVersion: 2");
+      if (typeof v.advertInt === "number") {
+        const centiseconds = v.advertInt * 100;
+        if (version === 2 && !(Number.isInteger(v.advertInt) && v.advertInt >= 1 && v.advertInt <= 255))
+          issue(["advertInt"], `is ${v.advertInt}: VRRPv2 carries whole seconds, 1..255; for a sub-second or fractional interval set vrrpVersion: 3 (0.01..40.95 s)`);
+        if (version === 3 && !(Math.abs(centiseconds - Math.round(centiseconds)) < 1e-6 && centiseconds >= 1 - 1e-6 && centiseconds <= 4095 + 1e-6))
+          issue(["advertInt"], `is ${v.advertInt}: VRRPv3 carries 0.01..40.95 seconds in steps of 0.01${ipv6 ? " (IPv6 VIPs always use VRRPv3)" : ""}`);
       }
       if (v.unicast === true && families[0] !== undefined)
         nodes?.forEach((n, i) => {
@@ -169,7 +180,9 @@ export const KeepalivedPairInputsSchema = strictObject({
       instanceName,
       interface: v.interface,
       virtualRouterId: vrid,
-      advertInt: v.advertInt,
+      // In hundredths, as VRRPv3 carries it: 0.1 + 0.2 is written 0.3.
+      advertInt: Math.round(v.advertInt * 100) / 100,
+      vrrpVersion: v.vrrpVersion ?? (isIPv4(canonicalAddress(typeof v.vips[0] === "string" ? v.vips[0] : v.vips[0]!.address)!) ? 2 : 3),
       vips: v.vips.map((vip) => {
         const o = typeof vip === "string" ? { address: vip } : vip;
         const address = canonicalAddress(o.address)!;

@@ -12,7 +12,9 @@ export interface VrrpInstanceStatus {
   virtualRouterId: number;
   basePriority: number;
   effectivePriority: number;
+  /** Seconds, with hundredths under VRRPv3 (keepalived prints 0.3 as 0.3). */
   advertInt: number;
+  vrrpVersion: number;
   /** VIP addresses as keepalived lists them (address only). */
   vips: string[];
 }
@@ -52,6 +54,7 @@ export function parseKeepalivedJson(text: string): VrrpInstanceStatus[] {
     basePriority: Number(data["base_priority"]),
     effectivePriority: Number(data["effective_priority"]),
     advertInt: Number(data["adver_int"]),
+    vrrpVersion: Number(data["version"]),
     vips: (data["vips"] as string[] | undefined ?? []).map((v) => v.split(" ")[0]!.split("/")[0]!),
   }));
 }

@@ -21,6 +21,7 @@ interface Def {
   element?: z.ZodType;
   options?: z.ZodType[];
   getter?: () => z.ZodType;
+  values?: unknown[];
 }
 
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { def: Def }).def;
@@ -34,8 +35,9 @@ export function schemaStringPatterns(schema: z.ZodType, unknownAt: (prefix: stri
   switch (def.type) {
     case "string":
     case "enum":
-    case "literal":
       return [prefix];
+    case "literal": // a string only if one of its values is (vrrpVersion is 2 or 3)
+      return (def.values ?? []).some((v) => typeof v === "string") ? [prefix] : [];
     case "object":
       return Object.entries(def.shape ?? {}).flatMap(([k, v]) => schemaStringPatterns(v, unknownAt, join(prefix, k), lazyDepth));
     case "optional":

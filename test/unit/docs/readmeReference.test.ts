@@ -126,6 +126,8 @@ const codeAppliedDefaults: Array<{ resource: string; input: string; where: CodeR
   { resource: "RealServerArpConfig", input: "interfaces", where: { file: "provider/arp/model.ts", code: "return live.defaultRouteInterfaces.slice(0, 1);" } },
   // Derived from virtualRouterId.
   { resource: "KeepalivedPair", input: "instanceName", where: { file: "provider/keepalived/schema.ts", code: "v.instanceName ?? `VI_${vrid}`" } },
+  // Follows the VIPs' family: VRRPv2 carries IPv4 only.
+  { resource: "KeepalivedPair", input: "vrrpVersion", where: { file: "provider/keepalived/schema.ts", code: "vrrpVersion: v.vrrpVersion ?? (isIPv4(" } },
   // LvsCluster's schema checks shapes only; the plan fills in the protocol ...
   {
     resource: "LvsCluster",

@@ -27,7 +27,8 @@ const spaced = (line: string) => fc.constantFrom(line, `  ${line} `, line.replac
 
 // Only values the schemas accept, combined the ways their cross-field rules allow (the
 // schemas now refuse what keepalived -t refuses; keepalivedRules.test.ts has the evidence):
-// one VIP family per instance, no auth and advertInt <= 40 with IPv6 VIPs, PASS auth only,
+// one VIP family per instance, VRRPv3 for IPv6 (and, when asked, IPv4): no auth and an
+// advertInt in hundredths up to 40.95, whole seconds up to 255 with VRRPv2, PASS auth only,
 // preemptDelay without a MASTER node, never the instance's own interface in
 // trackInterfaces, garp delays 0..4294 and repeats >= 1, hysteresis < quorum, bindTo and
 // sorry server of the service's / real server's family.
@@ -45,6 +46,8 @@ export function pairInputs(): fc.Arbitrary<Raw> {
       iface: IFACE,
       virtualRouterId: fc.integer({ min: 1, max: 255 }),
       advertInt: opt(fc.integer({ min: 1, max: 255 })),
+      vrrp3: fc.constantFrom("no", "yes", "explicit-v2" as const),
+      advertCentiseconds: opt(fc.integer({ min: 1, max: 4095 })),
       vipCount: fc.integer({ min: 1, max: 3 }),
       auth: opt(fc.record({ type: opt(fc.constant("PASS")), password: fc.stringMatching(/^[$%&'()*+,./0-9:;<=>?@A-Z[\]^_`a-z|~-]{1,8}$/).filter((p) => !p.includes("$_")) })),
       preemptDelay: opt(fc.integer({ min: 0, max: 1000 })),
@@ -79,7 +82,11 @@ export function pairInputs(): fc.Arbitrary<Raw> {
         .map((a): Raw => {
           const higherFirst = g.priorities[0] === Math.max(...g.priorities);
           const states = g.states === "explicit" ? (higherFirst ? ["MASTER", "BACKUP"] : ["BACKUP", "MASTER"]) : g.states === "both-backup" ? ["BACKUP", "BACKUP"] : [undefined, undefined];
-          const auth = g.auth && g.family === "ipv4" ? defined(g.auth) : undefined;
+          // VRRPv3: IPv6 always, IPv4 when asked; it has no auth and takes hundredths of a second.
+          const v3 = g.family === "ipv6" || g.vrrp3 === "yes";
+          const vrrpVersion = g.family === "ipv4" ? (g.vrrp3 === "yes" ? 3 : g.vrrp3 === "explicit-v2" ? 2 : undefined) : g.vrrp3 === "yes" ? 3 : undefined;
+          const advertInt = v3 ? (g.advertCentiseconds === undefined ? undefined : g.advertCentiseconds / 100) : g.advertInt;
+          const auth = g.auth && !v3 ? defined(g.auth) : undefined;
           // With preemptDelay both nodes start BACKUP; an explicit MASTER, or nopreempt too, is refused.
           const preemptDelay = g.states === "explicit" || g.states === "nopreempt" ? undefined : g.preemptDelay;
           const tracked = g.trackInterfaces.filter((t) => t !== g.iface);
@@ -90,7 +97,8 @@ export function pairInputs(): fc.Arbitrary<Raw> {
             instanceName: g.instanceName,
             interface: g.iface,
             virtualRouterId: g.virtualRouterId,
-            advertInt: g.advertInt === undefined || g.family === "ipv4" ? g.advertInt : 1 + (g.advertInt % 40),
+            advertInt,
+            vrrpVersion,
             vips: a.vips.map((address, i) =>
               i === 0 && a.prefixes[0] === undefined ? address : defined({ address, prefixLength: a.prefixes[i], dev: a.devs[i], label: g.family === "ipv4" ? a.labels[i] : undefined }),
             ),

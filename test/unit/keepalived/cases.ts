@@ -48,7 +48,7 @@ export const PAIR_CASES: Array<[string, Raw]> = [
   ["lvsSyncDaemon without syncId", { ...MINIMAL_PAIR, lvsSyncDaemon: { interface: "eth1" } }],
   [
     "extraGlobalDefs / extraInstanceConfig lines (spacing normalised)",
-    { ...MINIMAL_PAIR, extraGlobalDefs: ["vrrp_garp_interval 0.001", "  vrrp_version   2 "], extraInstanceConfig: ["dont_track_primary", "accept"] },
+    { ...MINIMAL_PAIR, extraGlobalDefs: ["vrrp_garp_interval 0.001", "  vrrp_gna_interval   0.002 "], extraInstanceConfig: ["dont_track_primary", "accept"] },
   ],
   [
     "everything at once, unicast",

@@ -64,6 +64,28 @@ describe("KeepalivedPair: values keepalived refuses", () => {
       "(VI_51) VRRPv3 advertisement interval 41.00s is out of range. Must be less than 40.96s. Setting to 40.95s",
     ],
     [
+      "a sub-second advertInt with VRRPv2",
+      { advertInt: 0.5 },
+      ["advertInt"],
+      () => ({ ...pair(), advertInt: 0.5 }),
+      "(VI_51) VRRPv2 advertisement interval 0.500000s must be an integer. rounding",
+    ],
+    [
+      "an advertInt with VRRPv3 that is not in hundredths",
+      { vrrpVersion: 3, advertInt: 0.123 },
+      ["advertInt"],
+      () => ({ ...pair(), vrrpVersion: 3, advertInt: 0.123 }),
+      "(VI_51) VRRPv3 advertisement interval 0.123000s must be in units of 10ms - rounding",
+    ],
+    [
+      "advertInt above 40.95 with VRRPv3 on IPv4",
+      { vrrpVersion: 3, advertInt: 41 },
+      ["advertInt"],
+      () => ({ ...pair(), vrrpVersion: 3, advertInt: 41 }),
+      "(VI_51) VRRPv3 advertisement interval 41.00s is out of range. Must be less than 40.96s. Setting to 40.95s",
+    ],
+    ["auth with VRRPv3 on IPv4", { vrrpVersion: 3, auth: { password: "abc" } }, ["auth"], () => ({ ...pair(), vrrpVersion: 3, auth: { type: "PASS", password: "abc" } }), "(VI_51) VRRP version 3 does not support authentication. Ignoring."],
+    [
       "VIPs of both families in one instance",
       { vips: ["10.0.0.100", "10.0.0.101", "fd00::100"] },
       ["vips[2]"],
@@ -104,7 +126,12 @@ describe("KeepalivedPair: values keepalived refuses", () => {
   it("the same values, written the accepted way, pass keepalived -t", () => {
     const accepted = [
       pairOf({ ...MINIMAL_PAIR, preemptDelay: 30 }),
-      pairOf({ ...MINIMAL_PAIR, vips: ["fd00::100"], advertInt: 40 }),
+      pairOf({ ...MINIMAL_PAIR, vips: ["fd00::100"], advertInt: 40.95 }),
+      pairOf({ ...MINIMAL_PAIR, vips: ["fd00::100"], advertInt: 0.05 }),
+      pairOf({ ...MINIMAL_PAIR, vrrpVersion: 3, advertInt: 0.01 }),
+      pairOf({ ...MINIMAL_PAIR, vrrpVersion: 3, advertInt: 0.1 + 0.2 }),
+      pairOf({ ...MINIMAL_PAIR, vrrpVersion: 3, advertInt: 40.95 }),
+      pairOf({ ...MINIMAL_PAIR, vrrpVersion: 2, advertInt: 255 }),
       pairOf({ ...MINIMAL_PAIR, garp: { masterDelay: 4294, lowerPrioDelay: 4294, masterRepeat: 1, masterRefreshRepeat: 1 } }),
       pairOf({ ...MINIMAL_PAIR, vips: ["fd00::100"], unicast: true, nodes: nodes({ unicastSrcIp: "fd00::1" }, { unicastSrcIp: "fd00::2" }) }),
     ];

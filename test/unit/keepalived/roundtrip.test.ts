@@ -48,6 +48,6 @@ describe("what users write is what they read back", () => {
 
   it("free-form lines read back with single spaces, as the schema normalises them", () => {
     const pair = pairOf(PAIR_CASES.find(([name]) => name.startsWith("extraGlobalDefs"))![1]);
-    expect(parseNodeConfig(renderNodeConfig(pair, 0)).extraGlobalDefs).toEqual(["vrrp_garp_interval 0.001", "vrrp_version 2"]);
+    expect(parseNodeConfig(renderNodeConfig(pair, 0)).extraGlobalDefs).toEqual(["vrrp_garp_interval 0.001", "vrrp_gna_interval 0.002"]);
   });
 });

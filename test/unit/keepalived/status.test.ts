@@ -21,8 +21,14 @@ describe("keepalived's JSON dump", () => {
       basePriority: priority,
       effectivePriority: priority,
       advertInt: 1,
+      vrrpVersion: 2,
       vips: ["10.77.0.100"],
     });
+  });
+
+  it("reads VRRPv3 and a sub-second interval as keepalived reports them", () => {
+    const [instance] = parseKeepalivedJson(fixture("vrrp3-subsecond.json"));
+    expect(instance).toMatchObject({ name: "VI_51", virtualRouterId: 51, basePriority: 150, vrrpVersion: 3, advertInt: 0.3, vips: ["10.77.0.100"] });
   });
 
   it("an empty dump is no instance, not an error", () => {

@@ -54,7 +54,16 @@ describe("KeepalivedPair inputs our schema refuses", () => {
       [{ property: "vips[1]", reason: "is ipv6 but vips[0] is ipv4: one VRRP instance carries one family (keepalived drops the other); use a second KeepalivedPair for the other family" }],
     ],
     ["auth with IPv6 VIPs", { vips: ["fd00::100"], auth: { password: "abc" } }, [{ property: "auth", reason: "does not exist for IPv6 VIPs (VRRPv3 has no authentication); remove auth" }]],
-    ["advertInt 41 with IPv6 VIPs", { vips: ["fd00::100"], advertInt: 41 }, [{ property: "advertInt", reason: "must be at most 40 seconds for IPv6 VIPs (VRRPv3's limit)" }]],
+    ["advertInt 41 with IPv6 VIPs", { vips: ["fd00::100"], advertInt: 41 }, [{ property: "advertInt", reason: "is 41: VRRPv3 carries 0.01..40.95 seconds in steps of 0.01 (IPv6 VIPs always use VRRPv3)" }]],
+    [
+      "a sub-second advertInt without vrrpVersion 3",
+      { advertInt: 0.2 },
+      [{ property: "advertInt", reason: "is 0.2: VRRPv2 carries whole seconds, 1..255; for a sub-second or fractional interval set vrrpVersion: 3 (0.01..40.95 s)" }],
+    ],
+    ["advertInt 0 with VRRPv3", { vrrpVersion: 3, advertInt: 0 }, [{ property: "advertInt", reason: "is 0: VRRPv3 carries 0.01..40.95 seconds in steps of 0.01" }]],
+    ["vrrpVersion 2 with IPv6 VIPs", { vips: ["fd00::100"], vrrpVersion: 2 }, [{ property: "vrrpVersion", reason: "must be 3 for IPv6 VIPs (VRRPv2 carries IPv4 only, and keepalived uses VRRPv3 for IPv6); remove vrrpVersion" }]],
+    ["vrrpVersion 4", { vrrpVersion: 4 }, [{ property: "vrrpVersion", reason: "must be 2 or 3 (the VRRP version: 3 for sub-second advertInt; IPv6 VIPs always use 3)" }]],
+    ["version in extraInstanceConfig", { extraInstanceConfig: ["version 3"] }, [{ property: "extraInstanceConfig[0]", reason: 'sets "version", which the vrrpVersion input sets; use vrrpVersion: 3 instead (so refresh can read it back)' }]],
     [
       "garp.masterRepeat 0",
       { garp: { masterRepeat: 0 } },
