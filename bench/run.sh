@@ -7,7 +7,9 @@
 #      the per-resource baseline;
 #   3. the engine's floor: the same engine runs with a provider that does nothing, so
 #      what is the engine's own cost at N (bench/engine-floor.js);
-#   4. the chart (bench/chart.js).
+#   4. the VRRP soak: a pair with VRRPv3 and a sub-second advert interval left idle for 10
+#      minutes, its state changes counted (bench/vrrp-soak.js);
+#   5. the chart (bench/chart.js).
 # A lab this script started is torn down at the end; one already up is left up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,4 +25,5 @@ mkdir -p bench/results
 BENCH_JSON=bench/results/parse-plan.json node bench/parse-plan.js
 BENCH_JSON=bench/results/director-scale.json node bench/director-scale.js
 BENCH_JSON=bench/results/engine-floor.json node bench/engine-floor.js
+BENCH_JSON=bench/results/vrrp-soak.json node bench/vrrp-soak.js
 node bench/chart.js bench/results/director-scale.json bench/results/chart.svg
