@@ -18,6 +18,11 @@ const VIP = "10.77.0.100";
 const PASSWORD = "s3cr3tXy";
 const REAL_SERVERS = ["rs1", "rs2", "rs3"] as const;
 const dirs = ["dir1", "dir2"] as const;
+/** The sub-second advert interval proven here (VRRPv3); bench/vrrp-soak.js soaks it for 10 minutes. */
+const FAST_ADVERT_INT = 0.2;
+const IDLE_SECONDS = 30;
+/** The failover with the default 1 s adverts, measured by its own test, for the sub-second one to beat. */
+let oneSecondFailoverMs: number | undefined;
 
 function pairInputs(extra: Record<string, unknown> = {}) {
   return {
@@ -66,13 +71,40 @@ async function answersFromClient(requests: number): Promise<Map<string, number>>
   return counts;
 }
 
-/** Starts a request loop on the client (one request every 100 ms, 1 s timeout) that runs for `seconds`. */
-function clientLoop(seconds: number): Promise<{ ok: number; failed: number }> {
-  const script = 'end=$(($(date +%s) + $1)); ok=0; failed=0; while [ "$(date +%s)" -lt "$end" ]; do if curl -s --max-time 1 "http://$2/" >/dev/null; then ok=$((ok+1)); else failed=$((failed+1)); fi; sleep 0.1; done; echo "$ok $failed"';
-  return run(labConnection("client"), ["sh", "-c", script, "loop", String(seconds), VIP], { timeoutMs: (seconds + 30) * 1000 }).then((r) => {
+/**
+ * Starts a request loop on the client (one request every 100 ms, each given `maxSeconds`)
+ * that runs for `seconds`.
+ */
+function clientLoop(seconds: number, maxSeconds = 1): Promise<{ ok: number; failed: number }> {
+  const script = 'end=$(($(date +%s) + $1)); ok=0; failed=0; while [ "$(date +%s)" -lt "$end" ]; do if curl -s --max-time "$3" "http://$2/" >/dev/null; then ok=$((ok+1)); else failed=$((failed+1)); fi; sleep 0.1; done; echo "$ok $failed"';
+  return run(labConnection("client"), ["sh", "-c", script, "loop", String(seconds), VIP, String(maxSeconds)], { timeoutMs: (seconds + 30) * 1000 }).then((r) => {
     const [ok, failed] = r.stdout.trim().split(" ").map(Number);
     return { ok: ok!, failed: failed! };
   });
+}
+
+/** VRRP state changes keepalived logged on `host` since `since` (the host's own epoch seconds). */
+async function vrrpTransitions(host: string, since: number): Promise<number> {
+  const script = 'journalctl -q -o cat -u keepalived --since "@$1" | grep -c "Entering [A-Z]* STATE" || true';
+  return Number((await run(labConnection(host), ["sh", "-c", script, "transitions", String(since)])).stdout.trim());
+}
+
+/**
+ * Powers dir1 (the MASTER) off `afterMs` into a client loop of `loopSeconds` (each request
+ * given `maxSeconds`): how long until dir2 held the VIP, and what the client saw. The clock
+ * starts once the kill of dir1's VM has returned (the VM is dead then; the stop script's
+ * own start-up time is not failover time), and dir2 is watched on dir2 itself, so no SSH
+ * round trip is part of the measurement.
+ */
+async function powerOffMasterUnderLoad(loopSeconds: number, maxSeconds: number, afterMs: number): Promise<{ failoverMs: number; ok: number; failed: number }> {
+  const loop = clientLoop(loopSeconds, maxSeconds);
+  await new Promise((r) => setTimeout(r, afterMs));
+  await powerOff("dir1");
+  const poweredOffAt = Date.now();
+  const watch = 'while ! ip -o addr show dev eth1 | grep -q " $1/"; do sleep 0.05; done';
+  await run(labConnection("dir2"), ["sh", "-c", watch, "watch", VIP], { timeoutMs: 30_000 });
+  const failoverMs = Date.now() - poweredOffAt;
+  return { failoverMs, ...(await loop) };
 }
 
 async function liveRealServers(director: string): Promise<string[]> {
@@ -211,17 +243,8 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
   });
 
   it("fails over when the MASTER is powered off, while the client keeps getting answers; preempts back when it returns", async () => {
-    const loop = clientLoop(25);
-    await new Promise((r) => setTimeout(r, 3000));
-    // The clock starts once the kill of dir1's VM has returned (the VM is dead then); the
-    // stop script's own start-up time is not failover time.
-    await powerOff("dir1");
-    const poweredOffAt = Date.now();
-    // Watched on dir2 itself, so the SSH round trip is not part of the measurement.
-    const watch = 'while ! ip -o addr show dev eth1 | grep -q " $1/"; do sleep 0.05; done';
-    await run(labConnection("dir2"), ["sh", "-c", watch, "watch", VIP], { timeoutMs: 30_000 });
-    const failoverMs = Date.now() - poweredOffAt;
-    const { ok, failed } = await loop;
+    const { failoverMs, ok, failed } = await powerOffMasterUnderLoad(25, 1, 3000);
+    oneSecondFailoverMs = failoverMs;
     console.log(`failover: dir2 held the VIP ${failoverMs} ms after dir1 was powered off (bound 3 × advert_int + 1 s = 4000 ms); client requests during the switch: ${ok} answered, ${failed} failed`);
     expect(failoverMs).toBeLessThanOrEqual(4000);
     expect(ok).toBeGreaterThan(0);
@@ -233,6 +256,46 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     await waitFor(async () => (await holder()) === "dir1", 120_000, "dir1 to preempt the VIP after its boot");
     expect((await vrrp()).splitBrain).toBe(false);
   });
+
+  it(`with VRRPv3 and adverts every ${FAST_ADVERT_INT} s: still while idle, and the MASTER powered off is replaced sooner than with 1 s adverts`, async () => {
+    // VRRPv3 has no authentication: the pair's password goes.
+    pair = (await upChanged(keepalivedPairProvider, pair, pairInputs({ vrrpVersion: 3, advertInt: FAST_ADVERT_INT, auth: undefined }))).deployed;
+    const conf = (await run(labConnection("dir1"), ["cat", "/etc/keepalived/pulumi-lvs/live/keepalived.conf"])).stdout;
+    expect(conf).toContain(`advert_int ${FAST_ADVERT_INT}\n  version 3\n`);
+    await waitFor(async () => (await holder()) === "dir1", 20_000, "dir1 to hold the VIP with VRRPv3");
+
+    // Idle, nothing changes hands (the 10-minute soak is `npm run bench`'s vrrp-soak).
+    const quietFrom = Number((await run(labConnection("dir1"), ["date", "+%s"])).stdout.trim());
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    const idleTransitions = (await vrrpTransitions("dir1", quietFrom)) + (await vrrpTransitions("dir2", quietFrom));
+
+    // A client as a browser is: 2 s per request, so a SYN lost in the switch is resent once.
+    let measured: Awaited<ReturnType<typeof powerOffMasterUnderLoad>>;
+    try {
+      measured = await powerOffMasterUnderLoad(30, 2, 5000);
+    } finally {
+      // dir1 comes back whatever the figures, so the tests after this one have their MASTER.
+      await powerOn("dir1");
+      await waitFor(async () => (await holder()) === "dir1", 120_000, "dir1 to preempt the VIP after its boot");
+    }
+    const { failoverMs, ok, failed } = measured;
+    console.log(
+      `VRRPv3, advert_int ${FAST_ADVERT_INT} s: ${idleTransitions} state changes in ${IDLE_SECONDS} s idle; dir2 held the VIP ${failoverMs} ms after dir1 was powered off; ` +
+        `client requests (2 s each) in a 30 s loop around it: ${ok} answered, ${failed} failed (${((100 * failed) / (ok + failed)).toFixed(1)} %)`,
+    );
+    expect(idleTransitions).toBe(0);
+    // keepalived's Master_Down_Interval, 3 × advert_int + (256 − priority) / 256 × advert_int
+    // (0.72 s here), plus what the lab's emulated VMs take to notice and act: 0.82 to 1.88 s
+    // measured in all (issue 14's target of under 1 s is not met reliably here), so the
+    // bound has 2 s of slack, and the 1 s adverts' failover measured above must be slower.
+    expect(failoverMs).toBeLessThanOrEqual((3 * FAST_ADVERT_INT + ((256 - 100) / 256) * FAST_ADVERT_INT + 2) * 1000);
+    if (oneSecondFailoverMs !== undefined) expect(failoverMs).toBeLessThan(oneSecondFailoverMs);
+    // The request in flight at the instant the MASTER dies fails, and so does one whose SYN
+    // resent after 1 s still meets the gap: 2 in every run so far; a longer gap, one more.
+    expect(failed).toBeLessThanOrEqual(3);
+    expect(ok).toBeGreaterThan(0);
+    expect((await vrrp()).splitBrain).toBe(false);
+  }, 900_000);
 
   it("with nopreempt, a returning node does not take the VIP back", async () => {
     pair = (await upChanged(keepalivedPairProvider, pair, pairInputs({ nopreempt: true }))).deployed;
