@@ -74,7 +74,7 @@ while [ "$n" -lt "$changes" ]; do
     echo "${BATCH_MARKER} $n ok"
   else
     echo "${BATCH_MARKER} $n failed $?"
-    printf '%s\n' "$out" | head -c 4000 | sed 's/^/  /'
+    printf '%s\\n' "$out" | head -c 4000 | sed 's/^/  /'
   fi
 done
 count=$(cat ${IPVS_CHANGE_COUNTER} 2>/dev/null || echo 0)
