@@ -3,6 +3,7 @@
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
 
 module.exports = {
+  reporters: ['default', '<rootDir>/test/support/suiteDurations.js'],
   projects: [
     {
       displayName: 'unit',
