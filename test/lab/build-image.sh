@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the lab's guest image: a Debian 12 root with Debian's own kernel (IPVS as
-# modules), systemd, OpenSSH, ipvsadm and keepalived. The result is cached outside the
+# modules), systemd, OpenSSH, ipvsadm and keepalived; openssl and dnsmasq give the real
+# servers a TLS and a DNS server for keepalived's SSL_GET and DNS_CHECK. The result is cached outside the
 # repo under a hash of this script and the guest files, so a warm `lab:up` skips it.
 #
 # Output in $1: vmlinuz, initrd.img, base.img (ext4, used read-only as a qcow2 backing file).
@@ -20,6 +21,7 @@ packages=(
   ipvsadm keepalived
   linux-image-amd64 initramfs-tools
   busybox curl iputils-ping arping netcat-openbsd procps tcpdump iptables
+  openssl dnsmasq-base
 )
 debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 \
