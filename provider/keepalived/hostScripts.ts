@@ -42,7 +42,9 @@ reload_keepalived() {
   if systemctl is-active --quiet keepalived; then
     systemctl reload keepalived; want="Reload complete"; echo "reloaded"
   else
-    systemctl enable --quiet keepalived 2>/dev/null || true
+    # \`enable\` costs seconds even when nothing changes (Debian runs the sysv-install hook):
+    # only when keepalived is not enabled yet.
+    systemctl is-enabled --quiet keepalived 2>/dev/null || systemctl enable --quiet keepalived 2>/dev/null || true
     systemctl start keepalived || true; want="Startup complete"; echo "started"
   fi
   i=0
