@@ -3,6 +3,8 @@
 // web servers, and a client whose HTTP requests to the VIP keep getting answers.
 
 import { realServerArpConfigProvider } from "../../provider/arp/arpProvider";
+import { directorProvider } from "../../provider/director/directorProvider";
+import { realServerReturnRouteProvider } from "../../provider/nat/returnRouteProvider";
 import { realServerProvider } from "../../provider/service/realServerRouter";
 import { virtualServiceProvider } from "../../provider/service/virtualServiceRouter";
 import { ForeignKeepalivedConfigError, KeepalivedConfigRejectedError } from "../../provider/keepalived/errors";
@@ -10,16 +12,28 @@ import { keepalivedPairProvider } from "../../provider/keepalived/pairProvider";
 import { getVrrpStatus } from "../../provider/keepalived/vrrpStatus";
 import { closeSshPool, run } from "../../provider/ssh";
 import { errorOf } from "../support/errorOf";
+import { clientLoop as clientLoopTo, liveRealServers as liveRealServersOn, installStreamCgi, removeStreamCgi, sleep, startStream, stopStreams, streamAlive, vipHolder, vrrpTransitions, waitFor } from "../support/keepalivedLab";
 import { labConnection, labHost } from "../support/lab";
 import { powerOff, powerOn } from "../support/labPower";
 import { refresh, up, upChanged, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
 
 const VIP = "10.77.0.100";
+/** The NAT real servers' gateway on the back segment: a second VIP of the pair, so it moves with the first. */
+const BACK_VIP = "10.77.1.100";
+const NAT_PORT = 81;
+/** Long-lived connections through the VIP (DR on port 80, NAT on NAT_PORT) for connection sync: 4000 lines, minutes. */
+const STREAMS = ["dr-nosync", "nat-nosync", "dr-sync", "nat-sync", "dr-return", "nat-return"];
+const streamUrl = (kind: string) => `http://${VIP}${kind.startsWith("nat") ? `:${NAT_PORT}` : ""}/cgi-bin/stream?4000`;
 const PASSWORD = "s3cr3tXy";
 const REAL_SERVERS = ["rs1", "rs2", "rs3"] as const;
 const dirs = ["dir1", "dir2"] as const;
 /** The sub-second advert interval proven here (VRRPv3); bench/vrrp-soak.js soaks it for 10 minutes. */
 const FAST_ADVERT_INT = 0.2;
+/**
+ * How long a returning dir1 waits before taking the VIPs back: time for dir2's sync daemon
+ * to send it every connection again (a DR connection is re-sent every 50 client packets).
+ */
+const RETURN_PREEMPT_DELAY = 15;
 const IDLE_SECONDS = 30;
 /** The failover with the default 1 s adverts, measured by its own test, for the sub-second one to beat. */
 let oneSecondFailoverMs: number | undefined;
@@ -33,7 +47,10 @@ function pairInputs(extra: Record<string, unknown> = {}) {
     interface: "eth1",
     virtualRouterId: 51,
     advertInt: 1,
-    vips: [{ address: VIP, dev: "eth1" }],
+    vips: [
+      { address: VIP, dev: "eth1" },
+      { address: BACK_VIP, dev: labHost("dir1").interfaces.back!.name },
+    ],
     auth: { password: PASSWORD },
     ...extra,
   };
@@ -44,23 +61,12 @@ let pair: Deployed;
 let service: Deployed;
 const realServers = new Map<string, Deployed>();
 
+const holder = () => vipHolder(VIP);
+const liveRealServers = (director: string) => liveRealServersOn(director, VIP, 80);
+const clientLoop = (seconds: number, maxSeconds: number) => clientLoopTo(`http://${VIP}/`, seconds, maxSeconds);
+
 async function vrrp() {
   return getVrrpStatus([labConnection("dir1"), labConnection("dir2")], { vips: [VIP] });
-}
-
-async function holder(): Promise<string | undefined> {
-  const status = await vrrp();
-  return status.nodes.filter((n) => n.vipsHeld.includes(VIP)).map((n) => (n.host.includes(String(labHost("dir1").ssh.port)) ? "dir1" : "dir2")).join("+") || undefined;
-}
-
-/** Polls `probe` every 250 ms until it returns true; resolves with the elapsed ms. */
-async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
-  const start = Date.now();
-  while (Date.now() - start < timeoutMs) {
-    if (await probe()) return Date.now() - start;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 async function answersFromClient(requests: number): Promise<Map<string, number>> {
@@ -69,24 +75,6 @@ async function answersFromClient(requests: number): Promise<Map<string, number>>
   const counts = new Map<string, number>();
   for (const line of out.split("\n").filter((l) => l.length > 0)) counts.set(line, (counts.get(line) ?? 0) + 1);
   return counts;
-}
-
-/**
- * Starts a request loop on the client (one request every 100 ms, each given `maxSeconds`)
- * that runs for `seconds`.
- */
-function clientLoop(seconds: number, maxSeconds = 1): Promise<{ ok: number; failed: number }> {
-  const script = 'end=$(($(date +%s) + $1)); ok=0; failed=0; while [ "$(date +%s)" -lt "$end" ]; do if curl -s --max-time "$3" "http://$2/" >/dev/null; then ok=$((ok+1)); else failed=$((failed+1)); fi; sleep 0.1; done; echo "$ok $failed"';
-  return run(labConnection("client"), ["sh", "-c", script, "loop", String(seconds), VIP, String(maxSeconds)], { timeoutMs: (seconds + 30) * 1000 }).then((r) => {
-    const [ok, failed] = r.stdout.trim().split(" ").map(Number);
-    return { ok: ok!, failed: failed! };
-  });
-}
-
-/** VRRP state changes keepalived logged on `host` since `since` (the host's own epoch seconds). */
-async function vrrpTransitions(host: string, since: number): Promise<number> {
-  const script = 'journalctl -q -o cat -u keepalived --since "@$1" | grep -c "Entering [A-Z]* STATE" || true';
-  return Number((await run(labConnection(host), ["sh", "-c", script, "transitions", String(since)])).stdout.trim());
 }
 
 /**
@@ -107,18 +95,16 @@ async function powerOffMasterUnderLoad(loopSeconds: number, maxSeconds: number, 
   return { failoverMs, ...(await loop) };
 }
 
-async function liveRealServers(director: string): Promise<string[]> {
-  const out = (await run(labConnection(director), ["ipvsadm", "-S", "-n"])).stdout;
-  return out.split("\n").filter((l) => l.startsWith(`-a -t ${VIP}:80`)).map((l) => l.split(" ")[4]!.split(":")[0]!).sort();
-}
-
 beforeAll(async () => {
   for (const d of dirs) await run(labConnection(d), ["sh", "-c", "systemctl stop keepalived; rm -rf /etc/keepalived/keepalived.conf /etc/keepalived/pulumi-lvs; ipvsadm -D -t \"$1:80\" 2>/dev/null || true", "reset", VIP]);
   for (const name of REAL_SERVERS) await run(labConnection(name), ["systemctl", "start", "lab-web"]);
+  await installStreamCgi(REAL_SERVERS);
 });
 
 afterAll(async () => {
   try {
+    await stopStreams(STREAMS);
+    await removeStreamCgi(REAL_SERVERS);
     for (const [provider, deployed] of stack.reverse()) await provider.delete(deployed.id, deployed.state);
   } finally {
     await closeSshPool();
@@ -165,6 +151,20 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     console.log(`keepalived DR service: answers ${JSON.stringify(Object.fromEntries(counts))}`);
     expect(counts.get("FAILED")).toBeUndefined();
     expect([...counts.keys()].sort()).toEqual([...REAL_SERVERS]);
+  });
+
+  it("serves a NAT service too: the real server's gateway is the pair's back VIP, the directors forward", async () => {
+    // ip_forward on both nodes is what a Director in nat mode (without a VIP of its own) is for.
+    for (const d of dirs) stack.push([directorProvider, await up(directorProvider, { connection: labConnection(d), mode: "nat" })]);
+    const target = pair.state["target"];
+    const natService = await up(virtualServiceProvider, { keepalived: target, protocol: "tcp", address: VIP, port: NAT_PORT, scheduler: "rr" });
+    stack.push([virtualServiceProvider, natService]);
+    const rs3Back = labHost("rs3").interfaces.back!.ipv4;
+    stack.push([realServerProvider, await up(realServerProvider, { keepalived: target, service: { protocol: "tcp", address: VIP, port: NAT_PORT }, address: rs3Back, port: 80, forwarding: "nat" })]);
+    stack.push([realServerReturnRouteProvider, await up(realServerReturnRouteProvider, { connection: labConnection("rs3"), sourceAddress: rs3Back, gateway: BACK_VIP })]);
+    for (const d of dirs) await waitFor(async () => (await liveRealServersOn(d, VIP, NAT_PORT)).includes(rs3Back), 30_000, `${d}'s IPVS table to list the NAT real server`);
+    const out = (await run(labConnection("client"), ["curl", "-sS", "--max-time", "3", `http://${VIP}:${NAT_PORT}/`])).stdout.trim();
+    expect(out).toBe("rs3");
   });
 
   it("reads back what it applied, identically twice, with no drift", async () => {
@@ -242,24 +242,42 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     }
   });
 
-  it("fails over when the MASTER is powered off, while the client keeps getting answers; preempts back when it returns", async () => {
-    const { failoverMs, ok, failed } = await powerOffMasterUnderLoad(25, 1, 3000);
+  it("fails over when the MASTER is powered off, while the client keeps getting answers (long-lived connections break: no lvsSyncDaemon); preempts back when it returns", async () => {
+    for (const name of ["dr-nosync", "nat-nosync"]) await startStream(name, streamUrl(name));
+    let measured: Awaited<ReturnType<typeof powerOffMasterUnderLoad>>;
+    let broken: Awaited<ReturnType<typeof streamAlive>>[];
+    try {
+      measured = await powerOffMasterUnderLoad(25, 1, 3000);
+      // dir2 has never heard of the connections dir1 carried. DR: the client's next ACK
+      // meets a reset. NAT: the real server's replies pass dir2 un-NATed, the client resets
+      // them as strangers, and its own connection hears nothing more.
+      await sleep(3000);
+      broken = await Promise.all(["dr-nosync", "nat-nosync"].map(streamAlive));
+    } finally {
+      // dir1 boots its own disk: keepalived starts with the persisted config and, with
+      // preemption (the default), takes the VIP back from the lower-priority dir2.
+      await powerOn("dir1");
+      await waitFor(async () => (await holder()) === "dir1", 120_000, "dir1 to preempt the VIP after its boot");
+    }
+    const { failoverMs, ok, failed } = measured;
     oneSecondFailoverMs = failoverMs;
-    console.log(`failover: dir2 held the VIP ${failoverMs} ms after dir1 was powered off (bound 3 × advert_int + 1 s = 4000 ms); client requests during the switch: ${ok} answered, ${failed} failed`);
+    console.log(
+      `failover: dir2 held the VIP ${failoverMs} ms after dir1 was powered off (bound 3 × advert_int + 1 s = 4000 ms); client requests during the switch: ${ok} answered, ${failed} failed; ` +
+        `without lvsSyncDaemon, long-lived connections across it (dr, nat): ${JSON.stringify(broken!.map((b) => b.state))}`,
+    );
+    expect(broken!.map((b) => b.alive)).toEqual([false, false]);
+    await stopStreams(["dr-nosync", "nat-nosync"]);
     expect(failoverMs).toBeLessThanOrEqual(4000);
     expect(ok).toBeGreaterThan(0);
     expect((await answersFromClient(6)).get("FAILED")).toBeUndefined();
-
-    // dir1 boots its own disk: keepalived starts with the persisted config and, with
-    // preemption (the default), takes the VIP back from the lower-priority dir2.
-    await powerOn("dir1");
-    await waitFor(async () => (await holder()) === "dir1", 120_000, "dir1 to preempt the VIP after its boot");
     expect((await vrrp()).splitBrain).toBe(false);
   });
 
-  it(`with VRRPv3 and adverts every ${FAST_ADVERT_INT} s: still while idle, and the MASTER powered off is replaced sooner than with 1 s adverts`, async () => {
-    // VRRPv3 has no authentication: the pair's password goes.
-    pair = (await upChanged(keepalivedPairProvider, pair, pairInputs({ vrrpVersion: 3, advertInt: FAST_ADVERT_INT, auth: undefined }))).deployed;
+  it(`with VRRPv3 and adverts every ${FAST_ADVERT_INT} s: still while idle, the MASTER powered off is replaced sooner than with 1 s adverts, and with lvsSyncDaemon long-lived connections survive the failover and the return`, async () => {
+    // VRRPv3 has no authentication: the pair's password goes. The sync daemon on both nodes
+    // carries connections either way; preemptDelay gives a returning node the time to learn
+    // them before it takes the VIPs back (sync before preemption).
+    pair = (await upChanged(keepalivedPairProvider, pair, pairInputs({ vrrpVersion: 3, advertInt: FAST_ADVERT_INT, auth: undefined, lvsSyncDaemon: { interface: "eth1" }, preemptDelay: RETURN_PREEMPT_DELAY }))).deployed;
     const conf = (await run(labConnection("dir1"), ["cat", "/etc/keepalived/pulumi-lvs/live/keepalived.conf"])).stdout;
     expect(conf).toContain(`advert_int ${FAST_ADVERT_INT}\n  version 3\n`);
     await waitFor(async () => (await holder()) === "dir1", 20_000, "dir1 to hold the VIP with VRRPv3");
@@ -269,15 +287,31 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
     const idleTransitions = (await vrrpTransitions("dir1", quietFrom)) + (await vrrpTransitions("dir2", quietFrom));
 
+    for (const name of ["dr-sync", "nat-sync"]) await startStream(name, streamUrl(name));
+    await sleep(3000); // enough packets for dir1's sync daemon to have sent the connections
     // A client as a browser is: 2 s per request, so a SYN lost in the switch is resent once.
     let measured: Awaited<ReturnType<typeof powerOffMasterUnderLoad>>;
+    let acrossFailover: Awaited<ReturnType<typeof streamAlive>>[];
     try {
       measured = await powerOffMasterUnderLoad(30, 2, 5000);
+      acrossFailover = await Promise.all(["dr-sync", "nat-sync"].map(streamAlive));
+      // Connections dir2 carries while dir1 is down, which dir1 must learn before preempting.
+      for (const name of ["dr-return", "nat-return"]) await startStream(name, streamUrl(name));
+      await sleep(3000);
     } finally {
       // dir1 comes back whatever the figures, so the tests after this one have their MASTER.
       await powerOn("dir1");
       await waitFor(async () => (await holder()) === "dir1", 120_000, "dir1 to preempt the VIP after its boot");
     }
+    await sleep(2000); // the client's ACKs now reach dir1, which answers them or resets them
+    const acrossReturn = await Promise.all(["dr-return", "nat-return", "dr-sync", "nat-sync"].map(streamAlive));
+    await stopStreams(STREAMS);
+    console.log(
+      `with lvsSyncDaemon: across dir1's power-off ${JSON.stringify(acrossFailover.map((s) => s.state))}; across dir1's return (preemptDelay ${RETURN_PREEMPT_DELAY} s) ${JSON.stringify(acrossReturn.map((s) => s.state))} ` +
+        "(dr-sync, nat-sync; then dr-return, nat-return, dr-sync, nat-sync)",
+    );
+    expect(acrossFailover.map((s) => s.alive)).toEqual([true, true]);
+    expect(acrossReturn.map((s) => s.alive)).toEqual([true, true, true, true]);
     const { failoverMs, ok, failed } = measured;
     console.log(
       `VRRPv3, advert_int ${FAST_ADVERT_INT} s: ${idleTransitions} state changes in ${IDLE_SECONDS} s idle; dir2 held the VIP ${failoverMs} ms after dir1 was powered off; ` +

@@ -92,16 +92,32 @@ export async function removeRecorder(hosts: readonly string[]): Promise<void> {
 }
 
 /**
- * A long-lived TCP connection through a VIP: the client downloads `url` at `bytesPerSecond`
- * (a transient unit on the client, so it outlives the SSH command that started it), its
- * body counted in a file and its exit code written when it ends. The client's ACKs reach
- * the director all along, so a director that takes over without the connection in its
- * table answers them with a reset.
+ * A long-lived TCP connection through a VIP: the client reads `url`, a page the real server
+ * writes a line at a time (STREAM_CGI), in a transient unit on the client so it outlives the
+ * SSH command that started it; the body is counted in a file and curl's exit code written
+ * when it ends. The client ACKs every line through the director, so a director that takes
+ * over without the connection in its table answers the next ACK with a reset.
  */
-export async function startStream(name: string, url: string, bytesPerSecond: number): Promise<void> {
-  const script = 'rm -f "/run/lvs-stream-$1".*; curl -sS --limit-rate "$2" -o "/run/lvs-stream-$1.out" "$3" 2>"/run/lvs-stream-$1.err"; echo $? >"/run/lvs-stream-$1.rc"';
-  await run(labConnection("client"), ["sh", "-c", 'rm -f "/run/lvs-stream-$1".*; systemctl stop "lvs-stream-$1" 2>/dev/null; true', "reset", name]);
-  await run(labConnection("client"), ["systemd-run", `--unit=lvs-stream-${name}`, "--collect", "--", "sh", "-c", script, "stream", name, String(bytesPerSecond), url]);
+export async function startStream(name: string, url: string): Promise<void> {
+  const script = 'curl -sS -N -o "/run/lvs-stream-$1.out" "$2" 2>"/run/lvs-stream-$1.err"; echo $? >"/run/lvs-stream-$1.rc"';
+  await run(labConnection("client"), ["sh", "-c", 'systemctl stop "lvs-stream-$1" 2>/dev/null; rm -f "/run/lvs-stream-$1".*; true', "reset", name]);
+  await run(labConnection("client"), ["systemd-run", `--unit=lvs-stream-${name}`, "--collect", "--", "sh", "-c", script, "stream", name, url]);
+}
+
+/**
+ * A CGI for the lab's busybox httpd: `?N` writes N lines, one every 0.05 s. Often, because a
+ * DR director sees only the client's half of a connection and the sync daemon sends an
+ * established connection again only every 50 of those packets (net.ipv4.vs.sync_period).
+ */
+export const STREAM_CGI = '#!/bin/sh\necho "Content-Type: text/plain"\necho\ni=0\nwhile [ "$i" -lt "${QUERY_STRING:-10}" ]; do echo "line $i"; i=$((i + 1)); sleep 0.05; done\n';
+
+/** Installs STREAM_CGI as /cgi-bin/stream on the real servers' web server. */
+export async function installStreamCgi(hosts: readonly string[]): Promise<void> {
+  for (const h of hosts) await run(labConnection(h), ["sh", "-c", 'mkdir -p /var/www/lab/cgi-bin && printf "%b" "$1" >/var/www/lab/cgi-bin/stream && chmod 0755 /var/www/lab/cgi-bin/stream', "install", STREAM_CGI]);
+}
+
+export async function removeStreamCgi(hosts: readonly string[]): Promise<void> {
+  for (const h of hosts) await run(labConnection(h), ["rm", "-rf", "/var/www/lab/cgi-bin"]);
 }
 
 export interface StreamState {
