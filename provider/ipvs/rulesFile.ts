@@ -144,10 +144,13 @@ export interface BatchDump {
   results: BatchChangeResult[];
   /** `ipvsadm -S -n` and `ipvsadm -L -n --exact --thresholds`, taken under the lock. */
   listings: string[];
-  changeCount: string;
 }
 
-/** The batch's per-change results, the two listings and the change counter, from its stdout up to the request. */
+/**
+ * The batch's per-change results and the two listings, from its stdout up to the request.
+ * The script also prints the host's change counter (bumped for older clients sharing the
+ * host, which guard their rules-file write with it); this client has no use for it.
+ */
 export function parseChangeBatchAndDump(stdout: string, changeCount: number): BatchDump {
   const request = `${RULES_FILE_REQUEST}\n`;
   if (!stdout.endsWith(request)) throw new Error("the IPVS batch script did not ask for the rules file");
@@ -165,7 +168,7 @@ export function parseChangeBatchAndDump(stdout: string, changeCount: number): Ba
     }
   }
   if (results.length !== changeCount) throw new Error(`the IPVS batch script reported ${results.length} of ${changeCount} changes`);
-  return { results, listings: [parts[1]!, parts[2]!], changeCount: parts[3]!.trim() };
+  return { results, listings: [parts[1]!, parts[2]!] };
 }
 
 function checkedWait(seconds: string): string {

@@ -77,12 +77,11 @@ describe("the batch script", () => {
     expect(script.indexOf(RULES_FILE_REQUEST)).toBeLessThan(script.indexOf('mv -f -- "$tmp" "$rules"'));
   });
 
-  it("reads each change's outcome, ipvsadm's message with a failed one, then the two listings and the change count", () => {
+  it("reads each change's outcome, ipvsadm's message with a failed one, then the two listings (the change count after them is read past)", () => {
     const statuses = ["@@pulumi-lvs-change@@ 1 ok", "@@pulumi-lvs-change@@ 2 failed 2", "  Destination already exists", "@@pulumi-lvs-change@@ 3 ok"].join("\n");
     const stdout = `${statuses}\n${OUTPUT_SEPARATOR}\n${fixture("edit.save")}${OUTPUT_SEPARATOR}\n${fixture("edit.list-thresholds")}${OUTPUT_SEPARATOR}\n7\n${RULES_FILE_REQUEST}\n`;
-    const { results, listings, changeCount } = parseChangeBatchAndDump(stdout, 3);
+    const { results, listings } = parseChangeBatchAndDump(stdout, 3);
     expect(results).toEqual([{ ok: true }, { ok: false, exitCode: 2, stderr: "Destination already exists\n" }, { ok: true }]);
-    expect(changeCount).toBe("7");
     expect(listings).toEqual([fixture("edit.save"), fixture("edit.list-thresholds")]);
     expect(() => parseChangeBatchAndDump(stdout, 4)).toThrow(/reported 3 of 4 changes/);
     expect(() => parseChangeBatchAndDump(stdout.slice(0, -RULES_FILE_REQUEST.length - 1), 3)).toThrow(/did not ask for the rules file/);
