@@ -31,25 +31,29 @@ export function bindArgs(vip: DirectorVip): string[] {
 }
 
 /**
- * The unit that binds the VIP at boot. Oneshot + RemainAfterExit: "active" means bound,
+ * The unit that binds the VIPs at boot. Oneshot + RemainAfterExit: "active" means bound,
  * and stopping it (delete, or a VIP change) runs ExecStop, which removes exactly the
- * address this version of the unit added. The "-" lets a stop succeed when the address
+ * addresses this version of the unit added. The "-" lets a stop succeed when an address
  * was already removed by hand. Ordered after network-online.target so that the
- * interface exists and ifupdown/networkd have configured it first.
+ * interfaces exist and ifupdown/networkd have configured them first. A oneshot unit runs
+ * its ExecStart lines in order and stops at the first that fails, so a VIP that cannot be
+ * bound fails the start for all to see. One VIP gives the unit a Director of one VIP has
+ * always written, so those hosts show no drift.
  */
-export function renderVipUnit(vip: DirectorVip): string {
+export function renderVipUnit(vips: readonly DirectorVip[]): string {
+  const described = vips.map((v) => `${v.address}/${v.prefixLength} on ${v.interface}`).join(", ");
   return [
     HEADER.trimEnd(),
     "[Unit]",
-    `Description=pulumi-lvs director VIP ${vip.address}/${vip.prefixLength} on ${vip.interface}`,
+    `Description=pulumi-lvs director ${vips.length === 1 ? "VIP" : "VIPs"} ${described}`,
     "Wants=network-online.target",
     "After=network-online.target",
     "",
     "[Service]",
     "Type=oneshot",
     "RemainAfterExit=yes",
-    `ExecStart=/sbin/ip addr replace ${bindArgs(vip).join(" ")}`,
-    `ExecStop=-/sbin/ip addr del ${ipAddrArgs(vip).join(" ")}`,
+    ...vips.map((v) => `ExecStart=/sbin/ip addr replace ${bindArgs(v).join(" ")}`),
+    ...vips.map((v) => `ExecStop=-/sbin/ip addr del ${ipAddrArgs(v).join(" ")}`),
     "",
     "[Install]",
     "WantedBy=multi-user.target",
@@ -57,8 +61,8 @@ export function renderVipUnit(vip: DirectorVip): string {
   ].join("\n");
 }
 
-/** The VIP a unit we wrote binds (to tell our own address from someone else's). */
-export function parseVipUnit(text: string | undefined): DirectorVip | undefined {
-  const m = text === undefined ? null : /^ExecStart=\S+ addr replace (\S+)\/(\d+) dev (\S+)/m.exec(text);
-  return m ? { address: m[1]!, prefixLength: Number(m[2]), interface: m[3]! } : undefined;
+/** The VIPs a unit we wrote binds (to tell our own addresses from someone else's), in order. */
+export function parseVipUnit(text: string | undefined): DirectorVip[] {
+  if (text === undefined) return [];
+  return [...text.matchAll(/^ExecStart=\S+ addr replace (\S+)\/(\d+) dev (\S+)/gm)].map((m) => ({ address: m[1]!, prefixLength: Number(m[2]), interface: m[3]! }));
 }

@@ -25,6 +25,8 @@ export interface DirectorArgs {
   readonly interfaces?: pulumi.Input<pulumi.Input<string>[]>;
   /** Bind the VIP on this host (only when no keepalived pair manages it). */
   readonly vip?: pulumi.Input<DirectorVipArgs>;
+  /** More VIPs to bind here, IPv4 and IPv6 alike (a director serving several VIPs, or dual stack), after `vip`. */
+  readonly vips?: pulumi.Input<pulumi.Input<DirectorVipArgs>[]>;
   /** nat only: also net.ipv6.conf.all.forwarding=1 (needed for IPv6 VIPs; it turns off accepting router advertisements). */
   readonly ipv6Forwarding?: pulumi.Input<boolean>;
   /** Install ipvsadm with apt-get or dnf when it is missing (default: fail and say so). */
@@ -38,11 +40,13 @@ export class Director extends pulumi.dynamic.Resource {
   declare readonly mode: pulumi.Output<DirectorMode>;
   declare readonly interfaces: pulumi.Output<string[]>;
   declare readonly vip: pulumi.Output<{ address: string; interface: string; prefixLength: number } | undefined>;
+  declare readonly vips: pulumi.Output<{ address: string; interface: string; prefixLength: number }[] | undefined>;
   declare readonly hostKeyFingerprint: pulumi.Output<string>;
   /** What delete restores: the values before the Director first set them. */
   declare readonly previousSysctls: pulumi.Output<SysctlMap>;
   /** The live values of the sysctls the mode needs (refresh shows drift here). */
   declare readonly appliedSysctls: pulumi.Output<SysctlMap>;
+  /** Every VIP (`vip` and `vips`) is bound on its interface; false without VIPs. */
   declare readonly vipBound: pulumi.Output<boolean>;
   declare readonly persisted: pulumi.Output<PersistedFlags>;
 

@@ -23,9 +23,9 @@ import { DirectorInputsSchema, type DirectorInputs } from "./schema";
 
 export const DIRECTOR_TYPE = "Director";
 
-const INPUT_PROPERTIES = ["connection", "mode", "interfaces", "vip", "ipv6Forwarding", "installIpvsadm", "adopt"] as const;
+const INPUT_PROPERTIES = ["connection", "mode", "interfaces", "vip", "vips", "ipv6Forwarding", "installIpvsadm", "adopt"] as const;
 /** Changed in place: the host is re-planned and converged. */
-const IN_PLACE_PROPERTIES = ["interfaces", "vip", "ipv6Forwarding", "installIpvsadm", "adopt"] as const;
+const IN_PLACE_PROPERTIES = ["interfaces", "vip", "vips", "ipv6Forwarding", "installIpvsadm", "adopt"] as const;
 const OUTPUT_PROPERTIES = ["hostKeyFingerprint", "previousSysctls", "appliedSysctls", "vipBound", "persisted"] as const;
 
 export interface DirectorState extends DirectorInputs {
@@ -57,7 +57,7 @@ export function diffDirector(olds: Record<string, any>, news: Record<string, any
     const wanted = desiredSysctls({ mode: news["mode"], interfaces: news["interfaces"] ?? [], ipv6Forwarding: news["ipv6Forwarding"] ?? false });
     if (Object.entries(wanted).some(([k, v]) => applied[k] !== v)) updates.push("appliedSysctls");
   }
-  if (news["vip"] && olds["vipBound"] === false) updates.push("vipBound");
+  if ((news["vip"] || (Array.isArray(news["vips"]) && news["vips"].length > 0)) && olds["vipBound"] === false) updates.push("vipBound");
   const persisted = olds["persisted"];
   if (persisted && typeof persisted === "object" && Object.values(persisted).some((v) => v === false)) updates.push("persisted");
   return { replaces, updates: [...new Set(updates)] };
@@ -80,6 +80,7 @@ function inputsFromState(props: Record<string, any>): DirectorInputs {
 function stateOf(inputs: DirectorInputs, hostKeyFingerprint: string, previousSysctls: SysctlMap, observed: Pick<DirectorState, "appliedSysctls" | "vipBound" | "persisted">): DirectorState {
   const state = { ...inputs, hostKeyFingerprint, previousSysctls, ...observed } as DirectorState;
   if (state.vip === undefined) delete state.vip;
+  if (state.vips === undefined) delete state.vips;
   return state;
 }
 
@@ -88,14 +89,15 @@ function observedFrom(live: LiveDirector, desired: DesiredDirector): Pick<Direct
   const appliedSysctls = Object.fromEntries(Object.keys(desired.sysctls).filter((k) => live.sysctls[k] !== undefined).map((k) => [k, live.sysctls[k]!]));
   return {
     appliedSysctls,
-    vipBound: desired.vip ? vipBound(live, desired.vip) : false,
+    // Every VIP bound (false without VIPs, as a Director of one VIP has always reported).
+    vipBound: desired.vips.length > 0 && desired.vips.every((v) => vipBound(live, v)),
     persisted: persistedFlags(live, desired),
   };
 }
 
 /** What a read reports right after a successful apply, without a second round trip. */
 function observedAfterApply(desired: DesiredDirector): Pick<DirectorState, "appliedSysctls" | "vipBound" | "persisted"> {
-  return { appliedSysctls: { ...desired.sysctls }, vipBound: desired.vip !== undefined, persisted: { modulesLoad: true, sysctlFile: true, vipUnit: true } };
+  return { appliedSysctls: { ...desired.sysctls }, vipBound: desired.vips.length > 0, persisted: { modulesLoad: true, sysctlFile: true, vipUnit: true } };
 }
 
 const hasAnythingOfOurs = (live: LiveDirector) => Object.keys(live.files).length > 0;
@@ -120,9 +122,9 @@ async function prepareHost(connection: SshConnection, inputs: DirectorInputs, de
   if (missing.interfaces.length + missing.sysctls.length > 0) {
     throw new MissingSysctlError({ host, missingInterfaces: missing.interfaces, missingSysctls: missing.sysctls, interfaces: live.interfaces });
   }
-  const conflict = desired.vip ? vipConflict(live, desired.vip) : undefined;
-  if (desired.vip && conflict) {
-    throw new VipConflictError({ host, vip: desired.vip.address, wantedInterface: desired.vip.interface, boundOn: conflict.boundOn });
+  for (const vip of desired.vips) {
+    const conflict = vipConflict(live, vip);
+    if (conflict) throw new VipConflictError({ host, vip: vip.address, wantedInterface: vip.interface, boundOn: conflict.boundOn });
   }
   return live;
 }

@@ -26,6 +26,8 @@ export interface DirectorInputs {
   mode: DirectorMode;
   interfaces: string[];
   vip?: DirectorVip | undefined;
+  /** More VIPs, of either family, each on its interface; bound after `vip` by the same unit. */
+  vips?: DirectorVip[] | undefined;
   ipv6Forwarding: boolean;
   installIpvsadm: boolean;
   adopt: boolean;
@@ -43,7 +45,7 @@ export const DIRECTOR_FILES = {
   sysctl: "/etc/sysctl.d/60-pulumi-lvs-director.conf",
   /** The values our sysctls had before we first set them, so delete can put them back. */
   previous: "/var/lib/pulumi-lvs/director-previous.json",
-  /** Binds the VIP at boot (a oneshot unit: no address daemon needed). */
+  /** Binds the VIPs at boot (a oneshot unit: no address daemon needed). */
   vipUnit: "/etc/systemd/system/pulumi-lvs-director-vip.service",
 } as const;
 
@@ -83,11 +85,12 @@ export function desiredSysctls(inputs: Pick<DirectorInputs, "mode" | "interfaces
 export interface DesiredDirector {
   mode: DirectorMode;
   sysctls: SysctlMap;
-  vip?: DirectorVip;
+  /** `vip` first, then `vips`, in order: the order the unit binds them in. */
+  vips: DirectorVip[];
 }
 
 export function desiredDirector(inputs: DirectorInputs): DesiredDirector {
-  return { mode: inputs.mode, sysctls: desiredSysctls(inputs), ...(inputs.vip ? { vip: { ...inputs.vip } } : {}) };
+  return { mode: inputs.mode, sysctls: desiredSysctls(inputs), vips: [...(inputs.vip ? [inputs.vip] : []), ...(inputs.vips ?? [])].map((v) => ({ ...v })) };
 }
 
 /** What a probe of the host found (see probe.ts). */
@@ -135,4 +138,9 @@ export function parsePreviousRecord(text: string | undefined): SysctlMap | undef
 /** Is `vip` one of the addresses of its interface? */
 export function vipBound(live: Pick<LiveDirector, "addresses">, vip: Pick<DirectorVip, "address" | "interface">): boolean {
   return live.addresses.some((a) => a.interface === vip.interface && a.address === vip.address);
+}
+
+/** The VIPs' interfaces, each once, in order. */
+export function vipInterfaces(vips: readonly DirectorVip[]): string[] {
+  return [...new Set(vips.map((v) => v.interface))];
 }

@@ -9,6 +9,7 @@ import {
   renderPreviousRecord,
   sortedMap,
   vipBound,
+  vipInterfaces,
   type DesiredDirector,
   type DirectorFile,
   type DirectorVip,
@@ -71,26 +72,26 @@ export function planDirector(live: LiveDirector, desired: DesiredDirector, recor
   if (nonEmpty(restore)) ops.push({ kind: "restoreSysctls", values: restore });
   const set = sortedMap(Object.fromEntries(Object.entries(desired.sysctls).filter(([k, v]) => live.sysctls[k] !== v)));
   if (nonEmpty(set)) ops.push({ kind: "setSysctls", values: set });
-  ops.push(...planVip(live, desired.vip));
+  ops.push(...planVips(live, desired.vips));
   return ops;
 }
 
-function planVip(live: LiveDirector, vip: DirectorVip | undefined): DirectorOp[] {
-  if (vip === undefined) {
+function planVips(live: LiveDirector, vips: readonly DirectorVip[]): DirectorOp[] {
+  if (vips.length === 0) {
     return live.files.vipUnit === undefined
       ? []
       : [{ kind: "disableVipUnit" }, { kind: "removeFiles", files: ["vipUnit"] }, { kind: "reloadSystemd" }];
   }
-  const unit = renderVipUnit(vip);
+  const unit = renderVipUnit(vips);
   if (live.files.vipUnit !== unit) {
-    // The running unit's ExecStop removes the old VIP; only then is it rewritten.
+    // The running unit's ExecStop removes the old VIPs; only then is it rewritten.
     const stop: DirectorOp[] = live.files.vipUnit !== undefined && live.vipUnitActive ? [{ kind: "stopVipUnit" }] : [];
     return [...stop, { kind: "writeFile", file: "vipUnit", content: unit }, { kind: "reloadSystemd" }, { kind: "startVipUnit" }];
   }
   const ops: DirectorOp[] = [];
   if (!live.vipUnitEnabled || !live.vipUnitActive) ops.push({ kind: "startVipUnit" });
   // enable --now does not re-run ExecStart on an active unit: an address removed by hand is re-added directly.
-  if (live.vipUnitActive && !vipBound(live, vip)) ops.push({ kind: "bindVip", vip });
+  if (live.vipUnitActive) for (const vip of vips) if (!vipBound(live, vip)) ops.push({ kind: "bindVip", vip });
   return ops;
 }
 
@@ -104,11 +105,10 @@ export function planDirectorTeardown(live: LiveDirector, recorded: SysctlMap = {
   const known = parsePreviousRecord(live.files.previous) ?? recorded;
   const restore = differing(known, live.sysctls);
   if (nonEmpty(restore)) ops.push({ kind: "restoreSysctls", values: restore });
-  const unitVip = parseVipUnit(live.files.vipUnit);
   if (live.files.vipUnit !== undefined) {
     ops.push({ kind: "disableVipUnit" });
-    // A stopped unit runs no ExecStop: remove its address directly.
-    if (!live.vipUnitActive && unitVip && vipBound(live, unitVip)) ops.push({ kind: "unbindVip", vip: unitVip });
+    // A stopped unit runs no ExecStop: remove its addresses directly.
+    if (!live.vipUnitActive) for (const vip of parseVipUnit(live.files.vipUnit)) if (vipBound(live, vip)) ops.push({ kind: "unbindVip", vip });
   }
   const order: DirectorFile[] = ["vipUnit", "sysctl", "modulesLoad", "previous"];
   const files = order.filter((f) => live.files[f] !== undefined);
@@ -128,7 +128,7 @@ export function isOwnPartialCreate(live: LiveDirector, desired: DesiredDirector)
   const wanted: Partial<Record<DirectorFile, string>> = {
     modulesLoad: renderModulesLoadFile(),
     sysctl: renderSysctlFile(desired.sysctls),
-    ...(desired.vip ? { vipUnit: renderVipUnit(desired.vip) } : {}),
+    ...(desired.vips.length > 0 ? { vipUnit: renderVipUnit(desired.vips) } : {}),
   };
   for (const file of ["modulesLoad", "sysctl", "vipUnit"] as const) {
     if (live.files[file] !== undefined && live.files[file] !== wanted[file]) return false;
@@ -141,7 +141,7 @@ export function isOwnPartialCreate(live: LiveDirector, desired: DesiredDirector)
 
 /** Interfaces and sysctls the desired state needs that the host does not have. */
 export function missingOnHost(live: LiveDirector, desired: DesiredDirector & { interfaces: readonly string[] }): { interfaces: string[]; sysctls: string[] } {
-  const wantedInterfaces = [...new Set([...desired.interfaces, ...(desired.vip ? [desired.vip.interface] : [])])];
+  const wantedInterfaces = [...new Set([...desired.interfaces, ...vipInterfaces(desired.vips)])];
   const interfaces = wantedInterfaces.filter((i) => !live.interfaces.includes(i));
   const ofMissingInterface = new Set(interfaces.map((i) => interfaceSysctl(i, "send_redirects")));
   const sysctls = Object.keys(desired.sysctls).filter((k) => live.sysctls[k] === undefined && !ofMissingInterface.has(k));
@@ -151,7 +151,7 @@ export function missingOnHost(live: LiveDirector, desired: DesiredDirector & { i
 /** Where the VIP is bound already, other than by our own unit; undefined when it is free (or ours). */
 export function vipConflict(live: LiveDirector, vip: DirectorVip): { boundOn: string } | undefined {
   const ours = parseVipUnit(live.files.vipUnit);
-  const holders = live.addresses.filter((a) => a.address === vip.address && !(ours && ours.address === a.address && ours.interface === a.interface));
+  const holders = live.addresses.filter((a) => a.address === vip.address && !ours.some((o) => o.address === a.address && o.interface === a.interface));
   const holder = holders.find((a) => a.interface !== vip.interface) ?? holders[0];
   return holder ? { boundOn: holder.interface } : undefined;
 }
@@ -162,7 +162,7 @@ export interface PersistedFlags {
   modulesLoad: boolean;
   /** sysctl.d file holds exactly the needed values. */
   sysctlFile: boolean;
-  /** With a VIP: the unit binds it and is enabled. Without: no unit of ours is left. */
+  /** With VIPs: the unit binds them and is enabled. Without: no unit of ours is left. */
   vipUnit: boolean;
 }
 
@@ -170,6 +170,6 @@ export function persistedFlags(live: LiveDirector, desired: DesiredDirector): Pe
   return {
     modulesLoad: live.files.modulesLoad === renderModulesLoadFile(),
     sysctlFile: live.files.sysctl === renderSysctlFile(desired.sysctls),
-    vipUnit: desired.vip ? live.files.vipUnit === renderVipUnit(desired.vip) && live.vipUnitEnabled : live.files.vipUnit === undefined,
+    vipUnit: desired.vips.length > 0 ? live.files.vipUnit === renderVipUnit(desired.vips) && live.vipUnitEnabled : live.files.vipUnit === undefined,
   };
 }

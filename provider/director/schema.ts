@@ -54,6 +54,7 @@ export const DirectorInputsSchema = strictObject({
   }),
   interfaces: z.array(interfaceNameField, expects('a list of interface names, such as ["eth1"]')).default([]),
   vip: VipSchema.optional(),
+  vips: z.array(VipSchema, expects('a list of { address, interface, prefixLength? }, such as [{ address: "fd00::100", interface: "eth1" }]')).optional(),
   ipv6Forwarding: z.boolean({ error: "must be true or false" }).default(false),
   installIpvsadm: z.boolean({ error: "must be true or false" }).default(false),
   adopt: z.boolean({ error: "must be true or false" }).default(false),
@@ -78,7 +79,14 @@ export const DirectorInputsSchema = strictObject({
     if (inputs.mode !== "nat" && inputs.ipv6Forwarding) {
       ctx.addIssue({ code: "custom", path: ["ipv6Forwarding"], message: `only applies to mode "nat" (the director routes the real servers' replies); remove it, or set mode: "nat"` });
     }
-    if (inputs.mode === "nat" && inputs.vip !== undefined && isIP(inputs.vip.address) === 6 && !inputs.ipv6Forwarding) {
+    const all = [...(inputs.vip ? [{ vip: inputs.vip, path: ["vip", "address"] }] : []), ...(inputs.vips ?? []).map((vip, i) => ({ vip, path: ["vips", i, "address"] }))];
+    const bound = new Map<string, string>();
+    for (const { vip, path } of all) {
+      const first = bound.get(vip.address);
+      if (first !== undefined) ctx.addIssue({ code: "custom", path, message: `is ${vip.address} again (already ${first}); bind each VIP once` });
+      else bound.set(vip.address, path.slice(0, -1).join("."));
+    }
+    if (inputs.mode === "nat" && all.some(({ vip }) => isIP(vip.address) === 6) && !inputs.ipv6Forwarding) {
       ctx.addIssue({
         code: "custom",
         path: ["ipv6Forwarding"],

@@ -146,7 +146,7 @@ export function stringInputCases(c: BaselineConnections): StringInputCase[] {
   return [
     withPaths({
       name: "Director", kind: "Director", director: "host", schema: DirectorInputsSchema, notApplicable: none,
-      baselines: [{ connection: c.director, mode: "dr", interfaces: ["eth1", "eth2"], vip: { address: "10.77.0.180", interface: "eth1" } }],
+      baselines: [{ connection: c.director, mode: "dr", interfaces: ["eth1", "eth2"], vip: { address: "10.77.0.180", interface: "eth1" }, vips: [{ address: "fd77::180", interface: "eth1" }] }],
     }),
     withPaths({
       name: "VirtualService on a plain director", kind: "VirtualService", director: "plain", schema: VirtualServiceInputsSchema,

@@ -27,10 +27,9 @@ interface Host extends LiveDirector {
 }
 
 function runUnit(host: Host, action: "start" | "stop"): void {
-  const vip = parseVipUnit(host.loadedUnit);
-  if (!vip) return;
-  const others = host.addresses.filter((a) => !(a.interface === vip.interface && a.address === vip.address));
-  host.addresses = action === "start" ? [...others, vip] : others;
+  const vips = parseVipUnit(host.loadedUnit);
+  const others = host.addresses.filter((a) => !vips.some((v) => a.interface === v.interface && a.address === v.address));
+  host.addresses = action === "start" ? [...others, ...vips] : others;
 }
 
 /** What each operation does on a real host, as far as the planner can observe it. */
@@ -95,17 +94,20 @@ const inputsArb = fc
     interfaces: fc.subarray(INTERFACES),
     ipv6Forwarding: fc.boolean(),
     vip: fc.option(fc.constantFrom(...VIPS), { nil: undefined }),
+    vips: fc.option(fc.shuffledSubarray(VIPS), { nil: undefined }),
   })
-  .map(
-    (r) =>
-      ({
-        connection: {},
-        mode: r.mode,
-        interfaces: r.mode === "dr" ? r.interfaces : [],
-        ipv6Forwarding: r.mode === "nat" && r.ipv6Forwarding,
-        ...(r.vip ? { vip: r.vip } : {}),
-      }) as DirectorInputs,
-  );
+  .map((r) => {
+    // Each address once across vip and vips, as the schema requires.
+    const vips = r.vips?.filter((v, i, all) => v.address !== r.vip?.address && all.findIndex((w) => w.address === v.address) === i);
+    return {
+      connection: {},
+      mode: r.mode,
+      interfaces: r.mode === "dr" ? r.interfaces : [],
+      ipv6Forwarding: r.mode === "nat" && r.ipv6Forwarding,
+      ...(r.vip ? { vip: r.vip } : {}),
+      ...(vips ? { vips } : {}),
+    } as DirectorInputs;
+  });
 
 /** Any host: values anywhere, our files present, edited or absent, the unit in any state. */
 const hostArb: fc.Arbitrary<Host> = fc
@@ -137,13 +139,12 @@ const hostArb: fc.Arbitrary<Host> = fc
       host.files.previous = renderPreviousRecord(Object.fromEntries(Object.keys(d.sysctls).map((k) => [k, values[ALL_KEYS.indexOf(k)] === "0" ? "1" : "0"])));
       host.files.modulesLoad = edited.includes("modulesLoad") ? "# mine\n" : renderModulesLoadFile();
       host.files.sysctl = edited.includes("sysctl") ? "# mine\n" : renderSysctlFile(d.sysctls);
-      if (d.vip) {
-        host.files.vipUnit = edited.includes("vipUnit") ? renderVipUnit({ ...d.vip, prefixLength: 24 }) : renderVipUnit(d.vip);
+      if (d.vips.length > 0) {
+        host.files.vipUnit = edited.includes("vipUnit") ? renderVipUnit(d.vips.map((v) => ({ ...v, prefixLength: 24 }))) : renderVipUnit(d.vips);
         host.loadedUnit = host.files.vipUnit;
         host.vipUnitEnabled = unitEnabled;
         host.vipUnitActive = unitActive;
-        const bound = parseVipUnit(host.loadedUnit)!;
-        if (unitActive && vipBoundByHand) host.addresses.push(bound);
+        if (unitActive && vipBoundByHand) host.addresses.push(...parseVipUnit(host.loadedUnit));
       }
     }
     return host;
@@ -154,12 +155,13 @@ describe("planDirector against a model of the host", () => {
     fc.assert(
       fc.property(hostArb, inputsArb, (start, inputs) => {
         const desired = desiredDirector(inputs);
-        fc.pre(!desired.vip || vipConflict(start, desired.vip) === undefined);
+        fc.pre(desired.vips.every((v) => vipConflict(start, v) === undefined));
         const after = apply(start, planDirector(start, desired));
         for (const [k, v] of Object.entries(desired.sysctls)) expect(after.sysctls[k]).toBe(v);
         expect(persistedFlags(after, desired)).toEqual({ modulesLoad: true, sysctlFile: true, vipUnit: true });
-        // Only the desired VIP is left: an earlier VIP of ours was unbound by its unit's ExecStop.
-        expect(after.addresses.map((a) => `${a.address}%${a.interface}`)).toEqual(desired.vip ? [`${desired.vip.address}%${desired.vip.interface}`] : []);
+        // Only the desired VIPs are left: earlier VIPs of ours were unbound by their unit's ExecStop.
+        const where = (a: { address: string; interface: string }) => `${a.address}%${a.interface}`;
+        expect(after.addresses.map(where).sort()).toEqual(desired.vips.map(where).sort());
         expect(after.loadedUnit).toBe(after.files.vipUnit);
         expect(planDirector(after, desired)).toEqual([]);
       }),
@@ -171,14 +173,14 @@ describe("planDirector against a model of the host", () => {
     fc.assert(
       fc.property(hostArb, inputsArb, (start, inputs) => {
         const desired = desiredDirector(inputs);
-        fc.pre(!desired.vip || vipConflict(start, desired.vip) === undefined);
+        fc.pre(desired.vips.every((v) => vipConflict(start, v) === undefined));
         const recorded = previousValues(start, desired).keep;
         const after = apply(start, planDirector(start, desired));
         const gone = apply(after, planDirectorTeardown(after));
         for (const [k, v] of Object.entries(recorded)) expect(gone.sysctls[k]).toBe(v);
         expect(gone.files).toEqual({});
         expect(gone.vipUnitEnabled || gone.vipUnitActive).toBe(false);
-        if (desired.vip) expect(vipBound(gone, desired.vip)).toBe(false);
+        for (const vip of desired.vips) expect(vipBound(gone, vip)).toBe(false);
         expect(planDirectorTeardown(gone)).toEqual([]);
       }),
       { numRuns: 500 },

@@ -63,7 +63,7 @@ function converged(withVip: boolean): LiveDirector {
       previous: renderPreviousRecord(NAT_PREVIOUS),
       modulesLoad: renderModulesLoadFile(),
       sysctl: renderSysctlFile(NAT_APPLIED),
-      ...(withVip ? { vipUnit: renderVipUnit(VIP) } : {}),
+      ...(withVip ? { vipUnit: renderVipUnit([VIP]) } : {}),
     },
     vipUnitEnabled: withVip,
     vipUnitActive: withVip,

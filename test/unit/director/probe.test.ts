@@ -31,7 +31,8 @@ describe("parseProbeOutput", () => {
   it("reads our files back byte for byte, and the unit's state", () => {
     const live = parseProbeOutput(fixture("probe-dir2-dr-vip.txt"));
     const vip = { address: "10.77.0.240", interface: "eth1", prefixLength: 32 };
-    expect(live.files.vipUnit).toBe(renderVipUnit(vip));
+    // The unit a Director of one VIP wrote before VIPs became a list: still the same bytes.
+    expect(live.files.vipUnit).toBe(renderVipUnit([vip]));
     expect(live.files.sysctl).toBe(
       renderSysctlFile({
         "net.ipv4.conf.all.send_redirects": "0",

@@ -50,21 +50,32 @@ describe("files", () => {
   });
 
   it("the VIP unit binds at start, unbinds at stop, and is started at boot", () => {
-    const unit = renderVipUnit(VIP4);
+    const unit = renderVipUnit([VIP4]);
     expect(unit).toContain("\nType=oneshot\nRemainAfterExit=yes\n");
     expect(unit).toContain("\nExecStart=/sbin/ip addr replace 10.77.0.240/32 dev eth1\n");
     expect(unit).toContain("\nExecStop=-/sbin/ip addr del 10.77.0.240/32 dev eth1\n");
     expect(unit).toContain("\nAfter=network-online.target\n");
     expect(unit).toContain("\n[Install]\nWantedBy=multi-user.target\n");
-    expect(renderVipUnit(VIP6)).toContain("ExecStart=/sbin/ip addr replace fd77::240/128 dev eth1 nodad\n");
+    expect(renderVipUnit([VIP6])).toContain("ExecStart=/sbin/ip addr replace fd77::240/128 dev eth1 nodad\n");
   });
 
   it.each([VIP4, VIP6, { address: "10.0.0.1", interface: "eth0.100", prefixLength: 24 }])("parseVipUnit(renderVipUnit(%j)) round-trips", (vip) => {
-    expect(parseVipUnit(renderVipUnit(vip))).toEqual(vip);
+    expect(parseVipUnit(renderVipUnit([vip]))).toEqual([vip]);
+  });
+
+  it("several VIPs of both families: one unit binds them in order at start and removes each at stop", () => {
+    const other = { address: "10.0.0.1", interface: "eth0.100", prefixLength: 24 };
+    const unit = renderVipUnit([VIP4, VIP6, other]);
+    expect(unit).toContain("\nDescription=pulumi-lvs director VIPs 10.77.0.240/32 on eth1, fd77::240/128 on eth1, 10.0.0.1/24 on eth0.100\n");
+    expect(unit).toContain(
+      "\nExecStart=/sbin/ip addr replace 10.77.0.240/32 dev eth1\nExecStart=/sbin/ip addr replace fd77::240/128 dev eth1 nodad\nExecStart=/sbin/ip addr replace 10.0.0.1/24 dev eth0.100\n" +
+        "ExecStop=-/sbin/ip addr del 10.77.0.240/32 dev eth1\nExecStop=-/sbin/ip addr del fd77::240/128 dev eth1\nExecStop=-/sbin/ip addr del 10.0.0.1/24 dev eth0.100\n",
+    );
+    expect(parseVipUnit(unit)).toEqual([VIP4, VIP6, other]);
   });
 
   it("parseVipUnit knows no VIP in a unit that is not ours", () => {
-    expect(parseVipUnit("[Service]\nExecStart=/bin/true\n")).toBeUndefined();
-    expect(parseVipUnit(undefined)).toBeUndefined();
+    expect(parseVipUnit("[Service]\nExecStart=/bin/true\n")).toEqual([]);
+    expect(parseVipUnit(undefined)).toEqual([]);
   });
 });

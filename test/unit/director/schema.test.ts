@@ -26,6 +26,17 @@ describe("Director check", () => {
     expect(result.inputs!["vip"]).toEqual(expected);
   });
 
+  it("vips: any number, both families, each checked as vip is; absent stays absent", async () => {
+    const result = await check({ connection, mode: "dr", vips: [{ address: "10.0.0.100", interface: "eth1" }, { address: "FD00::100", interface: "eth1" }, { address: "10.0.1.100", interface: "eth2", prefixLength: 24 }] });
+    expect(result.failures).toBeUndefined();
+    expect(result.inputs!["vips"]).toEqual([
+      { address: "10.0.0.100", interface: "eth1", prefixLength: 32 },
+      { address: "fd00::100", interface: "eth1", prefixLength: 128 },
+      { address: "10.0.1.100", interface: "eth2", prefixLength: 24 },
+    ]);
+    expect("vips" in (await check({ connection, mode: "dr" })).inputs!).toBe(false);
+  });
+
   it.each<[string, Record<string, unknown>, { property: string; reason: RegExp }[]]>([
     ["mode missing", { connection }, [{ property: "mode", reason: /^is required: "dr", "nat" or "tun"/ }]],
     ["unknown mode", { connection, mode: "masq" }, [{ property: "mode", reason: /^must be "dr", "nat" or "tun"$/ }]],
@@ -48,10 +59,18 @@ describe("Director check", () => {
     ["loopback VIP", { connection, mode: "dr", vip: { address: "127.0.0.5", interface: "lo" } }, [{ property: "vip.address", reason: /must be a unicast address/ }]],
     ["prefix too long", { connection, mode: "dr", vip: { address: "10.0.0.1", interface: "eth1", prefixLength: 33 } }, [{ property: "vip.prefixLength", reason: /must be 1..32 for an IPv4 VIP/ }]],
     ["VIP without interface", { connection, mode: "dr", vip: { address: "10.0.0.1" } }, [{ property: "vip.interface", reason: /^is required: a network interface name such as eth1/ }]],
-    ["unknown settings", { connection, mode: "dr", vips: [], vip: { address: "10.0.0.1", interface: "eth1", dev: "x" } }, [
+    ["unknown settings", { connection, mode: "dr", vipps: [], vip: { address: "10.0.0.1", interface: "eth1", dev: "x" } }, [
       { property: "vip.dev", reason: /^unknown property; remove it \(known: address, interface, prefixLength\)$/ },
-      { property: "vips", reason: /^unknown property \(did you mean "vip"\?\); rename or remove it$/ },
+      { property: "vipps", reason: /^unknown property \(did you mean "vips?"\?\); rename or remove it$/ },
     ]],
+    ["a VIP bound twice (vip and vips, or twice in vips)", { connection, mode: "dr", vip: { address: "10.0.0.1", interface: "eth1" }, vips: [{ address: "10.0.0.2", interface: "eth1" }, { address: "10.0.0.1", interface: "eth2" }, { address: "10.0.0.2", interface: "eth1" }] }, [
+      { property: "vips[1].address", reason: /^is 10\.0\.0\.1 again \(already vip\); bind each VIP once$/ },
+      { property: "vips[2].address", reason: /^is 10\.0\.0\.2 again \(already vips\.0\); bind each VIP once$/ },
+    ]],
+    ["an IPv6 VIP among vips in nat mode without ipv6Forwarding", { connection, mode: "nat", vip: { address: "10.0.0.1", interface: "eth1" }, vips: [{ address: "fd00::1", interface: "eth1" }] }, [
+      { property: "ipv6Forwarding", reason: /must be true for an IPv6 VIP in nat mode/ },
+    ]],
+    ["a bad address among vips", { connection, mode: "dr", vips: [{ address: "10.0.0.1", interface: "eth1" }, { address: "nope", interface: "eth1" }] }, [{ property: "vips[1].address", reason: /must be an IPv4 or IPv6 address/ }]],
     ["wrong types", { connection, mode: "nat", installIpvsadm: "yes", adopt: 1 }, [
       { property: "installIpvsadm", reason: /^must be true or false$/ },
       { property: "adopt", reason: /^must be true or false$/ },

@@ -45,7 +45,7 @@ function director(inputs: DirectorInputs): Rendering {
   const live: LiveDirector = {
     ipvsadmPresent: true, packageManager: "apt", moduleLoaded: true,
     sysctls: Object.fromEntries(Object.keys(desired.sysctls).map((k) => [k, "9"])),
-    interfaces: [...inputs.interfaces, ...(desired.vip ? [desired.vip.interface] : [])],
+    interfaces: [...inputs.interfaces, ...desired.vips.map((v) => v.interface)],
     addresses: [], files: {}, vipUnitEnabled: false, vipUnitActive: false,
   };
   const ops = planDirector(live, desired);
@@ -58,7 +58,7 @@ function director(inputs: DirectorInputs): Rendering {
     files,
     readBack: [
       ["sysctl file", parseSysctlOutput(text(DIRECTOR_FILES.sysctl) ?? ""), desired.sysctls],
-      ["VIP unit", parseVipUnit(text(DIRECTOR_FILES.vipUnit)), desired.vip],
+      ["VIP unit", parseVipUnit(text(DIRECTOR_FILES.vipUnit)), desired.vips],
     ],
   };
 }
