@@ -61,6 +61,12 @@ reload_keepalived() {
   journal_since "$cursor" | tail -n 20 >&2
   return 1
 }
+# keepalived starts IPVS's connection sync daemons for lvs_sync_daemon but leaves them
+# running in the kernel when a reload drops the keyword or keepalived stops (seen with
+# 2.2.7): stop them when the configuration that started them is gone. Only then: a sync
+# daemon the operator started by hand, with no lvs_sync_daemon of ours, is left alone.
+has_sync() { [ -f "$1" ] && grep -q '^[[:space:]]*lvs_sync_daemon[[:space:]]' "$1"; }
+stop_sync_daemons() { ipvsadm --stop-daemon master 2>/dev/null || true; ipvsadm --stop-daemon backup 2>/dev/null || true; }
 swap_live() { # $1 = generation name, or empty for none
   if [ -n "$1" ]; then ln -sfn "$1" "$root/live.tmp" && mv -Tf "$root/live.tmp" "$live"; else rm -f "$live"; fi
 }`;
@@ -153,8 +159,14 @@ swap_live "$new"
 trap - EXIT
 if ! reload_keepalived; then
   swap_live "$old"
+  if [ -z "$old" ]; then
+    systemctl stop keepalived || true
+    if has_sync "$root/$new/keepalived.conf"; then stop_sync_daemons; fi
+    rm -rf "$root/$new"
+    exit ${EXIT.reloadFailed}
+  fi
+  if has_sync "$root/$new/keepalived.conf" && ! has_sync "$root/$old/keepalived.conf"; then stop_sync_daemons; fi
   rm -rf "$root/$new"
-  if [ -z "$old" ]; then systemctl stop keepalived || true; exit ${EXIT.reloadFailed}; fi
   # Say so when the previous configuration does not come back either: never report it restored.
   if ! reload_keepalived >/dev/null 2>&1; then
     echo "the previous files are back in place, but reloading keepalived with them failed too" >&2
@@ -162,6 +174,7 @@ if ! reload_keepalived; then
   fi
   exit ${EXIT.reloadFailed}
 fi
+if [ -n "$old" ] && has_sync "$root/$old/keepalived.conf" && ! has_sync "$root/$new/keepalived.conf"; then stop_sync_daemons; fi
 for g in "$root"/gen.*; do [ "$g" = "$root/$new" ] || rm -rf "$g"; done
 echo "generation $new"`;
 
@@ -185,8 +198,11 @@ was_active=no
 [ -f "$root/original" ] && grep -qx 'active=yes' "$root/original" && was_active=yes
 was_enabled=yes
 [ -f "$root/original" ] && grep -qx 'enabled=no' "$root/original" && was_enabled=no
+synced=no
+has_sync "$live/keepalived.conf" && synced=yes
 if [ ! -e "$main" ] || grep -qxF "$marker" "$main"; then
   if systemctl is-active --quiet keepalived; then systemctl stop keepalived || true; echo "stopped"; fi
+  if [ "$synced" = yes ]; then stop_sync_daemons; echo "stopped sync daemons"; fi
   if [ -e "$orig" ]; then mv -f "$orig" "$main"; echo "restored $main"; elif [ -e "$main" ]; then rm -f "$main"; echo "removed $main"; fi
 fi
 if [ -e "$root" ]; then rm -rf "$root"; echo "removed $root"; fi

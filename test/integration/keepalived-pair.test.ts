@@ -12,7 +12,7 @@ import { keepalivedPairProvider } from "../../provider/keepalived/pairProvider";
 import { getVrrpStatus } from "../../provider/keepalived/vrrpStatus";
 import { closeSshPool, run } from "../../provider/ssh";
 import { errorOf } from "../support/errorOf";
-import { clientLoop as clientLoopTo, liveRealServers as liveRealServersOn, installStreamCgi, removeStreamCgi, sleep, startStream, stopStreams, streamAlive, vipHolder, vrrpTransitions, waitFor } from "../support/keepalivedLab";
+import { clientLoop as clientLoopTo, liveRealServers as liveRealServersOn, installStreamCgi, removeStreamCgi, sleep, startStream, stopStreams, streamAlive, syncDaemons, vipHolder, vrrpTransitions, waitFor } from "../support/keepalivedLab";
 import { labConnection, labHost } from "../support/lab";
 import { powerOff, powerOn } from "../support/labPower";
 import { refresh, up, upChanged, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
@@ -33,7 +33,7 @@ const FAST_ADVERT_INT = 0.2;
  * How long a returning dir1 waits before taking the VIPs back: time for dir2's sync daemon
  * to send it every connection again (a DR connection is re-sent every 50 client packets).
  */
-const RETURN_PREEMPT_DELAY = 15;
+const RETURN_PREEMPT_DELAY = 30;
 const IDLE_SECONDS = 30;
 /** The failover with the default 1 s adverts, measured by its own test, for the sub-second one to beat. */
 let oneSecondFailoverMs: number | undefined;
@@ -96,7 +96,8 @@ async function powerOffMasterUnderLoad(loopSeconds: number, maxSeconds: number, 
 }
 
 beforeAll(async () => {
-  for (const d of dirs) await run(labConnection(d), ["sh", "-c", "systemctl stop keepalived; rm -rf /etc/keepalived/keepalived.conf /etc/keepalived/pulumi-lvs; ipvsadm -D -t \"$1:80\" 2>/dev/null || true", "reset", VIP]);
+  // Sync daemons too: a run before the fix that stops them could leave them in the kernel.
+  for (const d of dirs) await run(labConnection(d), ["sh", "-c", "systemctl stop keepalived; rm -rf /etc/keepalived/keepalived.conf /etc/keepalived/pulumi-lvs; ipvsadm -D -t \"$1:80\" 2>/dev/null; ipvsadm --stop-daemon master 2>/dev/null; ipvsadm --stop-daemon backup 2>/dev/null; true", "reset", VIP]);
   for (const name of REAL_SERVERS) await run(labConnection(name), ["systemctl", "start", "lab-web"]);
   await installStreamCgi(REAL_SERVERS);
 });
@@ -243,6 +244,7 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
   });
 
   it("fails over when the MASTER is powered off, while the client keeps getting answers (long-lived connections break: no lvsSyncDaemon); preempts back when it returns", async () => {
+    for (const d of dirs) expect(await syncDaemons(d)).toEqual([]);
     for (const name of ["dr-nosync", "nat-nosync"]) await startStream(name, streamUrl(name));
     let measured: Awaited<ReturnType<typeof powerOffMasterUnderLoad>>;
     let broken: Awaited<ReturnType<typeof streamAlive>>[];
@@ -333,6 +335,8 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
 
   it("with nopreempt, a returning node does not take the VIP back", async () => {
     pair = (await upChanged(keepalivedPairProvider, pair, pairInputs({ nopreempt: true }))).deployed;
+    // The update dropped lvsSyncDaemon: the sync daemons keepalived started are stopped with it.
+    for (const d of dirs) expect(await syncDaemons(d)).toEqual([]);
     await waitFor(async () => (await holder()) === "dir1", 15_000, "dir1 to keep the VIP across the reload");
     await run(labConnection("dir1"), ["systemctl", "stop", "keepalived"]);
     await waitFor(async () => (await holder()) === "dir2", 10_000, "dir2 to take over");
@@ -343,7 +347,8 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
   });
 
   it("runs in unicast mode too", async () => {
-    pair = (await upChanged(keepalivedPairProvider, pair, pairInputs({ unicast: true }))).deployed;
+    // With connection sync again, so that the destroy below has sync daemons to stop.
+    pair = (await upChanged(keepalivedPairProvider, pair, pairInputs({ unicast: true, lvsSyncDaemon: { interface: "eth1" } }))).deployed;
     const conf = (await run(labConnection("dir1"), ["cat", "/etc/keepalived/pulumi-lvs/live/keepalived.conf"])).stdout;
     expect(conf).toMatch(new RegExp(`unicast_src_ip 10\\.77\\.0\\.11\\s+unicast_peer \\{\\s+${labHost("dir2").interfaces.front.ipv4.replace(/\./g, "\\.")}\\s+\\}`));
     // Preemption is back on: dir1 (150) takes the VIP over unicast adverts.
@@ -363,6 +368,7 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
       expect(out).not.toContain("pulumi-lvs");
       expect(out).not.toContain(VIP);
       expect(out).toContain("inactive");
+      expect(await syncDaemons(d)).toEqual([]);
     }
   });
 

@@ -105,15 +105,20 @@ export async function startStream(name: string, url: string): Promise<void> {
 }
 
 /**
- * A CGI for the lab's busybox httpd: `?N` writes N lines, one every 0.05 s. Often, because a
+ * A CGI for the lab's busybox httpd: `?N` writes N lines, one every 0.02 s. Often, because a
  * DR director sees only the client's half of a connection and the sync daemon sends an
  * established connection again only every 50 of those packets (net.ipv4.vs.sync_period).
  */
-export const STREAM_CGI = '#!/bin/sh\necho "Content-Type: text/plain"\necho\ni=0\nwhile [ "$i" -lt "${QUERY_STRING:-10}" ]; do echo "line $i"; i=$((i + 1)); sleep 0.05; done\n';
+export const STREAM_CGI = '#!/bin/sh\necho "Content-Type: text/plain"\necho\ni=0\nwhile [ "$i" -lt "${QUERY_STRING:-10}" ]; do echo "line $i"; i=$((i + 1)); sleep 0.02; done\n';
 
 /** Installs STREAM_CGI as /cgi-bin/stream on the real servers' web server. */
 export async function installStreamCgi(hosts: readonly string[]): Promise<void> {
   for (const h of hosts) await run(labConnection(h), ["sh", "-c", 'mkdir -p /var/www/lab/cgi-bin && printf "%b" "$1" >/var/www/lab/cgi-bin/stream && chmod 0755 /var/www/lab/cgi-bin/stream', "install", STREAM_CGI]);
+}
+
+/** The IPVS connection sync daemons running in a director's kernel (`ipvsadm -L --daemon`), one line each. */
+export async function syncDaemons(director: string): Promise<string[]> {
+  return (await run(labConnection(director), ["ipvsadm", "-L", "--daemon"])).stdout.split("\n").filter((l) => l.length > 0);
 }
 
 export async function removeStreamCgi(hosts: readonly string[]): Promise<void> {

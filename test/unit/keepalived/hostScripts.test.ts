@@ -191,9 +191,27 @@ describe("remove-pair, run for real on a scratch tree with a stand-in systemctl"
       `root=${JSON.stringify(join(etc, "pulumi-lvs"))} main=${JSON.stringify(join(etc, "keepalived.conf"))} live=${JSON.stringify(join(etc, "pulumi-lvs", "live"))}`,
       `marker=${JSON.stringify(MAIN_FILE_MARKER)} dumpfile=${JSON.stringify(join(etc, "keepalived.json"))}`,
       `systemctl() { echo "$*" >>${JSON.stringify(log)}; [ "$1" != is-active ]; }`,
+      `ipvsadm() { echo "ipvsadm $*" >>${JSON.stringify(log)}; }`,
+      // The script's own helpers (defined in its common part, before the piece under test).
+      piece(removePairArgv()[2]!, "has_sync()", "swap_live()"),
     ].join("\n");
     return { etc, prelude, log };
   }
+
+  it("stops the IPVS sync daemons keepalived left running when the pair had lvs_sync_daemon, and only then", () => {
+    for (const synced of [true, false]) {
+      const { etc, prelude, log } = scratch();
+      mkdirSync(join(etc, "pulumi-lvs", "gen.1"), { recursive: true });
+      spawnSync("ln", ["-s", "gen.1", join(etc, "pulumi-lvs", "live")]);
+      writeFileSync(join(etc, "pulumi-lvs", "gen.1", "keepalived.conf"), `global_defs {\n  router_id dir1\n${synced ? "  lvs_sync_daemon eth1 VI_51\n" : ""}}\n`);
+      writeFileSync(join(etc, "keepalived.conf"), `${MAIN_FILE_MARKER}\ninclude x\n`);
+      const r = runPiece(prelude, body());
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+      const stops = readFileSync(log, "utf8").split("\n").filter((l) => l.startsWith("ipvsadm"));
+      expect(stops).toEqual(synced ? ["ipvsadm --stop-daemon master", "ipvsadm --stop-daemon backup"] : []);
+      expect(r.stdout.includes("stopped sync daemons\n")).toBe(synced);
+    }
+  });
 
   it("a run cut after the user's keepalived.conf was moved aside, before ours was written: it comes back", () => {
     const { etc, prelude, log } = scratch();
