@@ -34,7 +34,7 @@ const FAST_ADVERT_INT = 0.2;
  * to send it every connection again (a DR connection is re-sent every 50 client packets).
  */
 const RETURN_PREEMPT_DELAY = 30;
-const IDLE_SECONDS = 30;
+const IDLE_SECONDS = 10;
 /** The failover with the default 1 s adverts, measured by its own test, for the sub-second one to beat. */
 let oneSecondFailoverMs: number | undefined;
 
@@ -102,11 +102,24 @@ beforeAll(async () => {
   await installStreamCgi(REAL_SERVERS);
 });
 
+/**
+ * Deletes what the tests deployed as the engine would: each layer's resources together
+ * (the real servers of a pair in one apply), dependents before what they depend on.
+ */
+async function destroyStack(): Promise<void> {
+  const layers: ProviderUnderTest[][] = [[realServerProvider, realServerReturnRouteProvider], [virtualServiceProvider], [realServerArpConfigProvider, directorProvider], [keepalivedPairProvider]];
+  for (const layer of layers) {
+    const now = stack.filter(([p]) => layer.includes(p));
+    await Promise.all(now.map(([p, d]) => p.delete(d.id, d.state)));
+    for (const entry of now) stack.splice(stack.indexOf(entry), 1);
+  }
+}
+
 afterAll(async () => {
   try {
     await stopStreams(STREAMS);
     await removeStreamCgi(REAL_SERVERS);
-    for (const [provider, deployed] of stack.reverse()) await provider.delete(deployed.id, deployed.state);
+    await destroyStack();
   } finally {
     await closeSshPool();
   }
@@ -361,8 +374,7 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
   });
 
   it("destroy leaves no keepalived config, VIP or IPVS entry behind", async () => {
-    for (const [provider, deployed] of stack.reverse()) await provider.delete(deployed.id, deployed.state);
-    stack.length = 0;
+    await destroyStack();
     for (const d of dirs) {
       const out = (await run(labConnection(d), ["sh", "-c", "ls /etc/keepalived; systemctl is-active keepalived || true; ip -o addr show; ipvsadm -S -n"])).stdout;
       expect(out).not.toContain("pulumi-lvs");
