@@ -5,7 +5,7 @@
 // logged or put into an error.
 
 import { HOST_LOCK_FUNCTION, hostLockFile, hostLockWaitSeconds } from "../resource/hostLock";
-import { CONFIG_ROOT, KEEPALIVED_CONF, LIVE_LINK } from "./layout";
+import { BOOT_ORDER_DROP_IN, CONFIG_ROOT, KEEPALIVED_CONF, LIVE_LINK } from "./layout";
 
 /** Held for a whole change on a node (stage → check → swap → reload): resources apply one at a time. */
 export const KEEPALIVED_LOCK_FILE = hostLockFile("keepalived");
@@ -30,7 +30,7 @@ export const KEEPALIVED_JSON_DUMP = "/tmp/keepalived.json";
 
 const COMMON = `set -eu
 root=${JSON.stringify(CONFIG_ROOT)} main=${JSON.stringify(KEEPALIVED_CONF)} live=${JSON.stringify(LIVE_LINK)}
-marker=${JSON.stringify(MAIN_FILE_MARKER)}
+marker=${JSON.stringify(MAIN_FILE_MARKER)} dropin=${JSON.stringify(BOOT_ORDER_DROP_IN)}
 ${HOST_LOCK_FUNCTION}
 host_lock ${JSON.stringify(KEEPALIVED_LOCK_FILE)} ${KEEPALIVED_LOCK_WAIT_SECONDS}
 journal_cursor() { journalctl -u keepalived -n 0 --show-cursor --no-pager 2>/dev/null | sed -n 's/^-- cursor: //p'; }
@@ -155,6 +155,8 @@ if [ "$installs_main" = pair ] && ! { [ -e "$main" ] && grep -qxF "$marker" "$ma
   mkdir -p "$(dirname "$main")"
   printf '%s\\ninclude %s/keepalived.conf\\n' "$marker" "$live" >"$main.tmp" && mv -f "$main.tmp" "$main"
 fi
+# Read at the next boot (no daemon-reload needed for that). Written by the pair's first install.
+if [ "$installs_main" = pair ] && [ ! -e "$dropin" ]; then mkdir -p "$(dirname "$dropin")"; printf '[Unit]\\nAfter=ipvsadm.service\\n' >"$dropin"; fi
 swap_live "$new"
 trap - EXIT
 if ! reload_keepalived; then
@@ -206,6 +208,7 @@ if [ ! -e "$main" ] || grep -qxF "$marker" "$main"; then
   if [ -e "$orig" ]; then mv -f "$orig" "$main"; echo "restored $main"; elif [ -e "$main" ]; then rm -f "$main"; echo "removed $main"; fi
 fi
 if [ -e "$root" ]; then rm -rf "$root"; echo "removed $root"; fi
+if [ -e "$dropin" ]; then rm -f "$dropin"; rmdir "$(dirname "$dropin")" 2>/dev/null || true; fi
 if [ "$was_enabled" = no ]; then systemctl disable --quiet keepalived 2>/dev/null || true; fi
 if [ "$was_active" = yes ]; then systemctl start keepalived; echo "started"; fi
 echo removed`;

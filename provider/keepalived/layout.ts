@@ -11,6 +11,15 @@
 import type { ServiceKey } from "../ipvs/model";
 
 export const KEEPALIVED_CONF = "/etc/keepalived/keepalived.conf";
+
+/**
+ * A systemd drop-in that starts keepalived after Debian's ipvsadm.service at boot. That
+ * LSB script clears the IPVS table ("Clearing the current IPVS table") even when it is not
+ * configured to run, and at boot it runs beside keepalived: seen on the lab, it wiped the
+ * virtual servers keepalived had just created, and the rebooted MASTER took the VIP back
+ * with an empty table. Written with the pair, removed with it.
+ */
+export const BOOT_ORDER_DROP_IN = "/etc/systemd/system/keepalived.service.d/pulumi-lvs-after-ipvsadm.conf";
 export const CONFIG_ROOT = "/etc/keepalived/pulumi-lvs";
 export const LIVE_LINK = `${CONFIG_ROOT}/live`;
 export const MAIN_FILE = "keepalived.conf";
