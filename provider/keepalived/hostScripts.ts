@@ -67,6 +67,8 @@ reload_keepalived() {
 # daemon the operator started by hand, with no lvs_sync_daemon of ours, is left alone.
 has_sync() { [ -f "$1" ] && grep -q '^[[:space:]]*lvs_sync_daemon[[:space:]]' "$1"; }
 stop_sync_daemons() { ipvsadm --stop-daemon master 2>/dev/null || true; ipvsadm --stop-daemon backup 2>/dev/null || true; }
+# $1 = the configuration keepalived ran, $2 = the one it runs now (a missing file: none).
+sync_dropped() { if has_sync "$1" && ! has_sync "$2"; then stop_sync_daemons; fi; }
 swap_live() { # $1 = generation name, or empty for none
   if [ -n "$1" ]; then ln -sfn "$1" "$root/live.tmp" && mv -Tf "$root/live.tmp" "$live"; else rm -f "$live"; fi
 }`;
@@ -163,11 +165,11 @@ if ! reload_keepalived; then
   swap_live "$old"
   if [ -z "$old" ]; then
     systemctl stop keepalived || true
-    if has_sync "$root/$new/keepalived.conf"; then stop_sync_daemons; fi
+    sync_dropped "$root/$new/keepalived.conf" ""
     rm -rf "$root/$new"
     exit ${EXIT.reloadFailed}
   fi
-  if has_sync "$root/$new/keepalived.conf" && ! has_sync "$root/$old/keepalived.conf"; then stop_sync_daemons; fi
+  sync_dropped "$root/$new/keepalived.conf" "$root/$old/keepalived.conf"
   rm -rf "$root/$new"
   # Say so when the previous configuration does not come back either: never report it restored.
   if ! reload_keepalived >/dev/null 2>&1; then
@@ -176,7 +178,7 @@ if ! reload_keepalived; then
   fi
   exit ${EXIT.reloadFailed}
 fi
-if [ -n "$old" ] && has_sync "$root/$old/keepalived.conf" && ! has_sync "$root/$new/keepalived.conf"; then stop_sync_daemons; fi
+sync_dropped "$root/$old/keepalived.conf" "$root/$new/keepalived.conf"
 for g in "$root"/gen.*; do [ "$g" = "$root/$new" ] || rm -rf "$g"; done
 echo "generation $new"`;
 

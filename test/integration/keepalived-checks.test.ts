@@ -12,7 +12,7 @@ import { keepalivedPairProvider } from "../../provider/keepalived/pairProvider";
 import { realServerProvider } from "../../provider/service/realServerRouter";
 import { virtualServiceProvider } from "../../provider/service/virtualServiceRouter";
 import { closeSshPool, run } from "../../provider/ssh";
-import { DIRECTORS, RECORDER, clientLoop, installRecorder, liveRealServers, recorded, removeRecorder, sleep, vipHolder, waitFor } from "../support/keepalivedLab";
+import { DIRECTORS, RECORDER, answersTo, clientLoop, destroyInLayers, installRecorder, liveRealServers, recorded, removeRecorder, sleep, vipHolder, waitFor } from "../support/keepalivedLab";
 import { labConnection, labHost } from "../support/lab";
 import { up, upChanged, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
 
@@ -104,13 +104,7 @@ async function tablesShow(port: number, expected: string[], what: string, option
 }
 
 /** Who answers `url` over `requests` requests from the client (a name per answer, "FAILED" for none). */
-async function whoAnswers(url: string, requests: number): Promise<Record<string, number>> {
-  const script = 'for i in $(seq "$1"); do curl -sk --max-time 3 "$2" || echo FAILED; done';
-  const out = (await run(labConnection("client"), ["sh", "-c", script, "who", String(requests), url])).stdout;
-  const counts: Record<string, number> = {};
-  for (const line of out.split("\n").filter((l) => l.length > 0)) counts[line] = (counts[line] ?? 0) + 1;
-  return counts;
-}
+const whoAnswers = async (url: string, requests: number): Promise<Record<string, number>> => Object.fromEntries(await answersTo(url, requests, 3));
 
 /** Who answers DNS queries for who.lab.test at the VIP (dnsmasq on each real server answers with its own address). */
 async function whoAnswersDns(requests: number): Promise<Record<string, number>> {
@@ -169,10 +163,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    // As the engine destroys: the real servers together (one apply), then the services, then the rest.
-    for (const layer of [[realServerProvider], [virtualServiceProvider], [realServerArpConfigProvider], [keepalivedPairProvider]] as ProviderUnderTest[][]) {
-      await Promise.all(stack.filter(([p]) => layer.includes(p)).map(([p, d]) => p.delete(d.id, d.state)));
-    }
+    await destroyInLayers(stack, [[realServerProvider], [virtualServiceProvider], [realServerArpConfigProvider], [keepalivedPairProvider]]);
   } finally {
     for (const rs of REAL_SERVERS) {
       for (const unit of TEST_UNITS) await stopUnit(rs, unit);

@@ -12,7 +12,7 @@ import { keepalivedPairProvider } from "../../provider/keepalived/pairProvider";
 import { getVrrpStatus } from "../../provider/keepalived/vrrpStatus";
 import { closeSshPool, run } from "../../provider/ssh";
 import { errorOf } from "../support/errorOf";
-import { clientLoop as clientLoopTo, liveRealServers as liveRealServersOn, installStreamCgi, removeStreamCgi, sleep, startStream, stopStreams, streamAlive, syncDaemons, vipHolder, vrrpTransitions, waitFor } from "../support/keepalivedLab";
+import { answersTo, clientLoop as clientLoopTo, destroyInLayers, liveRealServers as liveRealServersOn, installStreamCgi, removeStreamCgi, sleep, startStream, stopStreams, streamAlive, syncDaemons, vipHolder, vrrpTransitions, waitFor } from "../support/keepalivedLab";
 import { labConnection, labHost } from "../support/lab";
 import { powerOff, powerOn } from "../support/labPower";
 import { refresh, up, upChanged, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
@@ -69,13 +69,7 @@ async function vrrp() {
   return getVrrpStatus([labConnection("dir1"), labConnection("dir2")], { vips: [VIP] });
 }
 
-async function answersFromClient(requests: number): Promise<Map<string, number>> {
-  const script = 'for i in $(seq "$1"); do curl -sS --max-time 2 "http://$2/" 2>/dev/null || echo FAILED; done';
-  const out = (await run(labConnection("client"), ["sh", "-c", script, "requests", String(requests), VIP])).stdout;
-  const counts = new Map<string, number>();
-  for (const line of out.split("\n").filter((l) => l.length > 0)) counts.set(line, (counts.get(line) ?? 0) + 1);
-  return counts;
-}
+const answersFromClient = (requests: number) => answersTo(`http://${VIP}/`, requests, 2);
 
 /**
  * Powers dir1 (the MASTER) off `afterMs` into a client loop of `loopSeconds` (each request
@@ -102,18 +96,9 @@ beforeAll(async () => {
   await installStreamCgi(REAL_SERVERS);
 });
 
-/**
- * Deletes what the tests deployed as the engine would: each layer's resources together
- * (the real servers of a pair in one apply), dependents before what they depend on.
- */
-async function destroyStack(): Promise<void> {
-  const layers: ProviderUnderTest[][] = [[realServerProvider, realServerReturnRouteProvider], [virtualServiceProvider], [realServerArpConfigProvider, directorProvider], [keepalivedPairProvider]];
-  for (const layer of layers) {
-    const now = stack.filter(([p]) => layer.includes(p));
-    await Promise.all(now.map(([p, d]) => p.delete(d.id, d.state)));
-    for (const entry of now) stack.splice(stack.indexOf(entry), 1);
-  }
-}
+/** Everything the tests deployed, dependents first (see destroyInLayers). */
+const destroyStack = () =>
+  destroyInLayers(stack, [[realServerProvider, realServerReturnRouteProvider], [virtualServiceProvider], [realServerArpConfigProvider, directorProvider], [keepalivedPairProvider]]);
 
 afterAll(async () => {
   try {

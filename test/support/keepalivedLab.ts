@@ -5,6 +5,7 @@
 import { getVrrpStatus } from "../../provider/keepalived/vrrpStatus";
 import { run } from "../../provider/ssh";
 import { labConnection, labHost } from "./lab";
+import type { Deployed, ProviderUnderTest } from "./providerSteps";
 
 export const DIRECTORS = ["dir1", "dir2"] as const;
 
@@ -40,6 +41,32 @@ export async function liveRealServers(director: string, vip: string, port: numbe
       return options.weights ? `${address}:${words[words.indexOf("-w") + 1]}` : address;
     })
     .sort();
+}
+
+/**
+ * Who answers `url` over `requests` requests from the client, one after another, each given
+ * `maxSeconds`: each answer's body (the lab's web servers answer with their name) and how
+ * often, "FAILED" for a request that got none.
+ */
+export async function answersTo(url: string, requests: number, maxSeconds: number): Promise<Map<string, number>> {
+  const script = 'for i in $(seq "$1"); do curl -sk --max-time "$3" "$2" || echo FAILED; done';
+  const out = (await run(labConnection("client"), ["sh", "-c", script, "answers", String(requests), url, String(maxSeconds)])).stdout;
+  const counts = new Map<string, number>();
+  for (const line of out.split("\n").filter((l) => l.length > 0)) counts.set(line, (counts.get(line) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * Deletes what a suite deployed as the engine destroys: each layer's resources together (a
+ * pair's real servers then go in one apply), a layer only once the one before it is gone.
+ * Deleted entries leave `stack`.
+ */
+export async function destroyInLayers(stack: Array<[ProviderUnderTest, Deployed]>, layers: readonly ProviderUnderTest[][]): Promise<void> {
+  for (const layer of layers) {
+    const now = stack.filter(([p]) => layer.includes(p));
+    await Promise.all(now.map(([p, d]) => p.delete(d.id, d.state)));
+    for (const entry of now) stack.splice(stack.indexOf(entry), 1);
+  }
 }
 
 /**
