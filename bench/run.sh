@@ -9,7 +9,9 @@
 #      what is the engine's own cost at N (bench/engine-floor.js);
 #   4. the VRRP soak: a pair with VRRPv3 and a sub-second advert interval left idle for 10
 #      minutes, its state changes counted (bench/vrrp-soak.js);
-#   5. the chart (bench/chart.js).
+#   5. the chart (bench/chart.js);
+#   6. the whole fault matrix: every remote step of every kind and operation cut with both
+#      faults (`npm run test:faults`, close to an hour; `npm test` cuts each kind once).
 # A lab this script started is torn down at the end; one already up is left up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,3 +29,4 @@ BENCH_JSON=bench/results/director-scale.json node bench/director-scale.js
 BENCH_JSON=bench/results/engine-floor.json node bench/engine-floor.js
 BENCH_JSON=bench/results/vrrp-soak.json node bench/vrrp-soak.js
 node bench/chart.js bench/results/director-scale.json bench/results/chart.svg
+npm run test:faults

@@ -9,7 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 npm run build   # dist/ from clean: the provider process loads pulumi-lvs/provider/registry from it
-bash scripts/engine/build-cli.sh >/dev/null
+source scripts/engine/background-build.sh
+start_cli_build
 bash test/lab/lab.sh up
+wait_cli_build
 bash test/lab/lab.sh status
 bash scripts/lab-stack.sh up

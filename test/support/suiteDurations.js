@@ -1,7 +1,26 @@
-// A Jest reporter that ends the run with every suite's wall time, slowest first: the
-// default reporter prints them as suites finish, scattered through a long CI log whose
-// tail is what gets read. CI's time budget is spent where this table says.
+// A Jest reporter for CI's time budget. As each suite ends it prints one line: the run's
+// elapsed time, the suite's, and its three slowest tests (a run stopped by CI's timeout
+// still says where its time went). At the end, every suite's wall time, slowest first: the
+// default reporter prints them scattered through a long CI log whose tail is what gets read.
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
 class SuiteDurations {
+  onRunStart() {
+    this.startedAt = Date.now();
+  }
+
+  onTestResult(_test, result) {
+    const file = result.testFilePath.replace(`${process.cwd()}/`, "");
+    const slowest = result.testResults
+      .filter((t) => typeof t.duration === "number")
+      .sort((a, b) => b.duration - a.duration)
+      .slice(0, 3)
+      .map((t) => `${seconds(t.duration)} ${t.title.slice(0, 80)}`);
+    process.stderr.write(
+      `[time] +${seconds(Date.now() - (this.startedAt ?? Date.now()))} ${file}: ${seconds(result.perfStats.end - result.perfStats.start)}; slowest: ${slowest.join(" | ")}\n`,
+    );
+  }
+
   onRunComplete(_contexts, results) {
     const rows = results.testResults
       .map((r) => ({ file: r.testFilePath.replace(`${process.cwd()}/`, ""), ms: r.perfStats.end - r.perfStats.start, failed: r.numFailingTests > 0 || Boolean(r.failureMessage) }))
