@@ -1,4 +1,4 @@
-// A Jest reporter for CI's time budget. As each suite ends it prints one line: the run's
+// A Jest reporter for CI's time budget. As each suite of 10 s or more ends it prints one line: the run's
 // elapsed time, the suite's, and its three slowest tests (a run stopped by CI's timeout
 // still says where its time went). At the end, every suite's wall time, slowest first: the
 // default reporter prints them scattered through a long CI log whose tail is what gets read.
@@ -10,6 +10,8 @@ class SuiteDurations {
   }
 
   onTestResult(_test, result) {
+    const ms = result.perfStats.end - result.perfStats.start;
+    if (ms < 10_000 && result.numFailingTests === 0) return; // the unit suites: seconds each
     const file = result.testFilePath.replace(`${process.cwd()}/`, "");
     const slowest = result.testResults
       .filter((t) => typeof t.duration === "number")
@@ -17,7 +19,7 @@ class SuiteDurations {
       .slice(0, 3)
       .map((t) => `${seconds(t.duration)} ${t.title.slice(0, 80)}`);
     process.stderr.write(
-      `[time] +${seconds(Date.now() - (this.startedAt ?? Date.now()))} ${file}: ${seconds(result.perfStats.end - result.perfStats.start)}; slowest: ${slowest.join(" | ")}\n`,
+      `[time] +${seconds(Date.now() - (this.startedAt ?? Date.now()))} ${file}: ${seconds(ms)}; slowest: ${slowest.join(" | ")}\n`,
     );
   }
 

@@ -1,0 +1,195 @@
+// What was read → the resources of the program that adopts it, each with `adopt: true`, and
+// the warnings for what was read but is not in the program. Pure: snapshots in, model out.
+//
+// This version adopts what pulumi-lvs's resources can take over without a change on the
+// hosts: a keepalived pair with its keepalived-managed services, and hand-made IPVS entries
+// on plain directors. It does not yet declare the hosts' preparation that was made by hand
+// (a director's VIP and ip_forward, a real server's VIP on lo and ARP sysctls, NAT return
+// routes): Director, RealServerArpConfig and RealServerReturnRoute refuse a VIP or route
+// they did not make, so each is a warning saying it is left as it is.
+
+import type { IpvsDestination, IpvsService, ServiceKey } from "../provider/ipvs/model";
+import type { NodeConfig } from "../provider/keepalived/model";
+import type { KeepalivedRealServerOptions, KeepalivedServiceOptions } from "../provider/keepalived/serviceModel";
+import { ImportModelError } from "./errors";
+import { importKeepalived, type ImportedVirtualServer } from "./keepalivedConfig";
+import type { HostSnapshot } from "./snapshot";
+
+/** A host as the command line named it. */
+export interface HostTarget {
+  host: string;
+  port: number;
+  user: string;
+}
+
+export interface ReadHost {
+  target: HostTarget;
+  snapshot: HostSnapshot;
+}
+
+/** A host of the program: its connection is declared once and used by name. */
+export interface ProgramHost {
+  /** A TypeScript identifier and resource-name part (`dir1`, `web_02`). */
+  name: string;
+  target: HostTarget;
+  hostKey?: string;
+}
+
+export interface PairResource {
+  name: string;
+  nodes: Array<{ host: string; priority: number; state: "MASTER" | "BACKUP"; routerId: string }>;
+  /** The instance as the first node's file has it (the nodes were checked to agree). */
+  config: Omit<NodeConfig, "node" | "unicastPeers" | "auth"> & { hasPassword: boolean };
+}
+
+export interface ServiceResource {
+  name: string;
+  /** Where it lives: the pair (keepalived-managed) or a plain director's host. */
+  on: { pair: string } | { host: string };
+  service: IpvsService;
+  options: KeepalivedServiceOptions;
+}
+
+export interface RealServerResource {
+  name: string;
+  service: string;
+  destination: IpvsDestination;
+  options: KeepalivedRealServerOptions;
+}
+
+export interface ImportedProgram {
+  hosts: ProgramHost[];
+  pair?: PairResource;
+  services: ServiceResource[];
+  realServers: RealServerResource[];
+  warnings: string[];
+}
+
+const identifier = (text: string) => {
+  const id = text.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "");
+  return /^[a-z]/.test(id) ? id : `h_${id}`;
+};
+
+const serviceLabel = (key: ServiceKey) => (key.kind === "fwmark" ? `fwmark-${key.fwmark}` : `${key.protocol}-${key.address.replace(/[.:]/g, "-")}-${key.port}`);
+const sameKey = (a: ServiceKey, b: ServiceKey) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Hosts named after their hostnames, made unique, in the order given. */
+function programHosts(read: readonly ReadHost[]): ProgramHost[] {
+  const used = new Set<string>();
+  return read.map(({ target, snapshot }) => {
+    let name = identifier(snapshot.hostname);
+    for (let n = 2; used.has(name); n++) name = `${identifier(snapshot.hostname)}_${n}`;
+    used.add(name);
+    return { name, target, ...(snapshot.hostKey ? { hostKey: snapshot.hostKey } : {}) };
+  });
+}
+
+/** The fields both nodes of a pair must agree on, for the warnings when they do not. */
+const SHARED_FIELDS = ["instanceName", "interface", "virtualRouterId", "advertInt", "vrrpVersion", "vips", "nopreempt", "preemptDelay", "unicast", "trackInterfaces", "trackScripts", "notify", "garp", "lvsSyncDaemon", "extraInstanceConfig"] as const;
+
+function importPair(directors: readonly ReadHost[], hosts: readonly ProgramHost[], instances: Array<NodeConfig | undefined>, warnings: string[]): PairResource | undefined {
+  const withInstance = instances.filter((i): i is NodeConfig => i !== undefined);
+  if (withInstance.length === 0) return undefined;
+  if (directors.length !== 2 || withInstance.length !== 2) {
+    warnings.push(
+      `keepalived runs a VRRP instance on ${withInstance.length} of the ${directors.length} director(s) named: a KeepalivedPair needs both nodes; name the two directors of the pair (--director twice). The instance is not in the program.`,
+    );
+    return undefined;
+  }
+  const [a, b] = withInstance as [NodeConfig, NodeConfig];
+  for (const field of SHARED_FIELDS) {
+    if (JSON.stringify(a[field]) !== JSON.stringify(b[field]))
+      warnings.push(`the two nodes' keepalived.conf differ in ${field} (${hosts[0]!.name}: ${JSON.stringify(a[field])}, ${hosts[1]!.name}: ${JSON.stringify(b[field])}): the program takes ${hosts[0]!.name}'s`);
+  }
+  if ((a.auth?.password ?? "") !== (b.auth?.password ?? "")) warnings.push("the two nodes' VRRP passwords differ: the program asks for one (config vrrpPassword)");
+  for (const s of directors.map((d) => d.snapshot)) if (!s.keepalived.active) warnings.push(`keepalived is not running on ${s.hostname}: adopting starts it`);
+  const { node: _node, unicastPeers: _peers, auth, ...config } = a;
+  return {
+    name: identifier(a.instanceName),
+    nodes: [a, b].map((c, i) => ({ host: hosts[i]!.name, priority: c.node.priority, state: c.node.state, routerId: c.node.routerId })),
+    config: { ...config, hasPassword: auth !== undefined },
+  };
+}
+
+/** Both directors' keepalived virtual servers must agree; the program takes the first's. */
+function agreedVirtualServers(perNode: ImportedVirtualServer[][], hosts: readonly ProgramHost[], warnings: string[]): ImportedVirtualServer[] {
+  const [first = [], ...others] = perNode;
+  others.forEach((other, i) => {
+    if (JSON.stringify(other) !== JSON.stringify(first)) warnings.push(`${hosts[i + 1]!.name}'s keepalived virtual servers differ from ${hosts[0]!.name}'s: the program takes ${hosts[0]!.name}'s`);
+  });
+  return first;
+}
+
+/** Snapshots of the directors (one, or the two of a pair) and real servers → the program. */
+export function importProgram(directors: readonly ReadHost[], realServers: readonly ReadHost[]): ImportedProgram {
+  if (directors.length === 0 || directors.length > 2) throw new ImportModelError(`name one director, or the two of a keepalived pair (got ${directors.length})`);
+  const warnings: string[] = [];
+  const hosts = programHosts([...directors, ...realServers]);
+  const directorHosts = hosts.slice(0, directors.length);
+  const keepalived = directors.map((d, i) => {
+    const imported = importKeepalived(d.snapshot.keepalived.files);
+    warnings.push(...imported.warnings.map((w) => `${directorHosts[i]!.name}: ${w}`));
+    return imported;
+  });
+  const pair = importPair(directors, directorHosts, keepalived.map((k) => k.instance), warnings);
+
+  const services: ServiceResource[] = [];
+  const realServerResources: RealServerResource[] = [];
+  const managed = pair ? agreedVirtualServers(keepalived.map((k) => k.virtualServers), directorHosts, warnings) : [];
+  if (!pair && keepalived.some((k) => k.virtualServers.length > 0))
+    warnings.push("keepalived.conf declares virtual servers but no VRRP pair was adopted: they are not in the program (keepalived keeps managing them)");
+  for (const vs of managed) {
+    const name = `${pair!.name}-${serviceLabel(vs.service.key)}`;
+    services.push({ name, on: { pair: pair!.name }, service: vs.service, options: vs.options });
+    for (const rs of vs.realServers) realServerResources.push({ name: `${name}-${rs.destination.address.replace(/[.:]/g, "-")}-${rs.destination.port}`, service: name, destination: rs.destination, options: rs.options });
+  }
+
+  // The IPVS entries keepalived did not declare: made by hand.
+  directors.forEach((d, i) => {
+    const table = d.snapshot.ipvs;
+    const host = directorHosts[i]!;
+    if (!table) {
+      if (!pair) warnings.push(`${host.name}: the ip_vs module is not loaded, so it has no IPVS table to adopt`);
+      return;
+    }
+    for (const service of table.services) {
+      const byKeepalived = managed.find((vs) => sameKey(vs.service.key, service.key));
+      const destinations = table.destinations.filter((dst) => sameKey(dst.service, service.key));
+      if (byKeepalived) {
+        const declared = new Set(byKeepalived.realServers.map((r) => `${r.destination.address}:${r.destination.port}`));
+        for (const dst of destinations.filter((x) => !declared.has(`${x.address}:${x.port}`)))
+          warnings.push(`${host.name}: ${serviceLabel(service.key)} mixes keepalived's real servers with ${dst.address}:${dst.port}, added by hand: keepalived would remove it on its next reload, so it is not in the program`);
+        continue;
+      }
+      if (pair) {
+        warnings.push(`${host.name}: ${serviceLabel(service.key)} was made by hand on a keepalived node: keepalived owns this table, so it is not in the program (declare it on the pair to keep it)`);
+        continue;
+      }
+      const name = `${host.name}-${serviceLabel(service.key)}`;
+      services.push({ name, on: { host: host.name }, service, options: {} });
+      for (const dst of destinations) realServerResources.push({ name: `${name}-${dst.address.replace(/[.:]/g, "-")}-${dst.port}`, service: name, destination: dst, options: {} });
+    }
+  });
+
+  // Host preparation made by hand: read, reported, left as it is (see the header).
+  const vips = new Set([...services.map((s) => (s.service.key.kind === "address" ? s.service.key.address : "")), ...(pair?.config.vips.map((v) => v.address) ?? [])].filter((v) => v !== ""));
+  directors.forEach((d, i) => {
+    const bound = d.snapshot.addresses.filter((a) => vips.has(a.address));
+    if (!pair && bound.length > 0)
+      warnings.push(`${directorHosts[i]!.name}: VIP ${bound.map((a) => `${a.address} on ${a.interface}`).join(", ")} was bound by hand: left as it is, not in the program (a Director cannot take over a VIP it did not bind yet)`);
+    if (d.snapshot.sysctls["net.ipv4.ip_forward"] === "1") warnings.push(`${directorHosts[i]!.name}: net.ipv4.ip_forward = 1 is left as it is, not in the program`);
+  });
+  realServers.forEach((r, i) => {
+    const host = hosts[directors.length + i]!;
+    const onLoopback = r.snapshot.addresses.filter((a) => vips.has(a.address) && /^(lo|tunl0)$/.test(a.interface));
+    const arp = Object.entries(r.snapshot.sysctls).sort(([a], [b]) => (a < b ? -1 : 1)).filter(([k, v]) => /\.arp_(ignore|announce)$/.test(k) && v !== "0");
+    if (onLoopback.length > 0 || arp.length > 0)
+      warnings.push(
+        `${host.name}: its DR/TUN preparation made by hand (${[...onLoopback.map((a) => `${a.address} on ${a.interface}`), ...arp.map(([k, v]) => `${k} = ${v}`)].join(", ")}) is left as it is, not in the program (a RealServerArpConfig cannot take over a VIP it did not bind yet)`,
+      );
+    const rules = r.snapshot.rules.split("\n").filter((l) => /\bfrom \S+ lookup \S+/.test(l) && !/lookup (main|local|default)\b/.test(l));
+    if (rules.length > 0) warnings.push(`${host.name}: policy routing rules (${rules.map((l) => l.trim()).join("; ")}) are left as they are, not in the program`);
+  });
+  // Only the directors' connections are used: the real servers' preparation is not declared yet.
+  return { hosts: directorHosts, ...(pair ? { pair } : {}), services, realServers: realServerResources, warnings };
+}

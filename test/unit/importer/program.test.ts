@@ -1,0 +1,113 @@
+// The importer's model and rendering, on what a guide-built keepalived pair reads as: the
+// generated project adopts the pair and its services, type-checks against the package, and
+// names in warnings everything it read but does not declare.
+import { spawnSync } from "child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { join } from "path";
+import { MAIN_CONFIG } from "../../../importer/keepalivedConfig";
+import { importProgram, type ReadHost } from "../../../importer/program";
+import { renderProject } from "../../../importer/render";
+import type { HostSnapshot } from "../../../importer/snapshot";
+import { parseIpvsadmSave } from "../../../provider/ipvs/parse";
+
+const ROOT = join(__dirname, "../../..");
+const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", name), "utf8");
+const keepalivedFiles = (priority: number, state: string) => ({
+  [MAIN_CONFIG]: fixture("guide-keepalived.conf").replace("priority 150", `priority ${priority}`).replace("state MASTER", `state ${state}`),
+  "/etc/keepalived/conf.d/https.conf": fixture("guide-https.conf"),
+});
+// The table keepalived made from that config, plus one service added by hand.
+const table = parseIpvsadmSave(
+  "-A -t 10.77.0.160:80 -s wlc -p 50\n-a -t 10.77.0.160:80 -r 10.77.0.21:80 -g -w 1\n-a -t 10.77.0.160:80 -r 10.77.0.22:80 -g -w 2\n-A -t 10.77.0.160:443 -s rr\n-a -t 10.77.0.160:443 -r 10.77.0.21:443 -g -w 1\n-A -t 10.77.0.160:8080 -s rr\n",
+);
+const director = (hostname: string, port: number, priority: number, state: string): ReadHost => ({
+  target: { host: "127.0.0.1", port, user: "root" },
+  snapshot: {
+    hostname,
+    hostKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${hostname}`,
+    ipvs: table,
+    keepalived: { active: true, files: keepalivedFiles(priority, state) },
+    sysctls: { "net.ipv4.ip_forward": "0" },
+    addresses: state === "MASTER" ? [{ interface: "eth1", address: "10.77.0.160", prefixLength: 32 }] : [],
+    rules: "",
+    routes: "",
+  },
+});
+const realServer: ReadHost = {
+  target: { host: "127.0.0.1", port: 2211, user: "root" },
+  snapshot: {
+    hostname: "rs1",
+    keepalived: { active: false, files: {} },
+    sysctls: { "net.ipv4.conf.all.arp_ignore": "1", "net.ipv4.conf.all.arp_announce": "2", "net.ipv4.conf.eth1.arp_ignore": "0" },
+    addresses: [{ interface: "lo", address: "10.77.0.160", prefixLength: 32 }],
+    rules: "0:\tfrom all lookup local\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default",
+    routes: "",
+  } satisfies HostSnapshot,
+};
+
+const program = importProgram([director("dir1", 2201, 150, "MASTER"), director("dir2", 2202, 100, "BACKUP")], [realServer]);
+
+it("adopts the pair with both nodes' priorities, states and router ids, and the password as a secret to set", () => {
+  expect(program.pair).toMatchObject({
+    name: "vi_1",
+    nodes: [
+      { host: "dir1", priority: 150, state: "MASTER", routerId: "LVS_DEVEL" },
+      { host: "dir2", priority: 100, state: "BACKUP", routerId: "LVS_DEVEL" },
+    ],
+    config: { instanceName: "VI_1", interface: "eth1", virtualRouterId: 51, hasPassword: true },
+  });
+  expect(JSON.stringify(program)).not.toContain("s3cr3t");
+});
+
+it("adopts keepalived's services and real servers with their checks", () => {
+  expect(program.services.map((s) => [s.name, s.on])).toEqual([
+    ["vi_1-tcp-10-77-0-160-80", { pair: "vi_1" }],
+    ["vi_1-tcp-10-77-0-160-443", { pair: "vi_1" }],
+  ]);
+  expect(program.realServers.map((r) => [r.name, r.destination.weight, r.options.healthCheck?.type])).toEqual([
+    ["vi_1-tcp-10-77-0-160-80-10-77-0-21-80", 1, "TCP_CHECK"],
+    ["vi_1-tcp-10-77-0-160-80-10-77-0-22-80", 2, "TCP_CHECK"],
+    ["vi_1-tcp-10-77-0-160-443-10-77-0-21-443", 1, "SSL_GET"],
+  ]);
+});
+
+it("names in a warning each thing read but not declared: the hand-made service on a keepalived node, the real server's hand-made preparation", () => {
+  expect(program.warnings).toEqual(
+    expect.arrayContaining([
+      "dir1: tcp-10-77-0-160-8080 was made by hand on a keepalived node: keepalived owns this table, so it is not in the program (declare it on the pair to keep it)",
+      expect.stringMatching(/^rs1: its DR\/TUN preparation made by hand \(10\.77\.0\.160 on lo, net\.ipv4\.conf\.all\.arp_announce = 2, net\.ipv4\.conf\.all\.arp_ignore = 1\) is left as it is/),
+      expect.stringMatching(/^dir1: \/etc\/keepalived\/keepalived.conf:5: `notification_email`/),
+    ]),
+  );
+});
+
+describe("the rendered project", () => {
+  const files = renderProject(program, { projectName: "adopted", stack: "prod", packageVersion: "^0.1.0", commandLine: "npx pulumi-lvs import --director root@127.0.0.1:2201" });
+
+  it("keeps the connections in the stack's config and every secret out of every file", () => {
+    expect(files["Pulumi.prod.yaml"]).toContain('  adopted:hosts:\n    dir1:\n      host: "127.0.0.1"\n      port: 2201\n      user: "root"\n      hostKey: "ssh-ed25519');
+    for (const text of Object.values(files)) expect(text).not.toMatch(/s3cr3t|PRIVATE KEY/);
+    expect(files["README.md"]).toContain("pulumi config set --secret vrrpPassword");
+    expect(files["index.ts"]).toContain('auth: {\n    password: config.requireSecret("vrrpPassword"),\n  },');
+  });
+
+  it("declares every resource with adopt: true", () => {
+    const index = files["index.ts"]!;
+    const resources = index.match(/new lvs\.\w+\(/g) ?? [];
+    expect(resources).toHaveLength(1 + 2 + 3);
+    expect(index.match(/^\s*adopt: true,$/gm)).toHaveLength(resources.length);
+  });
+
+  it("type-checks against the package, as a user's project would", () => {
+    const dir = mkdtempSync(join(ROOT, "examples", ".import-check-"));
+    try {
+      writeFileSync(join(dir, "index.ts"), files["index.ts"]!);
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ extends: "../tsconfig.json", include: ["index.ts"] }));
+      const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", join(dir, "tsconfig.json")], { encoding: "utf8" });
+      expect(tsc.stdout + tsc.stderr).toBe("");
+      expect(tsc.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
