@@ -59,8 +59,10 @@ export interface LvsClusterRealServerArgs {
   readonly name: string;
   /** SSH to the real server (dr/tun: for its ARP/VIP preparation; unused in nat). */
   readonly connection?: pulumi.Input<SshConnectionArgs>;
-  /** The address the director forwards to (RIP). */
+  /** The address the director forwards to (RIP), of the family of `vip`. */
   readonly address: pulumi.Input<string>;
+  /** With `vip6` (dual stack): the real server's IPv6 address, where the IPv6 VIP's services forward. */
+  readonly address6?: pulumi.Input<string>;
   /** Default 1. */
   readonly weight?: number;
   /** nat only: the port on the real server (default: the service port). */
@@ -78,6 +80,12 @@ export interface LvsClusterArgs {
   /** Two directors sharing the VIP with VRRP. Exactly one of director / keepalivedPair. */
   readonly keepalivedPair?: LvsClusterKeepalivedPairArgs;
   readonly vip: pulumi.Input<string>;
+  /**
+   * Dual stack: an IPv6 VIP served beside the IPv4 `vip`, with the same services, forwarding
+   * to each real server's `address6`. A plain director in dr or nat mode (keepalived runs
+   * one address family per VRRP instance).
+   */
+  readonly vip6?: pulumi.Input<string>;
   readonly services: readonly LvsClusterServiceArgs[];
   readonly realServers: readonly LvsClusterRealServerArgs[];
   /**
@@ -144,6 +152,7 @@ const RealServerSchema = z.strictObject({
   name: shortName,
   connection: z.unknown().optional(),
   address: present("the real server's address (RIP)"),
+  address6: z.unknown().optional(),
   weight: weight.optional(),
   port: port.optional(),
   interfaces: z.array(z.string().min(1)).optional(),
@@ -156,6 +165,7 @@ export const ArgsSchema = z.strictObject({
   director: DirectorSchema.optional(),
   keepalivedPair: PairSchema.optional(),
   vip: present("the virtual IP clients connect to"),
+  vip6: z.unknown().optional(),
   services: z.array(ServiceSchema).min(1, "must list at least one service"),
   realServers: z.array(RealServerSchema).min(1, "must list at least one real server"),
   nat: z.strictObject({ configureRealServerRoutes: z.boolean().optional(), gateway: z.unknown().optional() }).optional(),
@@ -193,8 +203,16 @@ function crossFieldProblems(args: LvsClusterArgs): Problem[] {
     }
   });
 
+  const dualStack = args.vip6 !== undefined && args.vip6 !== null;
+  if (dualStack && args.keepalivedPair) add("vip6", "is not supported with a keepalivedPair: keepalived runs one address family per VRRP instance; use a second LvsCluster (or KeepalivedPair) for the IPv6 VIP");
+  if (dualStack && args.mode === "tun") add("vip6", "is supported in dr and nat mode (an IPv6 tunnel to the real servers is not); use mode dr, or remove vip6");
+  if (dualStack && args.nat?.configureRealServerRoutes === true) add("vip6", "cannot be combined with nat.configureRealServerRoutes (the return routes are IPv4); route the IPv6 replies yourself and set it to false");
+
   const names = new Set<string>();
   args.realServers.forEach((rs, i) => {
+    const hasAddress6 = rs.address6 !== undefined && rs.address6 !== null;
+    if (dualStack && !hasAddress6) add(`realServers[${i}].address6`, "is required with vip6: the real server's IPv6 address, where the IPv6 VIP's services forward");
+    if (!dualStack && hasAddress6) add(`realServers[${i}].address6`, "only applies with vip6 (dual stack); set `vip6`, or remove it");
     if (names.has(rs.name)) add(`realServers[${i}].name`, `"${rs.name}" is used twice; real server names must be unique`);
     names.add(rs.name);
     for (const key of Object.keys(rs.overrides ?? {})) {

@@ -14,6 +14,8 @@ import { planLvsCluster } from "./plan";
 
 export class LvsCluster extends pulumi.ComponentResource {
   readonly vip: pulumi.Output<string>;
+  /** The dual stack's IPv6 VIP (`vip6`), when set. */
+  readonly vip6: pulumi.Output<string> | undefined;
   /** Keyed by `tcp/80`. */
   readonly services: Record<string, VirtualService>;
   /** Keyed by real server name, then service (`rs1` → `tcp/80`). */
@@ -33,6 +35,7 @@ export class LvsCluster extends pulumi.ComponentResource {
 
     const parent = { parent: this };
     this.vip = pulumi.output(args.vip);
+    this.vip6 = args.vip6 === undefined ? undefined : pulumi.output(args.vip6);
     this.directors = plan.directors.map((d) => new Director(d.name, d.args, parent));
     this.keepalivedPair = plan.pair && new KeepalivedPair(plan.pair.name, plan.pair.args, parent);
     const pair = this.keepalivedPair;
@@ -66,6 +69,7 @@ export class LvsCluster extends pulumi.ComponentResource {
 
     this.registerOutputs({
       vip: this.vip,
+      ...(this.vip6 ? { vip6: this.vip6 } : {}),
       services: Object.fromEntries(Object.entries(this.services).map(([k, vs]) => [k, vs.serviceKey])),
       realServers: Object.fromEntries(
         Object.entries(this.realServers).map(([rsName, byService]) => [

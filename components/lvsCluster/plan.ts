@@ -20,8 +20,9 @@ export const childNames = {
   pair: (cluster: string) => `${cluster}-pair`,
   /** A pair's directors still need the mode's sysctls (forwarding, redirects). */
   pairNodeDirector: (cluster: string, index: number) => `${cluster}-director-node${index + 1}`,
-  virtualService: (cluster: string, service: LvsClusterServiceArgs) => `${cluster}-vs-${serviceSlug(service)}`,
-  realServer: (cluster: string, realServer: string, service: LvsClusterServiceArgs) => `${cluster}-${realServer}-${serviceSlug(service)}`,
+  /** `ipv6`: the service on the dual-stack cluster's IPv6 VIP (`vip6`). */
+  virtualService: (cluster: string, service: LvsClusterServiceArgs, ipv6 = false) => `${cluster}-vs-${serviceSlug(service)}${ipv6 ? "-ipv6" : ""}`,
+  realServer: (cluster: string, realServer: string, service: LvsClusterServiceArgs, ipv6 = false) => `${cluster}-${realServer}-${serviceSlug(service)}${ipv6 ? "-ipv6" : ""}`,
   arpConfig: (cluster: string, realServer: string) => `${cluster}-${realServer}-arp`,
   returnRoute: (cluster: string, realServer: string) => `${cluster}-${realServer}-return-route`,
 };
@@ -42,7 +43,7 @@ export interface LvsClusterPlan {
 
 /** Children of a cluster whose arguments have passed validateLvsClusterArgs. */
 export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPlan {
-  const { mode, vip } = args;
+  const { mode, vip, vip6 } = args;
   const directors: LvsClusterPlan["directors"] = [];
   let pair: LvsClusterPlan["pair"];
 
@@ -56,6 +57,9 @@ export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPl
         mode,
         ...(mode === "dr" && d.interface ? { interfaces: [d.interface] } : {}),
         vip: { address: vip, interface: vipInterface },
+        ...(vip6 !== undefined ? { vips: [{ address: vip6, interface: vipInterface }] } : {}),
+        // nat: the director routes the real servers' IPv6 replies too.
+        ...(vip6 !== undefined && mode === "nat" ? { ipv6Forwarding: true } : {}),
       },
     });
   } else if (args.keepalivedPair) {
@@ -84,35 +88,42 @@ export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPl
     );
   }
 
-  const services = args.services.map((s) => ({
-    label: serviceLabel(s),
-    name: childNames.virtualService(name, s),
-    args: {
-      protocol: s.protocol ?? "tcp",
-      address: vip,
-      port: s.port,
-      ...(s.scheduler !== undefined ? { scheduler: s.scheduler } : {}),
-      ...(s.persistence !== undefined ? { persistence: s.persistence } : {}),
-      ...(s.delayLoop !== undefined ? { delayLoop: s.delayLoop } : {}),
-    } satisfies PlannedServiceArgs,
-  }));
+  // One VirtualService per service and VIP: the IPv4 one under the names a single-VIP
+  // cluster has always had, the dual stack's IPv6 one beside it (`-ipv6`, label `tcp/80/ipv6`).
+  const families = [{ ipv6: false, address: vip }, ...(vip6 !== undefined ? [{ ipv6: true, address: vip6 }] : [])];
+  const services = families.flatMap(({ ipv6, address }) =>
+    args.services.map((s) => ({
+      label: `${serviceLabel(s)}${ipv6 ? "/ipv6" : ""}`,
+      name: childNames.virtualService(name, s, ipv6),
+      args: {
+        protocol: s.protocol ?? "tcp",
+        address,
+        port: s.port,
+        ...(s.scheduler !== undefined ? { scheduler: s.scheduler } : {}),
+        ...(s.persistence !== undefined ? { persistence: s.persistence } : {}),
+        ...(s.delayLoop !== undefined ? { delayLoop: s.delayLoop } : {}),
+      } satisfies PlannedServiceArgs,
+    })),
+  );
 
   const realServers: LvsClusterPlan["realServers"] = [];
-  for (const s of args.services) {
-    for (const rs of args.realServers) {
-      const weight = rs.overrides?.[serviceLabel(s)]?.weight ?? rs.weight;
-      realServers.push({
-        name: childNames.realServer(name, rs.name, s),
-        realServer: rs.name,
-        service: serviceLabel(s),
-        args: {
-          address: rs.address,
-          port: mode === "nat" ? (rs.port ?? s.port) : s.port,
-          forwarding: mode,
-          ...(weight !== undefined ? { weight } : {}),
-          ...(s.healthCheck !== undefined ? { healthCheck: s.healthCheck } : {}),
-        },
-      });
+  for (const { ipv6 } of families) {
+    for (const s of args.services) {
+      for (const rs of args.realServers) {
+        const weight = rs.overrides?.[serviceLabel(s)]?.weight ?? rs.weight;
+        realServers.push({
+          name: childNames.realServer(name, rs.name, s, ipv6),
+          realServer: rs.name,
+          service: `${serviceLabel(s)}${ipv6 ? "/ipv6" : ""}`,
+          args: {
+            address: ipv6 ? rs.address6! : rs.address, // validateLvsClusterArgs requires address6 with vip6
+            port: mode === "nat" ? (rs.port ?? s.port) : s.port,
+            forwarding: mode,
+            ...(weight !== undefined ? { weight } : {}),
+            ...(s.healthCheck !== undefined ? { healthCheck: s.healthCheck } : {}),
+          },
+        });
+      }
     }
   }
 
@@ -125,7 +136,7 @@ export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPl
           realServer: rs.name,
           args: {
             connection: rs.connection!, // validateLvsClusterArgs requires it in dr and tun
-            vips: [vip],
+            vips: vip6 !== undefined ? [vip, vip6] : [vip],
             mode,
             ...(rs.interfaces !== undefined ? { interfaces: [...rs.interfaces] } : {}),
           },

@@ -2,7 +2,9 @@
 // (Director on dir1, VirtualService, three RealServers, a RealServerArpConfig on each real
 // server). The lab client's HTTP requests to the VIP are answered by every real server,
 // and the replies go straight from the real servers to the client: the director's IPVS
-// OutPkts for the service stays 0.
+// OutPkts for the service stays 0. The DR cluster is dual stack (issue 15): the Director
+// binds an IPv6 VIP beside the IPv4 one, the real servers carry both on lo, and the
+// client's requests over IPv6 are answered by every real server directly too.
 
 import { closeSshPool, run } from "../../provider/ssh";
 import { realServerArpConfigProvider } from "../../provider/arp/arpProvider";
@@ -24,55 +26,66 @@ async function destroy(stack: Array<[ProviderUnderTest, Deployed]>): Promise<voi
 
 /** Stats line of the service: Conns InPkts OutPkts InBytes OutBytes, exact numbers. */
 async function serviceStats(vip: string): Promise<{ conns: number; inPkts: number; outPkts: number }> {
-  const listing = (await run(dir1(), ["ipvsadm", "-L", "-n", "--exact", "--stats", "-t", `${vip}:80`])).stdout;
+  const listing = (await run(dir1(), ["ipvsadm", "-L", "-n", "--exact", "--stats", "-t", vip.includes(":") ? `[${vip}]:80` : `${vip}:80`])).stdout;
   const line = listing.split("\n").find((l) => l.startsWith("TCP "))!;
   const [, , conns, inPkts, outPkts] = line.trim().split(/\s+/).map(Number);
   return { conns: conns!, inPkts: inPkts!, outPkts: outPkts! };
 }
 
 async function answersFromClient(vip: string, requests: number): Promise<Map<string, number>> {
-  const script = 'for i in $(seq "$1"); do curl -sS --max-time 5 "http://$2/" || echo FAILED; done';
-  const out = (await run(labConnection("client"), ["sh", "-c", script, "requests", String(requests), vip])).stdout;
+  const script = 'for i in $(seq "$1"); do curl -gsS --max-time 5 "http://$2/" || echo FAILED; done';
+  const out = (await run(labConnection("client"), ["sh", "-c", script, "requests", String(requests), vip.includes(":") ? `[${vip}]` : vip])).stdout;
   const counts = new Map<string, number>();
   for (const line of out.split("\n").filter((l) => l.length > 0)) counts.set(line, (counts.get(line) ?? 0) + 1);
   return counts;
 }
 
 describe.each([
-  { mode: "dr", vip: "10.77.0.230" },
-  { mode: "tun", vip: "10.77.0.231" },
-] as const)("a $mode cluster in the lab", ({ mode, vip }) => {
-  it("answers the client from every real server, with replies bypassing the director", async () => {
+  { mode: "dr", vip: "10.77.0.230", vip6: "fd77::230" },
+  { mode: "tun", vip: "10.77.0.231", vip6: undefined },
+] as const)("a $mode cluster in the lab", ({ mode, vip, vip6 }) => {
+  it(`answers the client from every real server, with replies bypassing the director${vip6 ? ", over IPv4 and IPv6" : ""}`, async () => {
     const stack: Array<[ProviderUnderTest, Deployed]> = [];
+    const families = [{ vip, address: (name: string) => labHost(name).interfaces.front.ipv4 }, ...(vip6 ? [{ vip: vip6, address: (name: string) => labHost(name).interfaces.front.ipv6! }] : [])];
     try {
       await clearIpvsTable("dir1");
-      stack.push([directorProvider, await up(directorProvider, { connection: dir1(), mode, ...(mode === "dr" ? { interfaces: ["eth1"] } : {}), vip: { address: vip, interface: "eth1" } })]);
+      stack.push([
+        directorProvider,
+        await up(directorProvider, { connection: dir1(), mode, ...(mode === "dr" ? { interfaces: ["eth1"] } : {}), vip: { address: vip, interface: "eth1" }, ...(vip6 ? { vips: [{ address: vip6, interface: "eth1" }] } : {}) }),
+      ]);
       for (const name of REAL_SERVERS) {
-        stack.push([realServerArpConfigProvider, await up(realServerArpConfigProvider, { connection: labConnection(name), vips: [vip], mode, interfaces: ["eth1"] })]);
+        stack.push([realServerArpConfigProvider, await up(realServerArpConfigProvider, { connection: labConnection(name), vips: families.map((f) => f.vip), mode, interfaces: ["eth1"] })]);
       }
-      const reference = { protocol: "tcp", address: vip, port: 80 };
-      stack.push([virtualServiceProvider, await up(virtualServiceProvider, { connection: dir1(), ...reference, scheduler: "rr" })]);
-      for (const name of REAL_SERVERS) {
-        stack.push([realServerProvider, await up(realServerProvider, { connection: dir1(), service: reference, address: labHost(name).interfaces.front.ipv4, port: 80, forwarding: mode })]);
+      for (const family of families) {
+        const reference = { protocol: "tcp", address: family.vip, port: 80 };
+        stack.push([virtualServiceProvider, await up(virtualServiceProvider, { connection: dir1(), ...reference, scheduler: "rr" })]);
+        for (const name of REAL_SERVERS) {
+          stack.push([realServerProvider, await up(realServerProvider, { connection: dir1(), service: reference, address: family.address(name), port: 80, forwarding: mode })]);
+        }
       }
       await run(labConnection("client"), ["ip", "neigh", "flush", "all"]);
 
-      const counts = await answersFromClient(vip, 30);
-      console.log(`${mode} cluster: answers ${JSON.stringify(Object.fromEntries(counts))}`);
-      expect(counts.get("FAILED")).toBeUndefined();
-      expect([...counts.keys()].sort()).toEqual([...REAL_SERVERS]);
-      for (const name of REAL_SERVERS) expect(counts.get(name)).toBe(10); // rr: an even spread
+      for (const family of families) {
+        const counts = await answersFromClient(family.vip, 30);
+        console.log(`${mode} cluster, VIP ${family.vip}: answers ${JSON.stringify(Object.fromEntries(counts))}`);
+        expect(counts.get("FAILED")).toBeUndefined();
+        expect([...counts.keys()].sort()).toEqual([...REAL_SERVERS]);
+        for (const name of REAL_SERVERS) expect(counts.get(name)).toBe(10); // rr: an even spread
+      }
 
       // IPVS folds its per-CPU counters into these totals every 2 s (the estimator).
       await new Promise((r) => setTimeout(r, 4000));
-      const stats = await serviceStats(vip);
-      console.log(`${mode} cluster: director IPVS stats ${JSON.stringify(stats)}`);
-      expect(stats.conns).toBe(30);
-      expect(stats.inPkts).toBeGreaterThan(0);
-      expect(stats.outPkts).toBe(0);
+      for (const family of families) {
+        const stats = await serviceStats(family.vip);
+        console.log(`${mode} cluster, VIP ${family.vip}: director IPVS stats ${JSON.stringify(stats)}`);
+        expect(stats.conns).toBe(30);
+        expect(stats.inPkts).toBeGreaterThan(0);
+        expect(stats.outPkts).toBe(0);
+      }
     } finally {
       await destroy(stack);
     }
-    expect((await run(dir1(), ["ipvsadm", "-S", "-n"])).stdout).not.toContain(vip);
+    const table = (await run(dir1(), ["ipvsadm", "-S", "-n"])).stdout;
+    for (const family of families) expect(table).not.toContain(family.vip);
   });
 });

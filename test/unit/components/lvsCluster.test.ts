@@ -305,6 +305,10 @@ describe("LvsCluster validation registers nothing", () => {
     ["misspelt property", { ...base, realServers: [{ ...realServers[0]!, wieght: 3 } as any] }, /realServers\[0\]: .*wieght/],
     ["bad real server name", { ...base, realServers: [{ ...realServers[0]!, name: "RS 1" }] }, /realServers\[0\]\.name: must be lower-case/],
     ["health check of unknown type", { ...pairArgs, services: [{ port: 80, healthCheck: { type: "PING" } as any }] }, /services\[0\]\.healthCheck\.type/],
+    ["vip6 without address6", { ...base, vip6: "fd77::150" }, /realServers\[0\]\.address6: is required with vip6/],
+    ["address6 without vip6", { ...base, realServers: [{ ...realServers[0]!, address6: "fd77::21" }] }, /realServers\[0\]\.address6: only applies with vip6/],
+    ["vip6 on a keepalived pair", { ...pairArgs, vip6: "fd77::150", realServers: pairArgs.realServers.map((rs) => ({ ...rs, address6: "fd77::21" })) }, /^  vip6: is not supported with a keepalivedPair/m],
+    ["vip6 in tun mode", { ...base, mode: "tun", vip6: "fd77::150", realServers: realServers.map((rs) => ({ ...rs, address6: "fd77::21" })) }, /^  vip6: is supported in dr and nat mode/m],
   ];
 
   it.each(cases)("%s", async (_label, args, message) => {
@@ -333,6 +337,36 @@ describe("planLvsCluster", () => {
     expect(plan.arpConfigs).toHaveLength(arps);
     expect(plan.realServers).toHaveLength(services.length * realServers.length);
     expect(new Set(plan.realServers.map((r) => r.name)).size).toBe(plan.realServers.length);
+  });
+
+  const dualStack = (mode: "dr" | "nat"): LvsClusterArgs => ({
+    ...drArgs,
+    mode,
+    ...(mode === "nat" ? { nat: { configureRealServerRoutes: false } } : {}),
+    vip6: "fd77::150",
+    realServers: realServers.map((rs, i) => ({ ...rs, address6: `fd77::2${i + 1}` })),
+  });
+
+  it("dual stack: the Director binds both VIPs, each service is served on both, each real server by its address of the VIP's family", () => {
+    const plan = planLvsCluster("web", dualStack("dr"));
+    expect(plan.directors.map((d) => [d.args.vip, d.args.vips, d.args.ipv6Forwarding])).toEqual([[{ address: "10.77.0.150", interface: "eth1" }, [{ address: "fd77::150", interface: "eth1" }], undefined]]);
+    expect(plan.services.map((s) => [s.label, s.name, s.args.address])).toEqual([
+      ["tcp/80", "web-vs-tcp-80", "10.77.0.150"],
+      ["tcp/443", "web-vs-tcp-443", "10.77.0.150"],
+      ["tcp/80/ipv6", "web-vs-tcp-80-ipv6", "fd77::150"],
+      ["tcp/443/ipv6", "web-vs-tcp-443-ipv6", "fd77::150"],
+    ]);
+    const ipv6 = plan.realServers.filter((r) => r.service.endsWith("/ipv6"));
+    expect(ipv6.map((r) => [r.name, r.args.address])).toEqual(
+      ["tcp-80", "tcp-443"].flatMap((svc) => realServers.map((rs, i) => [`web-${rs.name}-${svc}-ipv6`, `fd77::2${i + 1}`])),
+    );
+    // The IPv4 children keep the names a single-VIP cluster has: adding vip6 replaces nothing.
+    expect(plan.realServers.filter((r) => !r.service.endsWith("/ipv6")).map((r) => r.name)).toEqual(planLvsCluster("web", drArgs).realServers.map((r) => r.name));
+    expect(plan.arpConfigs.map((a) => a.args.vips)).toEqual(realServers.map(() => ["10.77.0.150", "fd77::150"]));
+  });
+
+  it("dual stack in nat: the director forwards IPv6 too", () => {
+    expect(planLvsCluster("web", dualStack("nat")).directors[0]!.args.ipv6Forwarding).toBe(true);
   });
 
   it("names derive from the component name", () => {
