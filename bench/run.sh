@@ -10,8 +10,10 @@
 #   4. the VRRP soak: a pair with VRRPv3 and a sub-second advert interval left idle for 10
 #      minutes, its state changes counted (bench/vrrp-soak.js);
 #   5. the chart (bench/chart.js);
-#   6. the connection sync experiments of issue 14 (`npm run test:soak`: keepalived-pair.test.ts
-#      with LVS_SOAK=1, two more power cycles of a director, about six minutes);
+#   6. what `npm test` leaves out for CI's time (`npm run test:extended`, LVS_EXTENDED=1): the
+#      connection sync experiments of issue 14 in keepalived-pair.test.ts (two more power
+#      cycles of a director) and the tun-cluster, nat-cluster and gitops examples on the
+#      real CLI in examples-cli.test.ts, about fifteen minutes;
 #   7. the whole fault matrix: every remote step of every kind and operation cut with both
 #      faults (`npm run test:faults`, close to an hour; `npm test` cuts each kind once).
 # A lab this script started is torn down at the end; one already up is left up.
@@ -31,5 +33,5 @@ BENCH_JSON=bench/results/director-scale.json node bench/director-scale.js
 BENCH_JSON=bench/results/engine-floor.json node bench/engine-floor.js
 BENCH_JSON=bench/results/vrrp-soak.json node bench/vrrp-soak.js
 node bench/chart.js bench/results/director-scale.json bench/results/chart.svg
-npm run test:soak
+npm run test:extended
 npm run test:faults

@@ -2,7 +2,7 @@
 // dir2 on the front segment, real IPVS, real health checks against the real servers'
 // web servers, and a client whose HTTP requests to the VIP keep getting answers.
 //
-// With LVS_SOAK=1 (`npm run test:soak`, and `npm run bench`) it also runs the connection
+// With LVS_EXTENDED=1 (`npm run test:extended`, and `npm run bench`) it also runs the connection
 // sync experiments of issue 14, which is still open: long-lived DR and NAT connections
 // across a power-off without and with lvsSyncDaemon, VRRPv3 with 0.2 s adverts, and the
 // MASTER's return. They power a director off and on twice more, take about six minutes on
@@ -43,7 +43,7 @@ const FAST_ADVERT_INT = 0.2;
 const RETURN_PREEMPT_DELAY = 30;
 const IDLE_SECONDS = 10;
 /** The connection sync experiments (see the header). */
-const SOAK = process.env.LVS_SOAK === "1";
+const EXTENDED = process.env.LVS_EXTENDED === "1";
 /** The failover with the default 1 s adverts, measured by its own test, for the sub-second one to beat. */
 let oneSecondFailoverMs: number | undefined;
 
@@ -102,7 +102,7 @@ beforeAll(async () => {
   // Sync daemons too: a run before the fix that stops them could leave them in the kernel.
   for (const d of dirs) await run(labConnection(d), ["sh", "-c", "systemctl stop keepalived; rm -rf /etc/keepalived/keepalived.conf /etc/keepalived/pulumi-lvs; ipvsadm -D -t \"$1:80\" 2>/dev/null; ipvsadm --stop-daemon master 2>/dev/null; ipvsadm --stop-daemon backup 2>/dev/null; true", "reset", VIP]);
   for (const name of REAL_SERVERS) await run(labConnection(name), ["systemctl", "start", "lab-web"]);
-  if (SOAK) await installStreamCgi(REAL_SERVERS);
+  if (EXTENDED) await installStreamCgi(REAL_SERVERS);
 });
 
 /** Everything the tests deployed, dependents first (see destroyInLayers). */
@@ -250,9 +250,9 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     }
   });
 
-  it(`fails over when the MASTER is powered off, while the client keeps getting answers${SOAK ? " (long-lived connections break: no lvsSyncDaemon)" : ""}; preempts back when it returns`, async () => {
+  it(`fails over when the MASTER is powered off, while the client keeps getting answers${EXTENDED ? " (long-lived connections break: no lvsSyncDaemon)" : ""}; preempts back when it returns`, async () => {
     for (const d of dirs) expect(await syncDaemons(d)).toEqual([]);
-    const streams = SOAK ? ["dr-nosync", "nat-nosync"] : [];
+    const streams = EXTENDED ? ["dr-nosync", "nat-nosync"] : [];
     for (const name of streams) await startStream(name, streamUrl(name));
     let measured: Awaited<ReturnType<typeof powerOffMasterUnderLoad>>;
     let broken: Awaited<ReturnType<typeof streamAlive>>[];
@@ -261,7 +261,7 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
       // dir2 has never heard of the connections dir1 carried. DR: the client's next ACK
       // meets a reset. NAT: the real server's replies pass dir2 un-NATed, the client resets
       // them as strangers, and its own connection hears nothing more.
-      if (SOAK) await sleep(3000);
+      if (EXTENDED) await sleep(3000);
       broken = await Promise.all(streams.map(streamAlive));
     } finally {
       // dir1 boots its own disk: keepalived starts with the persisted config and, with
@@ -277,9 +277,9 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     const boundMs = (3 * 1 + (256 - 100) / 256 + 1.5) * 1000;
     console.log(
       `failover: dir2 held the VIP ${failoverMs} ms after dir1 was powered off (bound ${boundMs.toFixed(0)} ms); client requests during the switch: ${ok} answered, ${failed} failed` +
-        (SOAK ? `; without lvsSyncDaemon, long-lived connections across it (dr, nat): ${JSON.stringify(broken!.map((b) => b.state))}` : ""),
+        (EXTENDED ? `; without lvsSyncDaemon, long-lived connections across it (dr, nat): ${JSON.stringify(broken!.map((b) => b.state))}` : ""),
     );
-    if (SOAK) {
+    if (EXTENDED) {
       expect(broken!.map((b) => b.alive)).toEqual([false, false]);
       await stopStreams(streams);
     }
@@ -289,7 +289,7 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     expect((await vrrp()).splitBrain).toBe(false);
   });
 
-  (SOAK ? it : it.skip)(`with VRRPv3 and adverts every ${FAST_ADVERT_INT} s: still while idle, the MASTER powered off is replaced sooner than with 1 s adverts, and with lvsSyncDaemon long-lived connections survive the failover (the MASTER's return is measured)`, async () => {
+  (EXTENDED ? it : it.skip)(`with VRRPv3 and adverts every ${FAST_ADVERT_INT} s: still while idle, the MASTER powered off is replaced sooner than with 1 s adverts, and with lvsSyncDaemon long-lived connections survive the failover (the MASTER's return is measured)`, async () => {
     // VRRPv3 has no authentication: the pair's password goes. The sync daemon on both nodes
     // carries connections either way; preemptDelay gives a returning node the time to learn
     // them before it takes the VIPs back (sync before preemption).
@@ -352,8 +352,8 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
 
   it("with nopreempt, a returning node does not take the VIP back", async () => {
     pair = (await upChanged(keepalivedPairProvider, pair, pairInputs({ nopreempt: true }))).deployed;
-    // The update dropped the soak's lvsSyncDaemon: the sync daemons keepalived started are stopped with it.
-    if (SOAK) for (const d of dirs) expect(await syncDaemons(d)).toEqual([]);
+    // The update dropped the extended run's lvsSyncDaemon: the sync daemons keepalived started are stopped with it.
+    if (EXTENDED) for (const d of dirs) expect(await syncDaemons(d)).toEqual([]);
     await waitFor(async () => (await holder()) === "dir1", 15_000, "dir1 to keep the VIP across the reload");
     await run(labConnection("dir1"), ["systemctl", "stop", "keepalived"]);
     await waitFor(async () => (await holder()) === "dir2", 10_000, "dir2 to take over");
