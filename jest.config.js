@@ -2,6 +2,13 @@
 // (real sshd, real IPVS kernel, real keepalived) once the lab is booted.
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
 
+// What `npm test` leaves to `npm run test:extended` (LVS_EXTENDED=1, also run by `npm run
+// bench`), for CI's time: issue 14's health-check proofs (about eight minutes of checks
+// failing and healing on the lab's emulated VMs; issue 14 is still open). Other suites gate
+// their extended parts themselves (see keepalived-pair and examples-cli).
+const EXTENDED = process.env.LVS_EXTENDED === '1';
+const EXTENDED_ONLY = ['<rootDir>/test/integration/keepalived-checks.test.ts'];
+
 module.exports = {
   reporters: ['default', '<rootDir>/test/support/suiteDurations.js'],
   projects: [
@@ -16,6 +23,7 @@ module.exports = {
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', ...(EXTENDED ? [] : EXTENDED_ONLY)],
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
       // A lab stack left by `npm start` is proven, then taken down for the tests and put back;
       // the package is packed once for the tests that install it as users do.
