@@ -9,6 +9,7 @@
 // they did not make, so each is a warning saying it is left as it is.
 
 import type { IpvsDestination, IpvsService, ServiceKey } from "../provider/ipvs/model";
+import { GLOBAL_DEFS_PASSTHROUGH } from "../provider/keepalived/keywords";
 import type { NodeConfig } from "../provider/keepalived/model";
 import type { KeepalivedRealServerOptions, KeepalivedServiceOptions } from "../provider/keepalived/serviceModel";
 import { ImportModelError } from "./errors";
@@ -104,6 +105,9 @@ function importPair(directors: readonly ReadHost[], hosts: readonly ProgramHost[
   if ((a.auth?.password ?? "") !== (b.auth?.password ?? "")) warnings.push("the two nodes' VRRP passwords differ: the program asks for one (config vrrpPassword)");
   for (const s of directors.map((d) => d.snapshot)) if (!s.keepalived.active) warnings.push(`keepalived is not running on ${s.hostname}: adopting starts it`);
   const { node: _node, unicastPeers: _peers, auth, ...config } = a;
+  // Only the global_defs lines a KeepalivedPair may carry (its schema refuses the others,
+  // such as the guides' mail settings, which keepalivedConfig.ts already warned about).
+  config.extraGlobalDefs = config.extraGlobalDefs.filter((line) => GLOBAL_DEFS_PASSTHROUGH.includes(line.split(/\s+/)[0]!));
   return {
     name: identifier(a.instanceName),
     nodes: [a, b].map((c, i) => ({ host: hosts[i]!.name, priority: c.node.priority, state: c.node.state, routerId: c.node.routerId })),
