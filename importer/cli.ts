@@ -9,7 +9,7 @@ import { join, resolve } from "path";
 import { z } from "zod";
 import { closeSshPool, exec, LvsError, type SshConnectionInput } from "../provider/ssh";
 import { ImportReadError, ImportUsageError } from "./errors";
-import { importProgram, type HostTarget, type ReadHost } from "./program";
+import { hostLabel, importProgram, type HostTarget, type ReadHost } from "./program";
 import { renderProject } from "./render";
 import { parseSnapshot, readArgv } from "./snapshot";
 
@@ -98,7 +98,7 @@ async function readHost(target: HostTarget, options: ImportOptions, privateKey: 
     knownHostsFile: options["known-hosts"],
     hostKeyPolicy: options["accept-new"] ? "accept-new" : "strict",
   };
-  const name = `${target.user}@${target.host}:${target.port}`;
+  const name = hostLabel(target);
   const result = await exec(connection, readArgv());
   if (result.exitCode !== 0) throw new ImportReadError(name, `the read exited ${result.exitCode}: ${result.stderr.trim().slice(0, 500)}`);
   return { target, snapshot: parseSnapshot(result.stdout, name) };
@@ -113,9 +113,9 @@ export async function runImport(options: ImportOptions, log: (line: string) => v
     Promise.all(options.director.map((t) => readHost(t, options, privateKey))),
     Promise.all(options["real-server"].map((t) => readHost(t, options, privateKey))),
   ]);
-  for (const h of [...directors, ...realServers]) log(`read ${h.target.user}@${h.target.host}:${h.target.port} (${h.snapshot.hostname})`);
+  for (const h of [...directors, ...realServers]) log(`read ${hostLabel(h.target)} (${h.snapshot.hostname})`);
   const program = importProgram(directors, realServers);
-  const commandLine = ["npx pulumi-lvs import", ...options.director.map((t) => `--director ${t.user}@${t.host}:${t.port}`), ...options["real-server"].map((t) => `--real-server ${t.user}@${t.host}:${t.port}`)].join(" ");
+  const commandLine = ["npx pulumi-lvs import", ...options.director.map((t) => `--director ${hostLabel(t)}`), ...options["real-server"].map((t) => `--real-server ${hostLabel(t)}`)].join(" ");
   const files = renderProject(program, { projectName: options.project, stack: options.stack, packageVersion: `^${ownVersion()}`, commandLine });
   mkdirSync(out, { recursive: true });
   for (const [path, text] of Object.entries(files)) writeFileSync(join(out, path), text, { mode: 0o644 });

@@ -7,7 +7,7 @@
 
 import { posix } from "path";
 import { writeStatements, parseStatements, type Statement } from "../provider/keepalived/configSyntax";
-import { INCLUDE_KEYWORDS, GLOBAL_DEFS_PASSTHROUGH } from "../provider/keepalived/keywords";
+import { GLOBAL_DEFS_PASSTHROUGH, INCLUDE_KEYWORDS, RENDERED_GLOBAL_KEYWORDS } from "../provider/keepalived/keywords";
 import type { NodeConfig } from "../provider/keepalived/model";
 import { parseNodeConfig, parseRealServerFile, parseVirtualServerFile } from "../provider/keepalived/parse";
 import type { KeepalivedRealServerOptions, KeepalivedServiceOptions } from "../provider/keepalived/serviceModel";
@@ -55,7 +55,7 @@ const CHECK_KEYWORDS = new Set([
   "virtualhost", "misc_path", "misc_timeout", "misc_dynamic", "type", "name",
 ]);
 /** global_defs lines a KeepalivedPair writes itself (router_id per node) or may carry (extraGlobalDefs). */
-const GLOBAL_KEYWORDS = new Set(["router_id", "lvs_sync_daemon", "script_user", "enable_script_security", ...GLOBAL_DEFS_PASSTHROUGH]);
+const GLOBAL_KEYWORDS = new Set([...RENDERED_GLOBAL_KEYWORDS, ...GLOBAL_DEFS_PASSTHROUGH]);
 
 /** keepalived's include globs (`*`, `?`, `[…]`) as a regular expression over whole paths. */
 function globToRegExp(glob: string): RegExp {
@@ -156,7 +156,10 @@ export function importKeepalived(files: Record<string, string>): ImportedKeepali
   unexpressed(top.find((s) => s.keyword === "global_defs")?.block ?? [], GLOBAL_KEYWORDS, "global_defs", warnings, where);
   const instances = top.filter((s) => s.keyword === "vrrp_instance");
   for (const extra of instances.slice(1)) warnings.push(`${where(extra)}: a second VRRP instance (\`${shown(extra)}\`): a KeepalivedPair runs one; it is not in the program`);
-  const instance = instances.length > 0 ? parseNodeConfig(writeStatements(top.filter((s) => !instances.slice(1).includes(s)))) : undefined;
+  const parsed = instances.length > 0 ? parseNodeConfig(writeStatements(top.filter((s) => !instances.slice(1).includes(s)))) : undefined;
+  // Only the global_defs lines a KeepalivedPair may carry: the others (the guides' mail
+  // settings) its schema refuses, and they are in the warnings above.
+  const instance = parsed && { ...parsed, extraGlobalDefs: parsed.extraGlobalDefs.filter((line) => GLOBAL_DEFS_PASSTHROUGH.includes(line.split(/\s+/)[0]!)) };
   const virtualServers = top.filter((s) => s.keyword === "virtual_server").map((vs) => importVirtualServer(vs, warnings, where));
   return { ...(instance ? { instance } : {}), virtualServers, warnings };
 }

@@ -8,8 +8,7 @@
 // routes): Director, RealServerArpConfig and RealServerReturnRoute refuse a VIP or route
 // they did not make, so each is a warning saying it is left as it is.
 
-import type { IpvsDestination, IpvsService, ServiceKey } from "../provider/ipvs/model";
-import { GLOBAL_DEFS_PASSTHROUGH } from "../provider/keepalived/keywords";
+import { formatHostPort, serviceKeyString, type IpvsDestination, type IpvsService, type ServiceKey } from "../provider/ipvs/model";
 import type { NodeConfig } from "../provider/keepalived/model";
 import type { KeepalivedRealServerOptions, KeepalivedServiceOptions } from "../provider/keepalived/serviceModel";
 import { ImportModelError } from "./errors";
@@ -72,7 +71,12 @@ const identifier = (text: string) => {
 };
 
 const serviceLabel = (key: ServiceKey) => (key.kind === "fwmark" ? `fwmark-${key.fwmark}` : `${key.protocol}-${key.address.replace(/[.:]/g, "-")}-${key.port}`);
-const sameKey = (a: ServiceKey, b: ServiceKey) => JSON.stringify(a) === JSON.stringify(b);
+const sameKey = (a: ServiceKey, b: ServiceKey) => serviceKeyString(a) === serviceKeyString(b);
+/** A RealServer's resource name: its service's, then the destination. */
+const realServerName = (service: string, d: Pick<IpvsDestination, "address" | "port">) => `${service}-${d.address.replace(/[.:]/g, "-")}-${d.port}`;
+
+/** `root@10.0.0.1:22`, `root@[fd00::1]:22`: how the importer names a host it reads. */
+export const hostLabel = (t: HostTarget) => `${t.user}@${formatHostPort(t.host, t.port)}`;
 
 /** Hosts named after their hostnames, made unique, in the order given. */
 function programHosts(read: readonly ReadHost[]): ProgramHost[] {
@@ -105,9 +109,6 @@ function importPair(directors: readonly ReadHost[], hosts: readonly ProgramHost[
   if ((a.auth?.password ?? "") !== (b.auth?.password ?? "")) warnings.push("the two nodes' VRRP passwords differ: the program asks for one (config vrrpPassword)");
   for (const s of directors.map((d) => d.snapshot)) if (!s.keepalived.active) warnings.push(`keepalived is not running on ${s.hostname}: adopting starts it`);
   const { node: _node, unicastPeers: _peers, auth, ...config } = a;
-  // Only the global_defs lines a KeepalivedPair may carry (its schema refuses the others,
-  // such as the guides' mail settings, which keepalivedConfig.ts already warned about).
-  config.extraGlobalDefs = config.extraGlobalDefs.filter((line) => GLOBAL_DEFS_PASSTHROUGH.includes(line.split(/\s+/)[0]!));
   return {
     name: identifier(a.instanceName),
     nodes: [a, b].map((c, i) => ({ host: hosts[i]!.name, priority: c.node.priority, state: c.node.state, routerId: c.node.routerId })),
@@ -145,7 +146,7 @@ export function importProgram(directors: readonly ReadHost[], realServers: reado
   for (const vs of managed) {
     const name = `${pair!.name}-${serviceLabel(vs.service.key)}`;
     services.push({ name, on: { pair: pair!.name }, service: vs.service, options: vs.options });
-    for (const rs of vs.realServers) realServerResources.push({ name: `${name}-${rs.destination.address.replace(/[.:]/g, "-")}-${rs.destination.port}`, service: name, destination: rs.destination, options: rs.options });
+    for (const rs of vs.realServers) realServerResources.push({ name: realServerName(name, rs.destination), service: name, destination: rs.destination, options: rs.options });
   }
 
   // The IPVS entries keepalived did not declare: made by hand.
@@ -171,7 +172,7 @@ export function importProgram(directors: readonly ReadHost[], realServers: reado
       }
       const name = `${host.name}-${serviceLabel(service.key)}`;
       services.push({ name, on: { host: host.name }, service, options: {} });
-      for (const dst of destinations) realServerResources.push({ name: `${name}-${dst.address.replace(/[.:]/g, "-")}-${dst.port}`, service: name, destination: dst, options: {} });
+      for (const dst of destinations) realServerResources.push({ name: realServerName(name, dst), service: name, destination: dst, options: {} });
     }
   });
 

@@ -6,6 +6,7 @@
 // binds an IPv6 VIP beside the IPv4 one, the real servers carry both on lo, and the
 // client's requests over IPv6 are answered by every real server directly too.
 
+import { formatHostPort } from "../../provider/ipvs/model";
 import { closeSshPool, run } from "../../provider/ssh";
 import { realServerArpConfigProvider } from "../../provider/arp/arpProvider";
 import { directorProvider } from "../../provider/director/directorProvider";
@@ -26,7 +27,7 @@ async function destroy(stack: Array<[ProviderUnderTest, Deployed]>): Promise<voi
 
 /** Stats line of the service: Conns InPkts OutPkts InBytes OutBytes, exact numbers. */
 async function serviceStats(vip: string): Promise<{ conns: number; inPkts: number; outPkts: number }> {
-  const listing = (await run(dir1(), ["ipvsadm", "-L", "-n", "--exact", "--stats", "-t", vip.includes(":") ? `[${vip}]:80` : `${vip}:80`])).stdout;
+  const listing = (await run(dir1(), ["ipvsadm", "-L", "-n", "--exact", "--stats", "-t", formatHostPort(vip, 80)])).stdout;
   const line = listing.split("\n").find((l) => l.startsWith("TCP "))!;
   const [, , conns, inPkts, outPkts] = line.trim().split(/\s+/).map(Number);
   return { conns: conns!, inPkts: inPkts!, outPkts: outPkts! };
