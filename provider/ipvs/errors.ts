@@ -14,12 +14,13 @@ const HINTS: ReadonlyArray<[RegExp, string]> = [
 
 export class IpvsChangeError extends LvsError {
   readonly command: string;
-  readonly exitCode: number;
+  /** ipvsadm's exit code; none for a line of a batch sent through one `ipvsadm -R`. */
+  readonly exitCode: number | undefined;
   readonly stderr: string;
 
-  constructor(f: { host: string; command: string; exitCode: number; stderr: string }) {
+  constructor(f: { host: string; command: string; exitCode: number | undefined; stderr: string }) {
     const hint = HINTS.find(([pattern]) => pattern.test(f.stderr))?.[1] ?? "check the director's kernel log (`dmesg`) and ipvsadm's message above";
-    super(`\`${f.command}\` failed on ${f.host} (exit ${f.exitCode}): ${f.stderr.trim() || "(no message)"}. What to do: ${hint}.`);
+    super(`\`${f.command}\` failed on ${f.host}${f.exitCode === undefined ? "" : ` (exit ${f.exitCode})`}: ${f.stderr.trim() || "(no message)"}. What to do: ${hint}.`);
     this.command = f.command;
     this.exitCode = f.exitCode;
     this.stderr = f.stderr;

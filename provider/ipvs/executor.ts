@@ -40,8 +40,11 @@ import {
   parseRulesFilePath,
   renderRulesFile,
   rulesFileReply,
+  type BatchChangeResult,
   type BatchDump,
+  type BatchMode,
 } from "./rulesFile";
+import { restoreApplicable } from "./restoreBatch";
 
 interface SharedRead {
   generation: number;
@@ -139,9 +142,17 @@ interface TableChange {
  */
 export const MAX_CHANGES_PER_BATCH = 200;
 
+/**
+ * How long a batch waits for the rest of its burst (groupCommit.ts): the engine hands over
+ * a step's creates milliseconds apart (up to about 90 ms between two, measured on the lab
+ * with 100 RealServers), and a batch costs a second or more on a slow host whatever its
+ * size, so waiting for a pause makes one batch where there were three.
+ */
+export const IPVS_BATCH_SETTLE = { quietMs: 150, maxWaitMs: 2000 } as const;
+
 // Concurrent changes to one director, by callers of the same connection identity (the
 // identity rule of shared reads: a batch runs with the first member's credentials).
-const batches = new GroupCommit<TableChange, string>(sendBatch, MAX_CHANGES_PER_BATCH);
+const batches = new GroupCommit<TableChange, string>(sendBatch, MAX_CHANGES_PER_BATCH, IPVS_BATCH_SETTLE);
 
 /** The number of change batches sent to hosts (for tests and the cost report). */
 export function ipvsChangeBatchCount(): number {
@@ -171,40 +182,27 @@ export async function saveIpvsTable(input: SshConnectionInput | SshConnection): 
 
 /**
  * One batch in one remote command: its changes, one dump, and the rules file rendered here
- * from that dump and written there, all under the host's lock (rulesFile.ts).
+ * from that dump and written there, all under the host's lock (rulesFile.ts). The changes
+ * go through one `ipvsadm -R` where that tells each change's outcome apart
+ * (restoreBatch.ts), else one ipvsadm each; changes a stopped `-R` never ran go again, one
+ * by one, in a second command.
  */
 async function sendBatch(members: TableChange[]): Promise<Array<Settled<string>>> {
   const connection = members[0]!.connection;
   const key = directorKey(connection);
-  const host = describeConnection(connection);
-  const lockWait = hostLockWaitSeconds(connection.timeouts.commandMs);
   const changes = members.flatMap((m) => (m.ipvsadmArgv ? [m.ipvsadmArgv] : []));
   bumpGeneration(key);
   try {
-    const dump: { taken?: BatchDump } = {};
-    let rulesFile: string;
-    try {
-      const out = await run(connection, changeBatchArgv(lockWait), {
-        stdin: batchStdin(changes),
-        answer: {
-          marker: RULES_FILE_REQUEST,
-          // Both listings were taken under the lock, so they describe the same table.
-          reply: (stdoutSoFar) => {
-            dump.taken = parseChangeBatchAndDump(stdoutSoFar, changes.length);
-            return rulesFileReply(renderRulesFile(parseLiveTable(dump.taken.listings)));
-          },
-        },
-      });
-      rulesFile = parseRulesFilePath(out.stdout);
-    } catch (err) {
-      if (err instanceof RemoteCommandError) {
-        const what = changes.length === 1 ? renderCommandLine(changes[0]!) : `a batch of ${changes.length} ipvsadm changes`;
-        throw hostLockFailure(host, err.exitCode, err.stderr) ?? new IpvsChangeError({ host, command: what, exitCode: err.exitCode, stderr: err.stderr });
-      }
-      throw err;
+    const first = await runBatch(connection, changes, restoreApplicable(changes) ? "restore" : "each");
+    const results = [...first.results];
+    let rulesFile = first.rulesFile;
+    const notRun = results.flatMap((r, i) => (!r.ok && r.notRun ? [i] : []));
+    if (notRun.length > 0) {
+      const again = await runBatch(connection, notRun.map((i) => changes[i]!), "each");
+      notRun.forEach((i, j) => (results[i] = again.results[j]!));
+      rulesFile = again.rulesFile;
     }
-    if (!dump.taken) throw new Error(`the IPVS batch on ${host} wrote a rules file without dumping the table`);
-    const results = dump.taken.results;
+    const host = describeConnection(connection);
     let next = 0;
     return members.map((m): Settled<string> => {
       if (!m.ipvsadmArgv) return { ok: true, value: rulesFile };
@@ -217,6 +215,35 @@ async function sendBatch(members: TableChange[]): Promise<Array<Settled<string>>
     // Readers that started during the change must not be handed a pre-change table.
     bumpGeneration(key);
   }
+}
+
+/** One remote command of a batch: the changes, the dump, the rules file written; each change's outcome. */
+async function runBatch(connection: SshConnection, changes: ReadonlyArray<readonly string[]>, mode: BatchMode): Promise<{ results: BatchChangeResult[]; rulesFile: string }> {
+  const host = describeConnection(connection);
+  const dump: { taken?: BatchDump } = {};
+  let rulesFile: string;
+  try {
+    const out = await run(connection, changeBatchArgv(hostLockWaitSeconds(connection.timeouts.commandMs), mode), {
+      stdin: batchStdin(changes),
+      answer: {
+        marker: RULES_FILE_REQUEST,
+        // Both listings were taken under the lock, so they describe the same table.
+        reply: (stdoutSoFar) => {
+          dump.taken = parseChangeBatchAndDump(stdoutSoFar, changes.length);
+          return rulesFileReply(renderRulesFile(parseLiveTable(dump.taken.listings)));
+        },
+      },
+    });
+    rulesFile = parseRulesFilePath(out.stdout);
+  } catch (err) {
+    if (err instanceof RemoteCommandError) {
+      const what = changes.length === 1 ? renderCommandLine(changes[0]!) : `a batch of ${changes.length} ipvsadm changes`;
+      throw hostLockFailure(host, err.exitCode, err.stderr) ?? new IpvsChangeError({ host, command: what, exitCode: err.exitCode, stderr: err.stderr });
+    }
+    throw err;
+  }
+  if (!dump.taken) throw new Error(`the IPVS batch on ${host} wrote a rules file without dumping the table`);
+  return { results: dump.taken.results, rulesFile };
 }
 
 /** Active and inactive connection counts of one service's destinations (drain only). */

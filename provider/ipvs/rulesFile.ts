@@ -29,6 +29,7 @@
 import { HOST_LOCK_FUNCTION, hostLockFile } from "../resource/hostLock";
 import { normalizeTable, type IpvsTable } from "./model";
 import { renderOp } from "./render";
+import { SENTINEL_FWMARK, SENTINEL_LINE, parseRestoreOutput } from "./restoreBatch";
 
 /** Where the rules live and how boot restores them, per distribution family. */
 export const RULES_FILES = {
@@ -53,30 +54,43 @@ export const RULES_FILE_REQUEST = "@@pulumi-lvs-rules-file-please@@";
 export const RULES_FILE_INCOMPLETE_EXIT = 70;
 
 // The batch (executor.ts coalesces the changes that concurrent resources make to one
-// director): every change under one lock, each its own ipvsadm run so that a refused one
-// fails alone and the others still apply, then one dump, then the rules file written from
-// it. The changes come on stdin, NUL-separated: their number, then per change a token
-// count and that many tokens. bash for its arrays and `read -d`/`-t`; nothing read is
-// ever evaluated.
+// director): every change under one lock, a refused one failing alone while the others
+// still apply, then one dump, then the rules file written from it. The changes come on
+// stdin, NUL-separated: their number, then per change a token count and that many tokens.
+// bash for its arrays and `read -d`/`-t`; nothing read is ever evaluated.
+//
+// Two ways to run the changes ($3): "restore" sends them all through one `ipvsadm -R`,
+// each line followed by a sentinel line whose known message splits the output per change
+// (restoreBatch.ts says why and when that is exact); "each" runs one ipvsadm per change.
+// A restore batch whose sentinel service exists runs as "each", and says so.
 const CHANGE_BATCH_SCRIPT = `set -eu
 ${HOST_LOCK_FUNCTION}
 host_lock "$1" "$2"
 reply_wait=$2
-shift 2
+mode=$3
+shift 3
 IFS= read -r -d '' changes
+if [ "$mode" = restore ] && ipvsadm -L -n -f ${SENTINEL_FWMARK} >/dev/null 2>&1; then mode=each; fi
+restore=()
 n=0
 while [ "$n" -lt "$changes" ]; do
   IFS= read -r -d '' count
   args=()
   for ((i = 0; i < count; i++)); do IFS= read -r -d '' token; args+=("$token"); done
   n=$((n + 1))
-  if out=$(ipvsadm "\${args[@]}" 2>&1); then
+  if [ "$mode" = restore ]; then
+    restore+=("\${args[*]}" "${SENTINEL_LINE}")
+  elif out=$(ipvsadm "\${args[@]}" 2>&1); then
     echo "${BATCH_MARKER} $n ok"
   else
     echo "${BATCH_MARKER} $n failed $?"
     printf '%s\\n' "$out" | head -c 4000 | sed 's/^/  /'
   fi
 done
+if [ "$mode" = restore ]; then
+  echo "${BATCH_MARKER} restore"
+  printf '%s\\n' "\${restore[@]}" | ipvsadm -R 2>&1 | sed 's/^/  /'
+fi
 count=$(cat ${IPVS_CHANGE_COUNTER} 2>/dev/null || echo 0)
 count=$((count + 1))
 echo "$count" >${IPVS_CHANGE_COUNTER}
@@ -120,9 +134,12 @@ echo "$rules"`;
  * A batch's argv: the changes go on stdin (batchStdin), the rules file as the answer to
  * RULES_FILE_REQUEST (rulesFileReply). The lock wait also bounds the wait for that answer.
  */
-export function changeBatchArgv(lockWaitSeconds: string): string[] {
-  return ["bash", "-c", CHANGE_BATCH_SCRIPT, "pulumi-lvs-ipvs-batch", IPVS_LOCK_FILE, checkedWait(lockWaitSeconds)];
+export function changeBatchArgv(lockWaitSeconds: string, mode: BatchMode): string[] {
+  return ["bash", "-c", CHANGE_BATCH_SCRIPT, "pulumi-lvs-ipvs-batch", IPVS_LOCK_FILE, checkedWait(lockWaitSeconds), mode];
 }
+
+/** How the batch script runs its changes: one `ipvsadm -R` for them all, or one ipvsadm each. */
+export type BatchMode = "restore" | "each";
 
 /** The changes of a batch as the batch script reads them: their number, then per change its token count and its tokens, NUL-separated. */
 export function batchStdin(changes: ReadonlyArray<readonly string[]>): string {
@@ -136,8 +153,11 @@ export function batchStdin(changes: ReadonlyArray<readonly string[]>): string {
   return fields.map((f) => `${f}\0`).join("");
 }
 
-/** What each change of a batch did: ok, or its exit code and ipvsadm's message. */
-export type BatchChangeResult = { ok: true } | { ok: false; exitCode: number; stderr: string };
+/**
+ * What each change of a batch did: ok, or ipvsadm's message (with its exit code when it ran
+ * alone; `-R` has none per line), or, after a line that stopped `-R`, not run at all.
+ */
+export type BatchChangeResult = { ok: true } | { ok: false; exitCode?: number; stderr: string; notRun?: true };
 
 /** What the batch script printed up to and including RULES_FILE_REQUEST. */
 export interface BatchDump {
@@ -156,8 +176,14 @@ export function parseChangeBatchAndDump(stdout: string, changeCount: number): Ba
   if (!stdout.endsWith(request)) throw new Error("the IPVS batch script did not ask for the rules file");
   const parts = stdout.slice(0, -request.length).split(`${OUTPUT_SEPARATOR}\n`);
   if (parts.length !== 4) throw new Error(`unexpected output from the IPVS batch script (${parts.length} parts)`);
+  const lines = parts[0]!.split("\n");
+  const restoreAt = lines.indexOf(`${BATCH_MARKER} restore`);
+  if (restoreAt >= 0) {
+    const output = lines.slice(restoreAt + 1).filter((line) => line.startsWith("  ")).map((line) => line.slice(2));
+    return { results: parseRestoreOutput(output, changeCount), listings: [parts[1]!, parts[2]!] };
+  }
   const results: BatchChangeResult[] = [];
-  for (const line of parts[0]!.split("\n")) {
+  for (const line of lines) {
     const status = new RegExp(`^${BATCH_MARKER} (\\d+) (ok|failed (\\d+))$`).exec(line);
     if (status) {
       if (Number(status[1]) !== results.length + 1) throw new Error(`the IPVS batch script reported change ${status[1]} after ${results.length}`);

@@ -5,6 +5,11 @@
 // arrive in one burst: one batch, one lock, one dump, one rules-file write, instead of N of
 // each one after the other.
 //
+// With a settle window, a batch also waits until its arrivals pause: the engine hands a
+// step's operations to the provider one by one, milliseconds apart, so a burst of 100
+// creates comes over a second or two, and without the wait the first batch would take the
+// first one alone and the next whatever came during it.
+//
 // Pure scheduling: what a batch does on a host is the `send` function's (executor.ts).
 
 /** The outcome of one member of a batch: its own result or its own error. */
@@ -21,8 +26,19 @@ interface Waiting<M, R> {
 
 interface Lane<M, R> {
   queue: Array<Waiting<M, R>>;
-  /** A batch is being sent, or one is scheduled to go on the next turn. */
+  /** A batch is being sent, or one is scheduled to go. */
   busy: boolean;
+  /** When the last member arrived (for the settle window). */
+  lastArrival: number;
+}
+
+/**
+ * How long a batch waits for the rest of its burst: it goes once no member has arrived for
+ * `quietMs`, or `maxWaitMs` after its first member, or when it is full.
+ */
+export interface SettleWindow {
+  quietMs: number;
+  maxWaitMs: number;
 }
 
 export class GroupCommit<M, R> {
@@ -33,10 +49,12 @@ export class GroupCommit<M, R> {
    * @param send what one batch does.
    * @param maxBatch members per batch at most: the batch holds the host's lock while its
    *   changes run one after the other, and the lock wait of everyone else is bounded.
+   * @param settle without it, a batch goes on the next turn of the event loop.
    */
   constructor(
     private readonly send: SendBatch<M, R>,
     private readonly maxBatch: number,
+    private readonly settle?: SettleWindow,
   ) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`maxBatch must be a positive integer, got ${maxBatch}`);
   }
@@ -49,7 +67,8 @@ export class GroupCommit<M, R> {
   /** Queues `member` for `key`'s next batch; settles with the member's own outcome. */
   submit(key: string, member: M): Promise<R> {
     let lane = this.lanes.get(key);
-    if (lane === undefined) this.lanes.set(key, (lane = { queue: [], busy: false }));
+    if (lane === undefined) this.lanes.set(key, (lane = { queue: [], busy: false, lastArrival: 0 }));
+    lane.lastArrival = Date.now();
     const promise = new Promise<R>((resolve, reject) => lane!.queue.push({ member, resolve, reject }));
     if (!lane.busy) {
       lane.busy = true;
@@ -59,8 +78,22 @@ export class GroupCommit<M, R> {
     return promise;
   }
 
+  /** Resolves when the batch whose first member arrived at `since` should go. */
+  private async settled(lane: Lane<M, R>, since: number): Promise<void> {
+    if (!this.settle) return;
+    const { quietMs, maxWaitMs } = this.settle;
+    for (;;) {
+      const now = Date.now();
+      const due = Math.min(lane.lastArrival + quietMs, since + maxWaitMs);
+      if (now >= due || lane.queue.length >= this.maxBatch) return;
+      await new Promise((resolve) => setTimeout(resolve, due - now));
+    }
+  }
+
   private async drain(key: string, lane: Lane<M, R>): Promise<void> {
+    let since = Date.now();
     while (lane.queue.length > 0) {
+      await this.settled(lane, since);
       const batch = lane.queue.splice(0, this.maxBatch);
       this.batches += 1;
       let outcomes: Array<Settled<R>>;
@@ -75,6 +108,8 @@ export class GroupCommit<M, R> {
         if (outcome.ok) w.resolve(outcome.value);
         else w.reject(outcome.error);
       });
+      // The next batch's members arrived while this one was out: its window starts now.
+      since = Date.now();
     }
     lane.busy = false;
     this.lanes.delete(key);

@@ -1,8 +1,9 @@
 // Batched writes on the lab's real IPVS kernel (dir1, VIP 10.77.0.160; issue 13): the
 // RealServers the engine creates in parallel reach the director as one batch (one lock,
 // one dump, one rules-file write, in one remote command), and a change the kernel refuses
-// fails alone while the rest of its batch applies. A rules file that does not arrive whole
-// is never written.
+// fails alone while the rest of its batch applies: through one `ipvsadm -R` split at its
+// sentinel's answers, and one ipvsadm per change where that cannot be told apart. A rules
+// file that does not arrive whole is never written.
 
 import { changeIpvsTable, ipvsChangeBatchCount, ipvsTableReadCount } from "../../provider/ipvs/executor";
 import { RULES_FILE_INCOMPLETE_EXIT, RULES_FILE_REQUEST, batchStdin, changeBatchArgv } from "../../provider/ipvs/rulesFile";
@@ -66,10 +67,60 @@ describe("batched writes to one director", () => {
     const refused = (settled[2] as PromiseRejectedResult).reason;
     expect(refused).toBeInstanceOf(IpvsChangeError);
     expect((refused as Error).message).toMatch(/Destination already exists/);
+    // Adds go through one ipvsadm -R, which has no exit code per line.
+    expect((refused as IpvsChangeError).exitCode).toBeUndefined();
     expect(destinations(await savedTable())).toBe(3);
     expect(destinations(await rulesFile())).toBe(3);
     await Promise.all([0, 1, 2].map((i) => changeIpvsTable(dir1(), ["ipvsadm", "-d", "-t", `${VIP}:80`, "-r", `${address(i)}:80`])));
     expect(destinations(await rulesFile())).toBe(0);
+  });
+
+  it("in one ipvsadm -R, each refusal reaches exactly its own change: a missing service, a missing destination, a duplicate", async () => {
+    const add = (i: number, vip = VIP) => ["ipvsadm", "-a", "-t", `${vip}:80`, "-r", `${address(i)}:80`, "-g", "-w", "1"];
+    const edit = (i: number, weight: number) => ["ipvsadm", "-e", "-t", `${VIP}:80`, "-r", `${address(i)}:80`, "-g", "-w", String(weight)];
+    const before = ipvsChangeBatchCount();
+    const settled = await Promise.allSettled(
+      [add(0), add(1, "10.77.0.169"), edit(7, 3), add(2), add(0), edit(2, 4)].map((argv) => changeIpvsTable(dir1(), argv)),
+    );
+    expect(ipvsChangeBatchCount() - before).toBe(1);
+    const outcome = (s: PromiseSettledResult<string>) => (s.status === "fulfilled" ? "ok" : (s.reason as IpvsChangeError).stderr.trim());
+    expect(settled.map(outcome)).toEqual(["ok", "Service not defined", "No such destination", "ok", "Destination already exists", "ok"]);
+    expect(await savedTable()).toMatch(new RegExp(`-a -t ${VIP}:80 -r ${address(2).replace(/\./g, "\\.")}:80 -g -w 4\n`));
+    expect(destinations(await rulesFile())).toBe(2);
+    await Promise.all([0, 2].map((i) => changeIpvsTable(dir1(), ["ipvsadm", "-d", "-t", `${VIP}:80`, "-r", `${address(i)}:80`])));
+    expect(destinations(await rulesFile())).toBe(0);
+  });
+
+  it("a line that stops ipvsadm -R fails alone with its message; the changes after it run again, one by one", async () => {
+    const add = (i: number) => ["ipvsadm", "-a", "-t", `${VIP}:80`, "-r", `${address(i)}:80`, "-g", "-w", "1"];
+    const execs = sshPoolStats().execs;
+    // No real server: ipvsadm's parser exits 2 and -R reads no further (ipvsadm 1.31).
+    const settled = await Promise.allSettled([add(0), ["ipvsadm", "-a", "-t", `${VIP}:80`], add(1), add(2)].map((argv) => changeIpvsTable(dir1(), argv)));
+    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+    expect(((settled[1] as PromiseRejectedResult).reason as Error).message).toMatch(/real-server/);
+    expect(sshPoolStats().execs - execs).toBe(2);
+    expect(destinations(await savedTable())).toBe(3);
+    expect(destinations(await rulesFile())).toBe(3);
+    await Promise.all([0, 1, 2].map((i) => changeIpvsTable(dir1(), ["ipvsadm", "-d", "-t", `${VIP}:80`, "-r", `${address(i)}:80`])));
+    expect(destinations(await rulesFile())).toBe(0);
+  });
+
+  it("with the sentinel's service on the director, a batch runs one ipvsadm per change and leaves that service alone", async () => {
+    const add = (i: number) => ["ipvsadm", "-a", "-t", `${VIP}:80`, "-r", `${address(i)}:80`, "-g", "-w", "1"];
+    await run(dir1(), ["ipvsadm", "-A", "-f", "4294967295", "-s", "rr"]);
+    try {
+      const settled = await Promise.allSettled([add(0), add(0), add(1)].map((argv) => changeIpvsTable(dir1(), argv)));
+      expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+      // One ipvsadm each: the refusal carries its own exit code.
+      expect(((settled[1] as PromiseRejectedResult).reason as IpvsChangeError).exitCode).toBe(255);
+      // Still there, untouched (ipvsadm 1.31 prints this mark signed: -1).
+      expect((await run(dir1(), ["ipvsadm", "-L", "-n", "-f", "4294967295"])).stdout).toMatch(/^FWM {2}-1 rr/m);
+    } finally {
+      await run(dir1(), ["ipvsadm", "-D", "-f", "4294967295"]);
+      await Promise.allSettled([0, 1].map((i) => changeIpvsTable(dir1(), ["ipvsadm", "-d", "-t", `${VIP}:80`, "-r", `${address(i)}:80`])));
+    }
+    expect(destinations(await rulesFile())).toBe(0);
+    expect(await rulesFile()).not.toContain("4294967295");
   });
 
   it("a rules file cut short on its way back is not written: the old file stays, the script says why, the lock is free", async () => {
@@ -77,7 +128,7 @@ describe("batched writes to one director", () => {
     const saved = await rulesFile();
     expect(destinations(saved)).toBe(1);
     // What a dropped connection leaves on the script's stdin: part of the file, no end.
-    const cut = await exec(dir1(), changeBatchArgv("10"), {
+    const cut = await exec(dir1(), changeBatchArgv("10", "each"), {
       stdin: batchStdin([]),
       answer: { marker: RULES_FILE_REQUEST, reply: () => "4000\n-A -t 10.77.0.160:80 -s rr\n" },
     });

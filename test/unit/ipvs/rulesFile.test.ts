@@ -45,12 +45,12 @@ describe("renderRulesFile", () => {
 });
 
 describe("the batch script", () => {
-  const script = changeBatchArgv("1")[2]!;
+  const script = changeBatchArgv("1", "restore")[2]!;
 
   it("takes the changes on stdin as NUL-separated tokens after their number, never inside the script or its argv", () => {
-    const argv = changeBatchArgv("60.000");
+    const argv = changeBatchArgv("60.000", "each");
     expect(argv.slice(0, 2)).toEqual(["bash", "-c"]);
-    expect(argv.slice(4)).toEqual([IPVS_LOCK_FILE, "60.000"]);
+    expect(argv.slice(4)).toEqual([IPVS_LOCK_FILE, "60.000", "each"]);
     const stdin = batchStdin([["ipvsadm", "-A", "-t", "10.0.0.1:80", "-s", "rr"], ["ipvsadm", "-D", "-t", "10.0.0.2:80"]]);
     expect(stdin.split("\0")).toEqual(["2", "5", "-A", "-t", "10.0.0.1:80", "-s", "rr", "3", "-D", "-t", "10.0.0.2:80", ""]);
     expect(batchStdin([]).split("\0")).toEqual(["0", ""]);
@@ -64,7 +64,7 @@ describe("the batch script", () => {
   });
 
   it("only accepts a numeric lock wait", () => {
-    expect(() => changeBatchArgv("1; reboot")).toThrow(/not a lock wait/);
+    expect(() => changeBatchArgv("1; reboot", "each")).toThrow(/not a lock wait/);
   });
 
   it("holds the host lock in the root-only directory with a bounded wait, before any change, until the file is in place", () => {
@@ -85,6 +85,22 @@ describe("the batch script", () => {
     expect(listings).toEqual([fixture("edit.save"), fixture("edit.list-thresholds")]);
     expect(() => parseChangeBatchAndDump(stdout, 4)).toThrow(/reported 3 of 4 changes/);
     expect(() => parseChangeBatchAndDump(stdout.slice(0, -RULES_FILE_REQUEST.length - 1), 3)).toThrow(/did not ask for the rules file/);
+  });
+
+  it("reads a restore batch's outcomes from ipvsadm -R's output, split at the sentinel's answers", () => {
+    const output = ["@@pulumi-lvs-change@@ restore", "  No such service", "  Destination already exists", "  No such service", "  No such service"].join("\n");
+    const stdout = `${output}\n${OUTPUT_SEPARATOR}\n${fixture("edit.save")}${OUTPUT_SEPARATOR}\n${fixture("edit.list-thresholds")}${OUTPUT_SEPARATOR}\n7\n${RULES_FILE_REQUEST}\n`;
+    const { results, listings } = parseChangeBatchAndDump(stdout, 3);
+    expect(results).toEqual([{ ok: true }, { ok: false, stderr: "Destination already exists\n" }, { ok: true }]);
+    expect(listings).toEqual([fixture("edit.save"), fixture("edit.list-thresholds")]);
+  });
+
+  it("runs a restore batch through one ipvsadm -R, each change followed by the sentinel, after checking the sentinel service is absent", () => {
+    expect(script).toContain("ipvsadm -L -n -f 4294967295 >/dev/null 2>&1; then mode=each; fi");
+    expect(script).toContain('restore+=("${args[*]}" "-Z -f 4294967295")');
+    expect(script).toContain('printf \'%s\\n\' "${restore[@]}" | ipvsadm -R 2>&1');
+    // The sentinel check comes after the lock: nothing can add that service in between.
+    expect(script.indexOf('host_lock "$1"')).toBeLessThan(script.indexOf("-f 4294967295"));
   });
 
   it("is sent the rules file with its length in bytes and an end line, and says where it wrote it", () => {

@@ -68,4 +68,52 @@ describe("GroupCommit", () => {
     expect(r.batches.filter((b) => b.includes("z"))).toEqual([["z"]]);
     expect(() => new GroupCommit(r.send, 0)).toThrow(/positive integer/);
   });
+
+  describe("with a settle window", () => {
+    const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+    it("waits for a pause in arrivals: members spread over more than the quiet time, each gap shorter, go as one batch", async () => {
+      const r = recorder();
+      const commit = new GroupCommit(r.send, 100, { quietMs: 80, maxWaitMs: 5000 });
+      const pending: Array<Promise<string>> = [];
+      for (const m of ["a", "b", "c", "d", "e"]) {
+        pending.push(commit.submit("dir1", m));
+        await sleep(30);
+      }
+      await Promise.all(pending);
+      expect(r.batches).toEqual([["a", "b", "c", "d", "e"]]);
+    });
+
+    it("goes after maxWaitMs even while members keep arriving, and the rest make the next batch", async () => {
+      const r = recorder();
+      const commit = new GroupCommit(r.send, 100, { quietMs: 80, maxWaitMs: 100 });
+      const pending: Array<Promise<string>> = [];
+      for (let i = 0; i < 8; i++) {
+        pending.push(commit.submit("dir1", `m${i}`));
+        await sleep(30);
+      }
+      await Promise.all(pending);
+      expect(r.batches.length).toBeGreaterThanOrEqual(2);
+      expect(r.batches.flat()).toEqual(Array.from({ length: 8 }, (_, i) => `m${i}`));
+      expect(r.batches[0]!.length).toBeLessThan(8);
+    });
+
+    it("without arrivals after the first, a lone member goes once the quiet time has passed", async () => {
+      const r = recorder();
+      const commit = new GroupCommit(r.send, 100, { quietMs: 50, maxWaitMs: 5000 });
+      const started = Date.now();
+      expect(await commit.submit("dir1", "a")).toBe("done a");
+      expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+      expect(Date.now() - started).toBeLessThan(2000);
+    });
+
+    it("a full batch does not wait", async () => {
+      const r = recorder();
+      const commit = new GroupCommit(r.send, 2, { quietMs: 10000, maxWaitMs: 10000 });
+      const started = Date.now();
+      await Promise.all([commit.submit("dir1", "a"), commit.submit("dir1", "b")]);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(r.batches).toEqual([["a", "b"]]);
+    });
+  });
 });
