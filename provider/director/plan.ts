@@ -86,7 +86,12 @@ function planVips(live: LiveDirector, vips: readonly DirectorVip[]): DirectorOp[
   if (live.files.vipUnit !== unit) {
     // The running unit's ExecStop removes the old VIPs; only then is it rewritten.
     const stop: DirectorOp[] = live.files.vipUnit !== undefined && live.vipUnitActive ? [{ kind: "stopVipUnit" }] : [];
-    return [...stop, { kind: "writeFile", file: "vipUnit", content: unit }, { kind: "reloadSystemd" }, { kind: "startVipUnit" }];
+    // `enable --now` of a unit not yet enabled makes its symlinks and then reloads systemd
+    // itself, so a daemon-reload before it would be a second one (2 to 3 s each on the
+    // lab's VMs). A unit already enabled is not reloaded by enable: that one needs it.
+    const firstEnable = live.files.vipUnit === undefined && !live.vipUnitEnabled;
+    const reload: DirectorOp[] = firstEnable ? [] : [{ kind: "reloadSystemd" }];
+    return [...stop, { kind: "writeFile", file: "vipUnit", content: unit }, ...reload, { kind: "startVipUnit" }];
   }
   const ops: DirectorOp[] = [];
   if (!live.vipUnitEnabled || !live.vipUnitActive) ops.push({ kind: "startVipUnit" });

@@ -53,6 +53,9 @@ function apply(start: Host, ops: readonly DirectorOp[]): Host {
         host.loadedUnit = host.files.vipUnit;
         break;
       case "startVipUnit":
+        // enable of a unit not yet enabled makes its symlinks and reloads systemd (seen on
+        // the lab: a new unit enabled --now without a daemon-reload is active and needs none).
+        if (!host.vipUnitEnabled) host.loadedUnit = host.files.vipUnit;
         host.vipUnitEnabled = true;
         if (!host.vipUnitActive) runUnit(host, "start");
         host.vipUnitActive = true;
