@@ -30,7 +30,7 @@ import {
   IpvsListingMismatchError,
 } from "./parse";
 import { IpvsChangeError } from "./errors";
-import { GroupCommit, type Settled } from "../resource/groupCommit";
+import { ENGINE_BURST_SETTLE, GroupCommit, type Settled } from "../resource/groupCommit";
 import {
   OUTPUT_SEPARATOR,
   RULES_FILE_REQUEST,
@@ -142,17 +142,9 @@ interface TableChange {
  */
 export const MAX_CHANGES_PER_BATCH = 200;
 
-/**
- * How long a batch waits for the rest of its burst (groupCommit.ts): the engine hands over
- * a step's creates milliseconds apart (up to about 90 ms between two, measured on the lab
- * with 100 RealServers), and a batch costs a second or more on a slow host whatever its
- * size, so waiting for a pause makes one batch where there were three.
- */
-export const IPVS_BATCH_SETTLE = { quietMs: 150, maxWaitMs: 2000 } as const;
-
 // Concurrent changes to one director, by callers of the same connection identity (the
 // identity rule of shared reads: a batch runs with the first member's credentials).
-const batches = new GroupCommit<TableChange, string>(sendBatch, MAX_CHANGES_PER_BATCH, IPVS_BATCH_SETTLE);
+const batches = new GroupCommit<TableChange, string>(sendBatch, MAX_CHANGES_PER_BATCH, ENGINE_BURST_SETTLE);
 
 /** The number of change batches sent to hosts (for tests and the cost report). */
 export function ipvsChangeBatchCount(): number {

@@ -10,7 +10,7 @@
 
 import { describeConnection } from "../ssh";
 import { poolKey } from "../ssh/pool";
-import { GroupCommit, type Settled } from "../resource/groupCommit";
+import { ENGINE_BURST_SETTLE, GroupCommit, type Settled } from "../resource/groupCommit";
 import { KeepalivedConfigRejectedError, KeepalivedReloadError } from "./errors";
 import { applyToPair, type ApplyOptions, type PairNodeTarget } from "./executor";
 import type { FileOp } from "./fileOps";
@@ -27,9 +27,9 @@ export const MAX_SERVICE_CHANGES_PER_BATCH = 100;
 
 type Apply = typeof applyToPair;
 
-/** The batcher, with the apply it uses (the real applyToPair, or a test's). */
+/** The batcher, with the apply it uses (the real applyToPair, or a test's); a burst settles first (groupCommit.ts). */
 export function serviceFilesBatcher(apply: Apply = applyToPair): GroupCommit<ServiceFilesChange, void> {
-  return new GroupCommit<ServiceFilesChange, void>((members) => sendBatch(apply, members), MAX_SERVICE_CHANGES_PER_BATCH);
+  return new GroupCommit<ServiceFilesChange, void>((members) => sendBatch(apply, members), MAX_SERVICE_CHANGES_PER_BATCH, ENGINE_BURST_SETTLE);
 }
 
 /** The same pair, reached with the same identities, in the same order: one batch. */
