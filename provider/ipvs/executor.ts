@@ -34,6 +34,7 @@ import { ENGINE_BURST_SETTLE, GroupCommit, type Settled } from "../resource/grou
 import {
   OUTPUT_SEPARATOR,
   RULES_FILE_REQUEST,
+  SENTINEL_PRESENT,
   batchStdin,
   changeBatchArgv,
   parseChangeBatchAndDump,
@@ -95,7 +96,7 @@ export function mismatchRetryDelayMs(attempt: number): number {
 
 async function dumpTable(connection: SshConnection): Promise<IpvsTable> {
   // A read takes no lock, so a batch of changes running meanwhile (up to
-  // MAX_CHANGES_PER_BATCH ipvsadm runs under the host's lock: seconds on a slow host) can
+  // MAX_CHANGES_ONE_BY_ONE ipvsadm runs under the host's lock: seconds on a slow host) can
   // change the table between its two listings. Read again until the table holds still, for
   // as long as a change would wait for that lock.
   const deadline = Date.now() + hostLockWaitMs(connection.timeouts.commandMs);
@@ -137,10 +138,19 @@ interface TableChange {
 }
 
 /**
- * Changes per batch at most: they run one ipvsadm after the other under the host's lock,
- * which every other writer waits for (a bounded wait: hostLockWaitSeconds).
+ * Changes per batch at most. Each batch dumps the whole table once (the rules file is
+ * rendered from it), so a burst of N changes in batches of B moves about N²/2B entries:
+ * B large keeps that term small. Through one `ipvsadm -R` 1,000 changes hold the host's
+ * lock for about a second on the lab's VMs.
  */
-export const MAX_CHANGES_PER_BATCH = 200;
+export const MAX_CHANGES_PER_BATCH = 1000;
+
+/**
+ * Changes per remote command when they run one ipvsadm each (about 80 ms apiece on the
+ * lab's VMs): they hold the host's lock, which every other writer waits for, only within a
+ * bounded wait (hostLockWaitSeconds).
+ */
+export const MAX_CHANGES_ONE_BY_ONE = 200;
 
 // Concurrent changes to one director, by callers of the same connection identity (the
 // identity rule of shared reads: a batch runs with the first member's credentials).
@@ -185,14 +195,19 @@ async function sendBatch(members: TableChange[]): Promise<Array<Settled<string>>
   const changes = members.flatMap((m) => (m.ipvsadmArgv ? [m.ipvsadmArgv] : []));
   bumpGeneration(key);
   try {
-    const first = await runBatch(connection, changes, restoreApplicable(changes) ? "restore" : "each");
-    const results = [...first.results];
-    let rulesFile = first.rulesFile;
-    const notRun = results.flatMap((r, i) => (!r.ok && r.notRun ? [i] : []));
-    if (notRun.length > 0) {
-      const again = await runBatch(connection, notRun.map((i) => changes[i]!), "each");
-      notRun.forEach((i, j) => (results[i] = again.results[j]!));
-      rulesFile = again.rulesFile;
+    let results: BatchChangeResult[];
+    let rulesFile: string;
+    const restored = restoreApplicable(changes) ? await runBatch(connection, changes, "restore") : undefined;
+    if (restored === undefined || restored === SENTINEL_FOUND) {
+      ({ results, rulesFile } = await runOneByOne(connection, changes));
+    } else {
+      ({ results, rulesFile } = restored);
+      const notRun = results.flatMap((r, i) => (!r.ok && r.notRun ? [i] : []));
+      if (notRun.length > 0) {
+        const again = await runOneByOne(connection, notRun.map((i) => changes[i]!));
+        notRun.forEach((i, j) => (results[i] = again.results[j]!));
+        rulesFile = again.rulesFile;
+      }
     }
     const host = describeConnection(connection);
     let next = 0;
@@ -209,8 +224,33 @@ async function sendBatch(members: TableChange[]): Promise<Array<Settled<string>>
   }
 }
 
-/** One remote command of a batch: the changes, the dump, the rules file written; each change's outcome. */
-async function runBatch(connection: SshConnection, changes: ReadonlyArray<readonly string[]>, mode: BatchMode): Promise<{ results: BatchChangeResult[]; rulesFile: string }> {
+/** Changes run one ipvsadm each, in remote commands of at most MAX_CHANGES_ONE_BY_ONE. */
+async function runOneByOne(connection: SshConnection, changes: ReadonlyArray<readonly string[]>): Promise<{ results: BatchChangeResult[]; rulesFile: string }> {
+  const results: BatchChangeResult[] = [];
+  let rulesFile = "";
+  let from = 0;
+  do {
+    const part = await runBatch(connection, changes.slice(from, from + MAX_CHANGES_ONE_BY_ONE), "each");
+    if (part === SENTINEL_FOUND) throw new Error("the IPVS batch script checked for the sentinel in a batch of one change at a time");
+    results.push(...part.results);
+    rulesFile = part.rulesFile;
+    from += MAX_CHANGES_ONE_BY_ONE;
+  } while (from < changes.length);
+  return { results, rulesFile };
+}
+
+/** What a restore batch answers when the sentinel's service is on the director: it changed nothing. */
+const SENTINEL_FOUND = Symbol("sentinel found");
+
+/**
+ * One remote command of a batch: the changes, the dump, the rules file written; each
+ * change's outcome. Or, for a restore batch, SENTINEL_FOUND: nothing changed.
+ */
+async function runBatch(
+  connection: SshConnection,
+  changes: ReadonlyArray<readonly string[]>,
+  mode: BatchMode,
+): Promise<{ results: BatchChangeResult[]; rulesFile: string } | typeof SENTINEL_FOUND> {
   const host = describeConnection(connection);
   const dump: { taken?: BatchDump } = {};
   let rulesFile: string;
@@ -226,6 +266,7 @@ async function runBatch(connection: SshConnection, changes: ReadonlyArray<readon
         },
       },
     });
+    if (mode === "restore" && out.stdout.trim() === SENTINEL_PRESENT) return SENTINEL_FOUND;
     rulesFile = parseRulesFilePath(out.stdout);
   } catch (err) {
     if (err instanceof RemoteCommandError) {

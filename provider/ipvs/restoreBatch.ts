@@ -8,7 +8,7 @@
 // line's status (ipvsadm 1.31, tried on the lab). So every change line is followed by a
 // sentinel line that always fails with one known message: zeroing the counters of a
 // service that does not exist (`-Z -f 4294967295`, checked absent under the lock first;
-// were it there, the batch runs change by change). stderr is unbuffered and `-R` runs the
+// were it there, the batch changes nothing and goes again change by change). stderr is unbuffered and `-R` runs the
 // lines in order, so the output splits at the sentinel's messages into one segment per
 // change: empty when the change applied, its message when the kernel refused it.
 //

@@ -48,6 +48,9 @@ export const OUTPUT_SEPARATOR = "@@pulumi-lvs-next-output@@";
 /** Starts the status line of each change in a batch. */
 const BATCH_MARKER = "@@pulumi-lvs-change@@";
 
+/** Printed (alone) by a restore batch that found the sentinel's service and changed nothing. */
+export const SENTINEL_PRESENT = "@@pulumi-lvs-sentinel-present@@";
+
 /** Printed by the batch script when it has dumped the table and waits for the rules file. */
 export const RULES_FILE_REQUEST = "@@pulumi-lvs-rules-file-please@@";
 /** Exit code of the batch script when the rules file did not arrive whole (sysexits' EX_SOFTWARE). */
@@ -62,7 +65,8 @@ export const RULES_FILE_INCOMPLETE_EXIT = 70;
 // Two ways to run the changes ($3): "restore" sends them all through one `ipvsadm -R`,
 // each line followed by a sentinel line whose known message splits the output per change
 // (restoreBatch.ts says why and when that is exact); "each" runs one ipvsadm per change.
-// A restore batch whose sentinel service exists runs as "each", and says so.
+// A restore batch whose sentinel service exists changes nothing and says so (the executor
+// then sends its changes one by one, in commands of a bounded size).
 const CHANGE_BATCH_SCRIPT = `set -eu
 ${HOST_LOCK_FUNCTION}
 host_lock "$1" "$2"
@@ -70,7 +74,10 @@ reply_wait=$2
 mode=$3
 shift 3
 IFS= read -r -d '' changes
-if [ "$mode" = restore ] && ipvsadm -L -n -f ${SENTINEL_FWMARK} >/dev/null 2>&1; then mode=each; fi
+if [ "$mode" = restore ] && ipvsadm -L -n -f ${SENTINEL_FWMARK} >/dev/null 2>&1; then
+  echo "${SENTINEL_PRESENT}"
+  exit 0
+fi
 restore=()
 n=0
 while [ "$n" -lt "$changes" ]; do

@@ -105,19 +105,25 @@ describe("batched writes to one director", () => {
     expect(destinations(await rulesFile())).toBe(0);
   });
 
-  it("with the sentinel's service on the director, a batch runs one ipvsadm per change and leaves that service alone", async () => {
+  it("with the sentinel's service on the director, a batch runs one ipvsadm per change, 200 per command, and leaves that service alone", async () => {
     const add = (i: number) => ["ipvsadm", "-a", "-t", `${VIP}:80`, "-r", `${address(i)}:80`, "-g", "-w", "1"];
+    const burst = Array.from({ length: 201 }, (_, i) => i);
     await run(dir1(), ["ipvsadm", "-A", "-f", "4294967295", "-s", "rr"]);
     try {
-      const settled = await Promise.allSettled([add(0), add(0), add(1)].map((argv) => changeIpvsTable(dir1(), argv)));
-      expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+      const execs = sshPoolStats().execs;
+      const settled = await Promise.allSettled([...burst, 0].map((i) => changeIpvsTable(dir1(), add(i))));
+      expect(settled.map((s) => s.status)).toEqual([...burst.map(() => "fulfilled"), "rejected"]);
+      // The restore batch found the sentinel and changed nothing; then 202 changes one by
+      // one, in two remote commands of at most 200.
+      expect(sshPoolStats().execs - execs).toBe(3);
       // One ipvsadm each: the refusal carries its own exit code.
-      expect(((settled[1] as PromiseRejectedResult).reason as IpvsChangeError).exitCode).toBe(255);
+      expect(((settled[201] as PromiseRejectedResult).reason as IpvsChangeError).exitCode).toBe(255);
+      expect(destinations(await rulesFile())).toBe(201);
       // Still there, untouched (ipvsadm 1.31 prints this mark signed: -1).
       expect((await run(dir1(), ["ipvsadm", "-L", "-n", "-f", "4294967295"])).stdout).toMatch(/^FWM {2}-1 rr/m);
     } finally {
       await run(dir1(), ["ipvsadm", "-D", "-f", "4294967295"]);
-      await Promise.allSettled([0, 1].map((i) => changeIpvsTable(dir1(), ["ipvsadm", "-d", "-t", `${VIP}:80`, "-r", `${address(i)}:80`])));
+      await Promise.allSettled(burst.map((i) => changeIpvsTable(dir1(), ["ipvsadm", "-d", "-t", `${VIP}:80`, "-r", `${address(i)}:80`])));
     }
     expect(destinations(await rulesFile())).toBe(0);
     expect(await rulesFile()).not.toContain("4294967295");

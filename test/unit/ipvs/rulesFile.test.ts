@@ -96,7 +96,7 @@ describe("the batch script", () => {
   });
 
   it("runs a restore batch through one ipvsadm -R, each change followed by the sentinel, after checking the sentinel service is absent", () => {
-    expect(script).toContain("ipvsadm -L -n -f 4294967295 >/dev/null 2>&1; then mode=each; fi");
+    expect(script).toContain('ipvsadm -L -n -f 4294967295 >/dev/null 2>&1; then\n  echo "@@pulumi-lvs-sentinel-present@@"\n  exit 0\nfi');
     expect(script).toContain('restore+=("${args[*]}" "-Z -f 4294967295")');
     expect(script).toContain('printf \'%s\\n\' "${restore[@]}" | ipvsadm -R 2>&1');
     // The sentinel check comes after the lock: nothing can add that service in between.
