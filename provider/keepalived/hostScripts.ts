@@ -69,8 +69,15 @@ has_sync() { [ -f "$1" ] && grep -q '^[[:space:]]*lvs_sync_daemon[[:space:]]' "$
 stop_sync_daemons() { ipvsadm --stop-daemon master 2>/dev/null || true; ipvsadm --stop-daemon backup 2>/dev/null || true; }
 # $1 = the configuration keepalived ran, $2 = the one it runs now (a missing file: none).
 sync_dropped() { if has_sync "$1" && ! has_sync "$2"; then stop_sync_daemons; fi; }
+# The generation's files reach the disk before the pointer to them does, and the pointer
+# before keepalived is reloaded: a director that loses power within the kernel's writeback
+# delay (30 s) must boot with one whole generation, not the new pointer to files never
+# written (seen on the lab: dir1 powered off 25 s after an apply booted keepalived with no
+# virtual_server at all).
 swap_live() { # $1 = generation name, or empty for none
+  sync
   if [ -n "$1" ]; then ln -sfn "$1" "$root/live.tmp" && mv -Tf "$root/live.tmp" "$live"; else rm -f "$live"; fi
+  sync
 }`;
 
 /**
