@@ -29,15 +29,18 @@ export const SENTINEL_MESSAGE = "No such service";
 const RESTORABLE_COMMANDS = new Set(["-A", "-a", "-e", "-d"]);
 
 /**
+ * Tokens `-R` reads back exactly as they were: no white space (it splits lines on it), and
+ * nothing a line parser might take as quoting or escaping. Our inputs never hold these;
+ * a token that did would go one ipvsadm per change, where argv passes it as it is.
+ */
+const PLAIN_TOKEN = /^[^\s"'\\#]+$/;
+
+/**
  * True when these changes can go through one `ipvsadm -R`: every one adds a service or
- * adds, edits or deletes a destination, and every token survives `-R`'s split on white
- * space (it does not unquote).
+ * adds, edits or deletes a destination, and every token is a PLAIN_TOKEN.
  */
 export function restoreApplicable(changes: ReadonlyArray<readonly string[]>): boolean {
-  return (
-    changes.length > 0 &&
-    changes.every((argv) => argv[0] === "ipvsadm" && RESTORABLE_COMMANDS.has(argv[1] ?? "") && argv.slice(1).every((token) => token !== "" && !/\s/.test(token)))
-  );
+  return changes.length > 0 && changes.every((argv) => argv[0] === "ipvsadm" && RESTORABLE_COMMANDS.has(argv[1] ?? "") && argv.slice(1).every((token) => PLAIN_TOKEN.test(token)));
 }
 
 /** One change of a restore batch: applied, refused with the kernel's message, or never run. */

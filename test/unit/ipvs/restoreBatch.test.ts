@@ -23,6 +23,7 @@ describe("restoreApplicable", () => {
     expect(restoreApplicable([[...add.slice(0, -1), "1\t"]])).toBe(false);
     expect(restoreApplicable([])).toBe(false);
     expect(restoreApplicable([["sh", "-a"]])).toBe(false);
+    for (const quoting of ['"', "'", "\\", "#"]) expect(restoreApplicable([[...add.slice(0, -1), `1${quoting}`]])).toBe(false);
   });
 
   it("uses a sentinel that zeroes counters only, of the highest firewall mark", () => {
