@@ -8,9 +8,10 @@
 // line's status (ipvsadm 1.31, tried on the lab). So every change line is followed by a
 // sentinel line that always fails with one known message: zeroing the counters of a
 // service that does not exist (`-Z -f 4294967295`, checked absent under the lock first;
-// were it there, the batch changes nothing and goes again change by change). stderr is unbuffered and `-R` runs the
-// lines in order, so the output splits at the sentinel's messages into one segment per
-// change: empty when the change applied, its message when the kernel refused it.
+// were it there, the batch changes nothing and goes again change by change). stderr is
+// unbuffered and `-R` runs the lines in order, so the output splits at the sentinel's
+// messages into one segment per change: empty when the change applied, its message when
+// the kernel refused it.
 //
 // That split is only exact when no change can print the sentinel's own message. The kernel
 // says "No such service" only to `-E` and `-D` of a service (and `-Z`), so batches with
@@ -28,19 +29,25 @@ export const SENTINEL_MESSAGE = "No such service";
 /** The ipvsadm commands whose kernel errors never read SENTINEL_MESSAGE. */
 const RESTORABLE_COMMANDS = new Set(["-A", "-a", "-e", "-d"]);
 
-/**
- * Tokens `-R` reads back exactly as they were: no white space (it splits lines on it), and
- * nothing a line parser might take as quoting or escaping. Our inputs never hold these;
- * a token that did would go one ipvsadm per change, where argv passes it as it is.
- */
 const PLAIN_TOKEN = /^[^\s"'\\#]+$/;
 
 /**
+ * Whether `ipvsadm -R` (and ipvsadm-restore at boot, which reads the rules file the same
+ * way) reads this token back exactly as it is: not empty, no white space (lines are split
+ * on it), and nothing a line parser might take as quoting, escaping or a comment. Our
+ * inputs never hold these.
+ */
+export function isRestoreToken(token: string): boolean {
+  return PLAIN_TOKEN.test(token);
+}
+
+/**
  * True when these changes can go through one `ipvsadm -R`: every one adds a service or
- * adds, edits or deletes a destination, and every token is a PLAIN_TOKEN.
+ * adds, edits or deletes a destination, and every token is a restore token. Anything else
+ * goes one ipvsadm per change, where argv passes each token as it is.
  */
 export function restoreApplicable(changes: ReadonlyArray<readonly string[]>): boolean {
-  return changes.length > 0 && changes.every((argv) => argv[0] === "ipvsadm" && RESTORABLE_COMMANDS.has(argv[1] ?? "") && argv.slice(1).every((token) => PLAIN_TOKEN.test(token)));
+  return changes.length > 0 && changes.every((argv) => argv[0] === "ipvsadm" && RESTORABLE_COMMANDS.has(argv[1] ?? "") && argv.slice(1).every(isRestoreToken));
 }
 
 /** One change of a restore batch: applied, refused with the kernel's message, or never run. */

@@ -29,7 +29,7 @@
 import { HOST_LOCK_FUNCTION, hostLockFile } from "../resource/hostLock";
 import { normalizeTable, type IpvsTable } from "./model";
 import { renderOp } from "./render";
-import { SENTINEL_FWMARK, SENTINEL_LINE, parseRestoreOutput } from "./restoreBatch";
+import { SENTINEL_FWMARK, SENTINEL_LINE, isRestoreToken, parseRestoreOutput } from "./restoreBatch";
 
 /** Where the rules live and how boot restores them, per distribution family. */
 export const RULES_FILES = {
@@ -223,8 +223,8 @@ export function parseRulesFilePath(stdout: string): string {
 
 /**
  * The table in ipvsadm-restore's format: one ipvsadm command line per entry without the
- * word "ipvsadm", every option included. ipvsadm-restore splits lines on white space
- * and does not unquote, so tokens are written bare (none can contain white space).
+ * word "ipvsadm", every option included. Tokens are written bare, so each must be one
+ * ipvsadm-restore reads back as it is (isRestoreToken); the table's never fail that.
  */
 export function renderRulesFile(table: IpvsTable): string {
   const t = normalizeTable(table);
@@ -234,7 +234,7 @@ export function renderRulesFile(table: IpvsTable): string {
   ].map((argv) => {
     const tokens = argv.slice(1);
     for (const token of tokens) {
-      if (/\s/.test(token) || token === "") throw new Error(`cannot write ${JSON.stringify(token)} into an ipvsadm rules file`);
+      if (!isRestoreToken(token)) throw new Error(`cannot write ${JSON.stringify(token)} into an ipvsadm rules file`);
     }
     return tokens.join(" ");
   });
