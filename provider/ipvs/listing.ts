@@ -24,7 +24,7 @@ import {
 import {
   IpvsParseError,
   failerFor,
-  numberedLines,
+  linesOf,
   parseFwmark,
   parseHostPort,
   parseInteger,
@@ -69,7 +69,7 @@ const LISTED_FORWARDING: Record<string, Forwarding> = {
 };
 const LISTED_CHECKSUMS: Record<string, TunnelChecksum> = { "-c": "nocsum", "+c": "csum", "r+c": "remcsum" };
 /** The destination columns of the four layouts; --stats and --rate are not supported. */
-const DESTINATION_COLUMNS = ["Forward", "TunnelInfo", "Weight", "Uthreshold", "Lthreshold", "PersistConn", "ActiveConn", "InActConn"];
+const DESTINATION_COLUMNS = ["Forward", "TunnelInfo", "Weight", "Uthreshold", "Lthreshold", "PersistConn", "ActiveConn", "InActConn"] as const;
 /** Longest destination name ipvsadm prints in a listing of a non-IPv6 service. */
 const LISTED_NAME_LIMIT = 28;
 
@@ -113,28 +113,53 @@ function parseListedService(tokens: string[], fail: Fail): IpvsService {
   return service;
 }
 
-function parseListedDestination(tokens: string[], columns: string[], service: ServiceKey, lineNumber: number, fail: Fail): ListedDestination {
-  const unknown = columns.filter((c) => !DESTINATION_COLUMNS.includes(c));
-  if (unknown.length > 0) fail(`unsupported listing columns ${unknown.join(", ")}`);
-  if (tokens.length !== columns.length + 2) fail(`expected ${columns.length} columns after the address`);
-  const cell = (c: string) => tokens[2 + columns.indexOf(c)];
-  const has = (c: string) => columns.includes(c);
-  const count = (c: string) => parseInteger(cell(c), 0, 4_294_967_295, c, fail);
+type DestinationColumn = (typeof DESTINATION_COLUMNS)[number];
+
+/** Where each destination column is in a row's tokens (-1: not in this layout), from a header read once. */
+interface RowLayout {
+  columns: readonly string[];
+  /** Problems with the header, reported against each row (a listing without rows is fine). */
+  problem?: string;
+  index: Record<DestinationColumn, number>;
+}
+
+function rowLayoutOf(columns: readonly string[]): RowLayout {
+  const unknown = columns.filter((c) => !DESTINATION_COLUMNS.includes(c as DestinationColumn));
+  const index = Object.fromEntries(DESTINATION_COLUMNS.map((c) => [c, columns.includes(c) ? 2 + columns.indexOf(c) : -1])) as Record<DestinationColumn, number>;
+  return { columns: [...columns], index, ...(unknown.length > 0 ? { problem: `unsupported listing columns ${unknown.join(", ")}` } : {}) };
+}
+
+/** A count column's value; the column is in the layout. */
+function countIn(tokens: string[], layout: RowLayout, column: DestinationColumn, fail: Fail): number {
+  return parseInteger(tokens[layout.index[column]], 0, 4_294_967_295, column, fail);
+}
+
+/** Whether the layout has this column. */
+const hasColumn = (layout: RowLayout, column: DestinationColumn) => layout.index[column] >= 0;
+
+function parseListedDestination(tokens: string[], layout: RowLayout, service: ServiceKey, lineNumber: number, fail: Fail): ListedDestination {
+  if (layout.problem !== undefined) fail(layout.problem);
+  if (tokens.length !== layout.columns.length + 2) fail(`expected ${layout.columns.length} columns after the address`);
   const name = tokens[1]!;
   // The length first: it rules out nearly every row, and serviceFamily costs an address check.
   const cut = name.length === LISTED_NAME_LIMIT && serviceFamily(service) !== "ipv6" && !/^(\d+\.){3}\d+:\d+$/.test(name);
   // Two literals rather than a spread of the address: a spread after other properties takes
   // V8's slow path, once per row of a table of thousands.
   const hostPort = cut ? undefined : parseHostPort(name, 0, fail);
+  const active = countIn(tokens, layout, "ActiveConn", fail);
+  const inactive = countIn(tokens, layout, "InActConn", fail);
   const row: ListedDestination = hostPort
-    ? { service, name, address: hostPort.address, port: hostPort.port, active: count("ActiveConn"), inactive: count("InActConn"), lineNumber }
-    : { service, name, active: count("ActiveConn"), inactive: count("InActConn"), lineNumber };
-  if (has("Forward")) row.forwarding = LISTED_FORWARDING[cell("Forward")!] ?? fail(`unknown forwarding ${cell("Forward")}`);
-  if (has("Weight")) row.weight = count("Weight");
-  if (has("Uthreshold")) row.upperThreshold = count("Uthreshold");
-  if (has("Lthreshold")) row.lowerThreshold = count("Lthreshold");
-  if (has("PersistConn")) row.persistentConnections = count("PersistConn");
-  const tunnel = has("TunnelInfo") ? parseTunnelInfo(cell("TunnelInfo")!, fail) : undefined;
+    ? { service, name, address: hostPort.address, port: hostPort.port, active, inactive, lineNumber }
+    : { service, name, active, inactive, lineNumber };
+  if (hasColumn(layout, "Forward")) {
+    const forward = tokens[layout.index.Forward]!;
+    row.forwarding = LISTED_FORWARDING[forward] ?? fail(`unknown forwarding ${forward}`);
+  }
+  if (hasColumn(layout, "Weight")) row.weight = countIn(tokens, layout, "Weight", fail);
+  if (hasColumn(layout, "Uthreshold")) row.upperThreshold = countIn(tokens, layout, "Uthreshold", fail);
+  if (hasColumn(layout, "Lthreshold")) row.lowerThreshold = countIn(tokens, layout, "Lthreshold", fail);
+  if (hasColumn(layout, "PersistConn")) row.persistentConnections = countIn(tokens, layout, "PersistConn", fail);
+  const tunnel = hasColumn(layout, "TunnelInfo") ? parseTunnelInfo(tokens[layout.index.TunnelInfo]!, fail) : undefined;
   if (tunnel) row.tunnel = tunnel;
   return row;
 }
@@ -148,13 +173,23 @@ export function parseIpvsadmList(text: string): IpvsListing {
   const serviceColumns: string[] = [];
   const rowColumns: string[] = [];
   let current: ServiceKey | undefined;
-  for (const { lineNumber, line } of numberedLines(text)) {
+  // Read once per header rather than per row: the columns are the same for every row.
+  let layout: RowLayout | undefined;
+  const lines = linesOf(text);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const lineNumber = i + 1;
     const trimmed = line.trim();
     if (trimmed === "" || line.startsWith("IP Virtual Server version")) continue;
     const fail = failerFor(lineNumber, line);
     const tokens = wordsOf(trimmed);
-    if (tokens[0] === "Prot") serviceColumns.push(...tokens.slice(2));
-    else if (tokens[0] === "->" && tokens[1] === "RemoteAddress:Port") rowColumns.push(...tokens.slice(2));
+    if (tokens[0] === "Prot") {
+      serviceColumns.push(...tokens.slice(2));
+      layout = undefined;
+    } else if (tokens[0] === "->" && tokens[1] === "RemoteAddress:Port") {
+      rowColumns.push(...tokens.slice(2));
+      layout = undefined;
+    }
     else if (tokens[0] !== "->") {
       const service = parseListedService(tokens, fail);
       listing.services.push(service);
@@ -162,8 +197,8 @@ export function parseIpvsadmList(text: string): IpvsListing {
     } else {
       if (!current) fail("real server listed before any service");
       // --thresholds and --persistent-conn put the row's columns on the first header line.
-      const columns = rowColumns.length > 0 ? rowColumns : serviceColumns;
-      listing.destinations.push(parseListedDestination(tokens, columns, current!, lineNumber, fail));
+      layout ??= rowLayoutOf(rowColumns.length > 0 ? rowColumns : serviceColumns);
+      listing.destinations.push(parseListedDestination(tokens, layout, current!, lineNumber, fail));
     }
   }
   return listing;

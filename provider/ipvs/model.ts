@@ -345,9 +345,18 @@ function sortedByKeyString<T>(items: readonly T[], keyOf: (t: T) => string): T[]
  * The entries are keyed after normalising, so their addresses are spelt as is.
  */
 export function normalizeTable(t: IpvsTable): IpvsTable {
+  return sortNormalTable({ services: t.services.map(normalizeService), destinations: t.destinations.map(normalizeDestination) });
+}
+
+/**
+ * normalizeTable of a table whose entries are normal already (normalizeService's and
+ * normalizeDestination's form): sorted, the entries as they are. For parsers that build
+ * entries in that form, so that a table of thousands is not copied a second time.
+ */
+export function sortNormalTable(t: IpvsTable): IpvsTable {
   return {
-    services: sortedByKeyString(t.services.map(normalizeService), (s) => serviceKeyStringSpelling(s.key, canonicalKeyAddress)),
-    destinations: sortedByKeyString(t.destinations.map(normalizeDestination), (d) => destinationKeyStringSpelling(d, canonicalKeyAddress)),
+    services: sortedByKeyString(t.services, (s) => serviceKeyStringSpelling(s.key, canonicalKeyAddress)),
+    destinations: sortedByKeyString(t.destinations, (d) => destinationKeyStringSpelling(d, canonicalKeyAddress)),
   };
 }
 
@@ -388,7 +397,14 @@ export function sameServiceConfig(a: IpvsService, b: IpvsService): boolean {
   return sameRecord(serviceConfigOf(a), serviceConfigOf(b));
 }
 
-/** Same forwarding, weight, thresholds and tunnel; identity is not compared. */
+/**
+ * Same forwarding, weight, thresholds and tunnel; identity is not compared. What comparing
+ * destinationConfigOf records would say, field by field: plans compare every destination
+ * of tables of thousands, and two records of strings each time were most of a plan's cost.
+ */
 export function sameDestinationConfig(a: IpvsDestination, b: IpvsDestination): boolean {
-  return sameRecord(destinationConfigOf(a), destinationConfigOf(b));
+  if (a.forwarding !== b.forwarding || a.weight !== b.weight || a.upperThreshold !== b.upperThreshold || a.lowerThreshold !== b.lowerThreshold) return false;
+  if (a.forwarding !== "tun") return true;
+  const [ta, tb] = [normalizeTunnel(a), normalizeTunnel(b)];
+  return ta.type === tb.type && ta.port === tb.port && ta.checksum === tb.checksum;
 }

@@ -15,8 +15,12 @@ import {
   MAX_THRESHOLD,
   TUNNEL_TYPES,
   destinationKeyString,
+  normalizeDestination,
+  normalizeService,
   normalizeTable,
+  sameServiceKeyFields,
   serviceFamily,
+  sortNormalTable,
   serviceKeyString,
   serviceKeyStringOfRuns,
   type Forwarding,
@@ -30,7 +34,7 @@ import {
 } from "./model";
 import {
   failerFor,
-  numberedLines,
+  linesOf,
   parseFwmark,
   parseHostPort,
   parseInteger,
@@ -83,65 +87,89 @@ const OPTIONAL_VALUE_OPTION_SET = new Set<string>(OPTIONAL_VALUE_OPTIONS);
 
 const isOption = (t: string | undefined) => t !== undefined && ALL_OPTIONS.has(SHORT_OPTION[t] ?? t);
 
-/** The options of one rules-file line, by short name (flags map to `true`). */
-function readOptions(tokens: string[], fail: Fail): Map<string, string | true> {
-  const options = new Map<string, string | true>();
+/**
+ * One rules-file line's options, by short name (flags map to `true`). A plain object, not
+ * a Map: one is made per line of a table of thousands, and a Map's hash table was a
+ * large share of what a read allocates. Only names in ALL_OPTIONS are ever set or read.
+ */
+type Options = { [option: string]: string | true | undefined };
+
+function readOptions(tokens: string[], fail: Fail): Options {
+  const options: Options = {};
   for (let i = 1; i < tokens.length; ) {
     const option = SHORT_OPTION[tokens[i]!] ?? tokens[i]!;
     i++;
     if (!isOption(option)) fail(`unknown option ${option}`);
-    if (options.has(option)) fail(`${option} given twice`);
-    if (FLAG_OPTION_SET.has(option)) options.set(option, true);
-    else if (OPTIONAL_VALUE_OPTION_SET.has(option)) options.set(option, !isOption(tokens[i]) && tokens[i] !== undefined ? tokens[i++]! : "");
+    if (options[option] !== undefined) fail(`${option} given twice`);
+    if (FLAG_OPTION_SET.has(option)) options[option] = true;
+    else if (OPTIONAL_VALUE_OPTION_SET.has(option)) options[option] = !isOption(tokens[i]) && tokens[i] !== undefined ? tokens[i++]! : "";
     else if (tokens[i] === undefined) fail(`${option} needs a value`);
-    else options.set(option, tokens[i++]!);
+    else options[option] = tokens[i++]!;
   }
   return options;
 }
+
+const has = (options: Options, option: string) => options[option] !== undefined;
+/** A value option's value (validated by readOptions: never `true`). */
+const valueOf = (options: Options, option: string) => options[option] as string | undefined;
 
 const SERVICE_OPTIONS = ["-t", "-u", "--sctp-service", "-f"];
 const FORWARDING_OPTIONS = Object.keys(FORWARDING_OPTION);
 const CHECKSUM_OPTIONS = Object.keys(CHECKSUM_OPTION);
 
-function readServiceKey(options: Map<string, string | true>, fail: Fail): ServiceKey {
-  const given = SERVICE_OPTIONS.filter((o) => options.has(o));
-  if (given.length !== 1) return fail("needs exactly one of -t, -u, --sctp-service, -f");
-  const value = options.get(given[0]!) as string;
-  if (given[0] === "-f") return { kind: "fwmark", fwmark: parseFwmark(value, fail), family: options.has("-6") ? "ipv6" : "ipv4" };
-  const protocol = given[0] === "-t" ? "tcp" : given[0] === "-u" ? "udp" : "sctp";
+/** The one option of `choices` that the line has, undefined if none; fails if several. */
+function oneOf(options: Options, choices: readonly string[], fail: Fail, tooMany: string): string | undefined {
+  let given: string | undefined;
+  for (const option of choices) {
+    if (!has(options, option)) continue;
+    if (given !== undefined) fail(tooMany);
+    given = option;
+  }
+  return given;
+}
+
+function readServiceKey(options: Options, fail: Fail): ServiceKey {
+  const needsOne = "needs exactly one of -t, -u, --sctp-service, -f";
+  const given = oneOf(options, SERVICE_OPTIONS, fail, needsOne) ?? fail(needsOne);
+  const value = valueOf(options, given)!;
+  if (given === "-f") return { kind: "fwmark", fwmark: parseFwmark(value, fail), family: has(options, "-6") ? "ipv6" : "ipv4" };
+  const protocol = given === "-t" ? "tcp" : given === "-u" ? "udp" : "sctp";
   // Named rather than spread in: a spread after other properties takes V8's slow path.
   const { address, port } = parseHostPort(value, 0, fail);
   return { kind: "address", protocol, address, port };
 }
 
-function readService(key: ServiceKey, options: Map<string, string | true>, fail: Fail): IpvsService {
-  if (options.has("--pe")) fail("persistence engines (--pe) are not supported");
-  const scheduler: Scheduler = options.has("-s") ? parseScheduler(options.get("-s") as string, fail) : DEFAULT_SCHEDULER;
+function readService(key: ServiceKey, options: Options, fail: Fail): IpvsService {
+  if (has(options, "--pe")) fail("persistence engines (--pe) are not supported");
+  const scheduler: Scheduler = has(options, "-s") ? parseScheduler(valueOf(options, "-s"), fail) : DEFAULT_SCHEDULER;
   const service: IpvsService = {
     key,
     scheduler,
-    schedulerFlags: parseSchedulerFlags((options.get("-b") as string | undefined) ?? "", scheduler, fail),
-    onePacket: options.has("-o"),
+    schedulerFlags: parseSchedulerFlags(valueOf(options, "-b") ?? "", scheduler, fail),
+    onePacket: has(options, "-o"),
   };
-  if (options.has("-p")) {
-    const timeout = options.get("-p") as string;
+  if (has(options, "-p")) {
+    const timeout = valueOf(options, "-p")!;
     const timeoutSeconds = timeout === "" ? DEFAULT_PERSISTENCE_TIMEOUT_SECONDS : parseInteger(timeout, 1, MAX_PERSISTENCE_TIMEOUT_SECONDS, "timeout", fail);
     service.persistence = { timeoutSeconds };
-    if (options.has("-M")) service.persistence.netmask = parseNetmask(options.get("-M") as string, serviceFamily(key), fail);
+    if (has(options, "-M")) service.persistence.netmask = parseNetmask(valueOf(options, "-M"), serviceFamily(key), fail);
   }
   return service;
 }
 
 /** -w, -x and -y: 0..MAX_THRESHOLD, `fallback` when absent. */
-function readCount(options: Map<string, string | true>, option: string, fallback: number, fail: Fail): number {
-  return options.has(option) ? parseInteger(options.get(option) as string, 0, MAX_THRESHOLD, option, fail) : fallback;
+function readCount(options: Options, option: string, fallback: number, fail: Fail): number {
+  return has(options, option) ? parseInteger(valueOf(options, option), 0, MAX_THRESHOLD, option, fail) : fallback;
 }
 
-function readDestination(service: ServiceKey, options: Map<string, string | true>, fail: Fail): IpvsDestination {
-  const real = (options.get("-r") as string | undefined) ?? fail("-a without -r");
-  const forwardings = FORWARDING_OPTIONS.filter((o) => options.has(o));
-  if (forwardings.length > 1) fail("more than one of -g, -m, -i");
-  const forwarding = FORWARDING_OPTION[forwardings[0] ?? "-g"]!;
+/**
+ * A `-a` line's destination, in normalizeDestination's form (parseHostPort spells addresses
+ * canonically, and the tunnel is completed below), so that the table needs no second copy
+ * of each destination to be normalised.
+ */
+function readDestination(service: ServiceKey, options: Options, fail: Fail): IpvsDestination {
+  const real = valueOf(options, "-r") ?? fail("-a without -r");
+  const forwarding = FORWARDING_OPTION[oneOf(options, FORWARDING_OPTIONS, fail, "more than one of -g, -m, -i") ?? "-g"]!;
   // Like ipvsadm: a real server without a port takes the service's (0 for firewall marks).
   const { address, port } = parseHostPort(real, service.kind === "fwmark" ? 0 : service.port, fail);
   const destination: IpvsDestination = {
@@ -154,24 +182,25 @@ function readDestination(service: ServiceKey, options: Map<string, string | true
     lowerThreshold: readCount(options, "-y", 0, fail),
   };
   if (forwarding === "tun") {
-    const type = (options.get("--tun-type") as string | undefined) ?? "ipip";
+    const type = valueOf(options, "--tun-type") ?? "ipip";
     if (!TUNNEL_TYPES.includes(type as Tunnel["type"])) fail(`unknown tunnel type ${type}`);
     const tunnel: Tunnel = { type: type as Tunnel["type"] };
-    if (options.has("--tun-port")) tunnel.port = parseInteger(options.get("--tun-port") as string, 1, 65535, "tunnel port", fail);
-    const checksum = CHECKSUM_OPTIONS.find((o) => options.has(o));
+    if (has(options, "--tun-port")) tunnel.port = parseInteger(valueOf(options, "--tun-port"), 1, 65535, "tunnel port", fail);
+    const checksum = CHECKSUM_OPTIONS.find((o) => has(options, o));
     if (checksum) tunnel.checksum = CHECKSUM_OPTION[checksum]!;
-    destination.tunnel = tunnel;
+    return normalizeDestination({ ...destination, tunnel });
   }
   return destination;
 }
 
 type SaveLine = { kind: "service"; service: IpvsService } | { kind: "destination"; destination: IpvsDestination };
 
-function readSaveLine(tokens: string[], fail: Fail): SaveLine {
+/** `keyOf` gives the line's service key object, shared by the lines of one service. */
+function readSaveLine(tokens: string[], keyOf: (key: ServiceKey) => ServiceKey, fail: Fail): SaveLine {
   const command = SHORT_OPTION[tokens[0]!] ?? tokens[0];
   if (command !== "-A" && command !== "-a") return fail("expected -A (service) or -a (real server)");
   const options = readOptions(tokens, fail);
-  const key = readServiceKey(options, fail);
+  const key = keyOf(readServiceKey(options, fail));
   return command === "-A"
     ? { kind: "service", service: readService(key, options, fail) }
     : { kind: "destination", destination: readDestination(key, options, fail) };
@@ -187,11 +216,17 @@ export function parseIpvsadmSave(text: string): IpvsTable {
   const known = new Set<string>();
   // ipvsadm -S prints each service's real servers right after it.
   const serviceKeyOf = serviceKeyStringOfRuns();
-  for (const { lineNumber, line } of numberedLines(text)) {
+  // Destinations of one service share its key object (tables are values, never changed in
+  // place): one key per service rather than per destination, for the collector to copy.
+  let lastKey: ServiceKey | undefined;
+  const sharedKey = (key: ServiceKey) => (lastKey !== undefined && sameServiceKeyFields(key, lastKey) ? lastKey : (lastKey = key));
+  const lines = linesOf(text);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
     const trimmed = line.trim();
     if (trimmed === "" || trimmed.startsWith("#")) continue;
-    const fail = failerFor(lineNumber, line);
-    const entry = readSaveLine(wordsOf(trimmed), fail);
+    const fail = failerFor(i + 1, line);
+    const entry = readSaveLine(wordsOf(trimmed), sharedKey, fail);
     if (entry.kind === "service") {
       const key = serviceKeyString(entry.service.key);
       if (known.has(key)) fail("service listed twice");
@@ -202,7 +237,8 @@ export function parseIpvsadmSave(text: string): IpvsTable {
       destinations.push(entry.destination);
     }
   }
-  return normalizeTable({ services, destinations });
+  // readDestination made the destinations normal already; services are few.
+  return sortNormalTable({ services: services.map(normalizeService), destinations });
 }
 
 /**
@@ -265,7 +301,9 @@ function listedRowsByService(rows: readonly ListedDestination[]): Map<string, Li
  */
 function withListedThresholds(saved: IpvsTable, listings: readonly IpvsListing[]): IpvsTable {
   const savedServices = new Set(saved.services.map((s) => serviceKeyString(s.key)));
-  const destinations = saved.destinations.map((d) => ({ ...d }));
+  // Copied only where a listing changes a threshold: nearly every destination has none,
+  // and a copy of each of a table's thousands was a large share of a read's garbage.
+  const destinations = saved.destinations.slice();
   for (const listing of listings) {
     const listedServices = new Set(listing.services.map((s) => serviceKeyString(s.key)));
     for (const key of new Set([...savedServices, ...listedServices])) {
@@ -274,7 +312,8 @@ function withListedThresholds(saved: IpvsTable, listings: readonly IpvsListing[]
     const rowsByService = listedRowsByService(listing.destinations);
     // A saved table (normalised) lists each service's destinations together.
     const serviceKeyOf = serviceKeyStringOfRuns();
-    for (const d of destinations) {
+    for (let i = 0; i < destinations.length; i++) {
+      const d = destinations[i]!;
       const rows = rowsByService.get(serviceKeyOf(d.service));
       const exactKey = exactRowKey(d.address, d.port);
       const exact = rows?.exact.get(exactKey);
@@ -282,8 +321,9 @@ function withListedThresholds(saved: IpvsTable, listings: readonly IpvsListing[]
       if (!row) throw new IpvsListingMismatchError(destinationKeyString(d), "real server in only one output");
       if ((row.weight ?? d.weight) !== d.weight || (row.forwarding ?? d.forwarding) !== d.forwarding)
         throw new IpvsListingMismatchError(destinationKeyString(d), "weight or forwarding differ between outputs");
-      d.upperThreshold = row.upperThreshold ?? d.upperThreshold;
-      d.lowerThreshold = row.lowerThreshold ?? d.lowerThreshold;
+      const upperThreshold = row.upperThreshold ?? d.upperThreshold;
+      const lowerThreshold = row.lowerThreshold ?? d.lowerThreshold;
+      if (upperThreshold !== d.upperThreshold || lowerThreshold !== d.lowerThreshold) destinations[i] = { ...d, upperThreshold, lowerThreshold };
       if (exact) rows!.exact.delete(exactKey);
       else rows!.cut.splice(rows!.cut.indexOf(row), 1);
     }

@@ -3,10 +3,12 @@
 
 import fc from "fast-check";
 import {
+  destinationConfigOf,
   destinationKeyString,
   normalizeDestination,
   normalizeService,
   normalizeTable,
+  sameDestinationConfig,
   serviceKeyString,
   type IpvsDestination,
   type IpvsService,
@@ -143,6 +145,21 @@ describe("planDestination (scoped)", () => {
           expect(planDestination(after, desired, destination)).toEqual([]);
         },
       ),
+      RUNS,
+    );
+  });
+});
+
+describe("sameDestinationConfig", () => {
+  it("says what comparing destinationConfigOf's records says (its field-by-field shortcut)", () => {
+    const key: ServiceKey = { kind: "address", protocol: "tcp", address: "10.0.0.1", port: 80 };
+    fc.assert(
+      fc.property(destinationFor([key]), destinationFor([key]), (a, b) => {
+        const [ca, cb] = [destinationConfigOf(a), destinationConfigOf(b)];
+        const sameRecords = Object.keys(ca).every((k) => ca[k as keyof typeof ca] === cb[k as keyof typeof cb]);
+        expect(sameDestinationConfig(a, b)).toBe(sameRecords);
+        expect(sameDestinationConfig(a, a)).toBe(true);
+      }),
       RUNS,
     );
   });
