@@ -15,9 +15,9 @@ import { observedHostKeyFingerprint, resolveConnection } from "../resource/conne
 import { AlreadyExistsError, StateError } from "../resource/errors";
 import { directorId } from "../ipvs/ids";
 import { DirectorChangeError, IpvsadmInstallError, IpvsadmMissingError, IpvsModuleError, MissingSysctlError, VipConflictError } from "./errors";
-import { applyDirectorOps, installIpvsadm, probeDirector } from "./executor";
+import { applyDirectorOps, installIpvsadm, probeAndApply, probeDirector, type BatchOutcome } from "./executor";
 import { desiredDirector, desiredSysctls, vipBound, type DesiredDirector, type LiveDirector, type SysctlMap } from "./model";
-import { isOwnPartialCreate, missingOnHost, persistedFlags, planDirector, planDirectorTeardown, previousValues, vipConflict, type PersistedFlags } from "./plan";
+import { isOwnPartialCreate, missingOnHost, persistedFlags, planDirector, planDirectorTeardown, previousValues, vipConflict, type DirectorOp, type PersistedFlags } from "./plan";
 import { formatCheckFailures } from "../resource/checkFailures";
 import { DirectorInputsSchema, type DirectorInputs } from "./schema";
 
@@ -102,20 +102,18 @@ function observedAfterApply(desired: DesiredDirector): Pick<DirectorState, "appl
 
 const hasAnythingOfOurs = (live: LiveDirector) => Object.keys(live.files).length > 0;
 
+/** ipvsadm is missing and the inputs let the Director install it: install, then probe again. */
+class InstallIpvsadmFirst extends Error {}
+
 /**
- * Probes the host (loading ip_vs), installs ipvsadm if asked to, and refuses clearly,
- * before anything is changed, when the host cannot be the director the inputs describe.
+ * Refuses clearly, before anything is changed, when the host cannot be the director the
+ * inputs describe. Throws InstallIpvsadmFirst when ipvsadm is missing and may be installed.
  */
-async function prepareHost(connection: SshConnection, inputs: DirectorInputs, desired: DesiredDirector, extraSysctls: readonly string[]): Promise<LiveDirector> {
-  const host = describeConnection(connection);
-  const names = [...Object.keys(desired.sysctls), ...extraSysctls];
-  let live = await probeDirector(connection, "load", names);
+function checkHost(host: string, live: LiveDirector, inputs: DirectorInputs, desired: DesiredDirector, installed: boolean): void {
   if (!live.ipvsadmPresent) {
+    if (installed) throw new IpvsadmInstallError({ host, exitCode: 127, stderr: "the package manager succeeded, but ipvsadm is still not on the PATH" });
     if (!inputs.installIpvsadm) throw new IpvsadmMissingError({ host, packageManager: live.packageManager });
-    const installed = await installIpvsadm(connection);
-    if (installed.exitCode !== 0) throw new IpvsadmInstallError({ host, ...installed });
-    live = await probeDirector(connection, "load", names);
-    if (!live.ipvsadmPresent) throw new IpvsadmInstallError({ host, exitCode: 127, stderr: "the package manager succeeded, but ipvsadm is still not on the PATH" });
+    throw new InstallIpvsadmFirst();
   }
   if (!live.moduleLoaded) throw new IpvsModuleError({ host, stderr: live.moduleLoadError ?? "" });
   const missing = missingOnHost(live, { ...desired, interfaces: inputs.interfaces });
@@ -126,7 +124,33 @@ async function prepareHost(connection: SshConnection, inputs: DirectorInputs, de
     const conflict = vipConflict(live, vip);
     if (conflict) throw new VipConflictError({ host, vip: vip.address, wantedInterface: vip.interface, boundOn: conflict.boundOn });
   }
-  return live;
+}
+
+/**
+ * Probes the host (loading ip_vs), checks it (checkHost), and applies what `plan` makes of
+ * it, in one round trip. Installs ipvsadm first, if asked to and it is missing.
+ */
+async function prepareAndApply(
+  connection: SshConnection,
+  inputs: DirectorInputs,
+  desired: DesiredDirector,
+  extraSysctls: readonly string[],
+  plan: (live: LiveDirector) => readonly DirectorOp[],
+): Promise<{ live: LiveDirector; outcome: BatchOutcome }> {
+  const host = describeConnection(connection);
+  const names = [...Object.keys(desired.sysctls), ...extraSysctls];
+  const checkedPlan = (installed: boolean) => (live: LiveDirector) => {
+    checkHost(host, live, inputs, desired, installed);
+    return plan(live);
+  };
+  try {
+    return await probeAndApply(connection, "load", names, checkedPlan(false));
+  } catch (err) {
+    if (!(err instanceof InstallIpvsadmFirst)) throw err;
+  }
+  const installed = await installIpvsadm(connection);
+  if (installed.exitCode !== 0) throw new IpvsadmInstallError({ host, ...installed });
+  return probeAndApply(connection, "load", names, checkedPlan(true));
 }
 
 export const directorProvider = {
@@ -147,12 +171,13 @@ export const directorProvider = {
     const host = describeConnection(connection);
     const id = directorId(inputs.connection);
     const desired = desiredDirector(inputs);
-    const live = await prepareHost(connection, inputs, desired, []);
-    // Files of this very Director, from a create that was cut, are its own: carry on.
-    if (hasAnythingOfOurs(live) && !inputs.adopt && !isOwnPartialCreate(live, desired)) {
-      throw new AlreadyExistsError({ resourceType: DIRECTOR_TYPE, what: "a Director (pulumi-lvs files in /etc and /var/lib/pulumi-lvs)", host, id });
-    }
-    const outcome = await applyDirectorOps(connection, planDirector(live, desired));
+    const { live, outcome } = await prepareAndApply(connection, inputs, desired, [], (live) => {
+      // Files of this very Director, from a create that was cut, are its own: carry on.
+      if (hasAnythingOfOurs(live) && !inputs.adopt && !isOwnPartialCreate(live, desired)) {
+        throw new AlreadyExistsError({ resourceType: DIRECTOR_TYPE, what: "a Director (pulumi-lvs files in /etc and /var/lib/pulumi-lvs)", host, id });
+      }
+      return planDirector(live, desired);
+    });
     if (!outcome.ok) {
       let afterwards = "Nothing was undone (adopt: true); run `pulumi up` again once the cause is fixed.";
       if (!inputs.adopt) {
@@ -186,8 +211,7 @@ export const directorProvider = {
     const connection = resolveConnection(news.connection, olds["hostKeyFingerprint"]);
     const desired = desiredDirector(news);
     const recorded: SysctlMap = olds["previousSysctls"] ?? {};
-    const live = await prepareHost(connection, news, desired, Object.keys(recorded));
-    const outcome = await applyDirectorOps(connection, planDirector(live, desired, recorded));
+    const { live, outcome } = await prepareAndApply(connection, news, desired, Object.keys(recorded), (live) => planDirector(live, desired, recorded));
     if (!outcome.ok) {
       throw new DirectorChangeError({
         host: describeConnection(connection),
@@ -206,8 +230,7 @@ export const directorProvider = {
     const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
     const recorded: SysctlMap = props["previousSysctls"] ?? {};
     const names = [...Object.keys(desiredSysctls(inputs)), ...Object.keys(recorded)];
-    const live = await probeDirector(connection, "read", names);
-    const outcome = await applyDirectorOps(connection, planDirectorTeardown(live, recorded));
+    const { outcome } = await probeAndApply(connection, "read", names, (live) => planDirectorTeardown(live, recorded));
     if (!outcome.ok) {
       throw new DirectorChangeError({
         host: describeConnection(connection),

@@ -3,10 +3,11 @@
 // render.ts and batch.ts.
 
 import { exec, run, type SshConnection } from "../ssh";
-import { batchArgv, commandsStderr, failedSteps } from "../resource/commandBatch";
+import { batchArgv, commandsOnStdin, commandsStderr, failedSteps } from "../resource/commandBatch";
 import { parsePreviousRecord, type LiveDirector } from "./model";
 import type { DirectorOp } from "./plan";
-import { parseProbeOutput, probeArgv } from "./probe";
+import { APPLY_REQUEST, parseProbeOutput, probeArgv, probePartOf, probeThenApplyArgv } from "./probe";
+import { DirectorParseError } from "./errors";
 import { describeOp, renderOp } from "./render";
 
 /**
@@ -16,23 +17,74 @@ import { describeOp, renderOp } from "./render";
  * restored too: one round trip in the usual case.
  */
 export async function probeDirector(connection: SshConnection, action: "load" | "read", sysctlNames: readonly string[]): Promise<LiveDirector> {
-  const names = [...new Set(sysctlNames)].sort();
+  const names = sortedNames(sysctlNames);
   const live = parseProbeOutput((await run(connection, probeArgv(action, names))).stdout);
-  const recorded = Object.keys(parsePreviousRecord(live.files.previous) ?? {});
-  const more = recorded.filter((k) => !names.includes(k));
+  const more = recordedBeyond(live, names);
   if (more.length === 0) return live;
   return parseProbeOutput((await run(connection, probeArgv(action, [...names, ...more]))).stdout);
 }
 
+const sortedNames = (names: readonly string[]) => [...new Set(names)].sort();
+
+/** Sysctls the host's record of previous values names that the probe did not read. */
+function recordedBeyond(live: LiveDirector, names: readonly string[]): string[] {
+  return Object.keys(parsePreviousRecord(live.files.previous) ?? {}).filter((k) => !names.includes(k));
+}
+
 export type BatchOutcome = { ok: true } | { ok: false; step: string; exitCode: number; stderr: string };
 
+/** The probe named sysctls beyond those asked for: probe again with them before planning. */
+class ProbeAgain extends Error {
+  constructor(readonly more: string[]) {
+    super("the director's record names more sysctls than were probed");
+  }
+}
+
 /**
- * Runs the operations in order in one round trip. `stop` stops at the first failure
- * (later steps depend on earlier ones); `continue` is for best-effort cleanup.
+ * probeDirector and applyDirectorOps in one round trip: the host is probed, `plan` turns
+ * what was found into operations (or throws, and then nothing changes), and they run in
+ * the same remote command. A create or update of a Director is one round trip this way.
+ * When the host's record names sysctls that were not asked for, it probes once more, as
+ * probeDirector does.
  */
-export async function applyDirectorOps(connection: SshConnection, ops: readonly DirectorOp[], policy: "stop" | "continue" = "stop"): Promise<BatchOutcome> {
-  if (ops.length === 0) return { ok: true };
-  const result = await exec(connection, batchArgv(ops.map(renderOp), policy));
+export async function probeAndApply(
+  connection: SshConnection,
+  action: "load" | "read",
+  sysctlNames: readonly string[],
+  plan: (live: LiveDirector) => readonly DirectorOp[],
+  policy: "stop" | "continue" = "stop",
+): Promise<{ live: LiveDirector; outcome: BatchOutcome }> {
+  const names = sortedNames(sysctlNames);
+  const planned: { live?: LiveDirector; ops?: readonly DirectorOp[] } = {};
+  let result;
+  try {
+    // Each field of the answer may take as long as the command may.
+    const replyWaitSeconds = Math.max(1, Math.ceil(connection.timeouts.commandMs / 1000));
+    result = await exec(connection, probeThenApplyArgv(replyWaitSeconds, policy, action, names), {
+      answer: {
+        marker: APPLY_REQUEST,
+        reply: (stdoutSoFar) => {
+          const live = parseProbeOutput(probePartOf(stdoutSoFar));
+          const more = recordedBeyond(live, names);
+          if (more.length > 0) throw new ProbeAgain(more);
+          planned.live = live;
+          planned.ops = plan(live);
+          return commandsOnStdin(planned.ops.map(renderOp));
+        },
+      },
+    });
+  } catch (err) {
+    if (err instanceof ProbeAgain) return probeAndApply(connection, action, [...names, ...err.more], plan, policy);
+    throw err;
+  }
+  const { live, ops } = planned;
+  // The script asks before it changes anything; an exit without asking is the probe failing.
+  if (!live || !ops) throw new DirectorParseError(`the director probe ended without asking for its changes (exit ${result.exitCode}): ${result.stderr.trim()}`, result.stdout);
+  return { live, outcome: outcomeOf(ops, result) };
+}
+
+/** What a batch's exit status and stderr say about its operations. */
+function outcomeOf(ops: readonly DirectorOp[], result: { exitCode: number; stderr: string }): BatchOutcome {
   if (result.exitCode === 0) return { ok: true };
   const failed = failedSteps(result.stderr);
   const first = failed[0];
@@ -43,6 +95,15 @@ export async function applyDirectorOps(connection: SshConnection, ops: readonly 
     exitCode: first?.exitCode ?? result.exitCode,
     stderr: commandsStderr(result.stderr),
   };
+}
+
+/**
+ * Runs the operations in order in one round trip. `stop` stops at the first failure
+ * (later steps depend on earlier ones); `continue` is for best-effort cleanup.
+ */
+export async function applyDirectorOps(connection: SshConnection, ops: readonly DirectorOp[], policy: "stop" | "continue" = "stop"): Promise<BatchOutcome> {
+  if (ops.length === 0) return { ok: true };
+  return outcomeOf(ops, await exec(connection, batchArgv(ops.map(renderOp), policy)));
 }
 
 const INSTALL_IPVSADM_SCRIPT = `if command -v apt-get >/dev/null 2>&1; then

@@ -7,6 +7,7 @@
 // one `@@section` line before each part. File contents and modprobe's complaint are
 // base64-encoded so that nothing in them can be mistaken for a section line.
 
+import { RUN_COMMANDS_FROM_STDIN } from "../resource/commandBatch";
 import { parseIpAddrShow } from "../resource/ipAddrShow";
 import { parseSysctlOutput } from "../resource/sysctl";
 import { DirectorParseError } from "./errors";
@@ -41,6 +42,38 @@ done
 echo "@@unit-enabled $(systemctl is-enabled ${VIP_UNIT_NAME} 2>/dev/null)"
 echo "@@unit-active $(systemctl is-active ${VIP_UNIT_NAME} 2>/dev/null)"
 echo "@@end"`;
+
+/** What the probe-then-apply script prints, after the probe, to ask for its changes. */
+export const APPLY_REQUEST = "@@pulumi-lvs-director-changes?";
+
+// The probe, then the changes planned from it, in one remote command: the provider answers
+// APPLY_REQUEST with the list (commandsOnStdin), and the script runs it as a batch. A
+// create or update is then one round trip, not two. An answer that does not come (the
+// provider gave up, or the connection dropped) changes nothing.
+const PROBE_THEN_APPLY_SCRIPT = `reply_wait=$1
+policy=$2
+shift 2
+probe() {
+${PROBE_SCRIPT}
+}
+probe "$@"
+echo "${APPLY_REQUEST}"
+${RUN_COMMANDS_FROM_STDIN}`;
+
+/**
+ * The argv of the probe followed by the changes the provider answers with. `replyWaitSeconds`
+ * bounds the wait for each field of the answer; `policy` is batchArgv's.
+ */
+export function probeThenApplyArgv(replyWaitSeconds: number, policy: "stop" | "continue", action: "load" | "read", sysctlNames: readonly string[]): string[] {
+  if (!Number.isInteger(replyWaitSeconds) || replyWaitSeconds < 1) throw new Error(`probeThenApplyArgv: the reply wait must be a whole number of seconds, got ${replyWaitSeconds}`);
+  return ["bash", "-c", PROBE_THEN_APPLY_SCRIPT, "pulumi-lvs-director", String(replyWaitSeconds), policy, action, ...sysctlNames];
+}
+
+/** The probe's part of the probe-then-apply script's stdout, up to APPLY_REQUEST. */
+export function probePartOf(stdout: string): string {
+  const at = stdout.lastIndexOf(`\n${APPLY_REQUEST}\n`);
+  return at < 0 ? stdout : stdout.slice(0, at + 1);
+}
 
 /**
  * The probe's argv. `load` also loads ip_vs when ipvsadm is present (create and update

@@ -9,6 +9,9 @@
 /** What the script prints on stderr when a step fails, for the executor to find which. */
 export const STEP_FAILED_MARKER = "@@pulumi-lvs step";
 
+/** RUN_COMMANDS_FROM_STDIN's exit status when its list was cut short (it then changed nothing). */
+export const REPLY_CUT_SHORT_EXIT = 97;
+
 const BATCH_SCRIPT = `policy=$1
 shift
 # Run the first $1 arguments after it as one command. POSIX sh has a single array ("$@"),
@@ -54,6 +57,58 @@ export function batchArgv(commands: readonly (readonly string[])[], policy: "sto
   }
   return argv;
 }
+
+/**
+ * Commands as a script reads them from stdin (bash, `read -r -d ''`): NUL-separated fields,
+ * the number of commands, then per command its argument count and its arguments, then
+ * `end`. The final field lets the script tell a whole list from one cut short, so that a
+ * dropped connection never runs part of it. Arguments cannot hold NUL (argv cannot either).
+ */
+export function commandsOnStdin(commands: readonly (readonly string[])[]): string {
+  const fields: string[] = [String(commands.length)];
+  for (const command of commands) {
+    if (command.length === 0) throw new Error("commandsOnStdin: a command needs at least its program name");
+    for (const arg of command) if (arg.includes("\0")) throw new Error(`a command's argument cannot hold NUL: ${JSON.stringify(arg)}`);
+    fields.push(String(command.length), ...command);
+  }
+  fields.push("end");
+  return fields.map((f) => `${f}\0`).join("");
+}
+
+/**
+ * Bash that reads commandsOnStdin's list (waiting at most $reply_wait seconds for each
+ * field) and then runs it as BATCH_SCRIPT does, with $policy. Nothing runs until the whole
+ * list has arrived: a list cut short exits with REPLY_CUT_SHORT_EXIT having changed nothing.
+ */
+export const RUN_COMMANDS_FROM_STDIN = `incomplete() { echo "the list of changes was cut short ($1); nothing was changed" >&2; exit ${REPLY_CUT_SHORT_EXIT}; }
+field=
+next_field() { IFS= read -r -d '' -t "$reply_wait" field || incomplete "$1"; }
+next_number() { next_field "$1"; [[ $field =~ ^[0-9]+$ ]] || incomplete "$1"; }
+next_number "no command count"
+commands=$field
+counts=()
+tokens=()
+for ((c = 0; c < commands; c++)); do
+  next_number "no argument count"
+  counts+=("$field")
+  for ((i = 0; i < counts[c]; i++)); do next_field "an argument"; tokens+=("$field"); done
+done
+next_field "no end"
+[ "$field" = end ] || incomplete "no end"
+offset=0
+status=0
+for ((c = 0; c < commands; c++)); do
+  n=\${counts[c]}
+  "\${tokens[@]:offset:n}"
+  rc=$?
+  offset=$((offset + n))
+  if [ "$rc" -ne 0 ]; then
+    echo "${STEP_FAILED_MARKER} $((c + 1)) exit $rc" >&2
+    if [ "$policy" = stop ]; then exit "$rc"; fi
+    status=$rc
+  fi
+done
+exit "$status"`;
 
 /** The failed steps (1-based) and their exit codes, from the batch's stderr. */
 export function failedSteps(stderr: string): { step: number; exitCode: number }[] {

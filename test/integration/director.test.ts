@@ -91,11 +91,11 @@ afterAll(async () => {
 });
 
 describe("Director on a real host (dir2)", () => {
-  it("create in nat mode (through sudo) sets ip_forward=1 live and in its sysctl.d file, in two round trips", async () => {
+  it("create in nat mode (through sudo) sets ip_forward=1 live and in its sysctl.d file, in one round trip (the probe and the changes planned from it, one remote command)", async () => {
     const inputs = await checked({ connection: dir2ViaSudo, mode: "nat" });
     const { result, execs, handshakes } = await cost(() => directorProvider.create(inputs));
     console.log(`Director create (nat, no VIP): ${execs} SSH exec round trips, ${handshakes} handshake(s)`);
-    expect(execs).toBe(2);
+    expect(execs).toBe(1);
     expect(result.id).toBe(id);
     state = result.outs;
     expect((await sysctls(["net.ipv4.ip_forward"]))["net.ipv4.ip_forward"]).toBe("1");
@@ -142,6 +142,7 @@ describe("Director on a real host (dir2)", () => {
     expect(diff).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
     const { result, execs } = await cost(() => directorProvider.update(id, refreshed.props, news));
     console.log(`Director update (repair one sysctl): ${execs} SSH exec round trips`);
+    expect(execs).toBe(1);
     state = result.outs;
     expect((await sysctls(["net.ipv4.ip_forward"]))["net.ipv4.ip_forward"]).toBe("1");
     // The value recorded at create survives the update: delete must not restore our own "1".
@@ -154,6 +155,7 @@ describe("Director on a real host (dir2)", () => {
     expect(await directorProvider.diff(id, state!, news)).toEqual({ changes: true, replaces: ["mode"], deleteBeforeReplace: true });
     const { execs } = await cost(() => directorProvider.delete(id, state!));
     console.log(`Director delete: ${execs} SSH exec round trips`);
+    expect(execs).toBe(1);
     state = undefined;
     expect(await sysctls()).toEqual(before);
     expect(await ourFilesOnHost()).toEqual([]);
@@ -163,6 +165,7 @@ describe("Director on a real host (dir2)", () => {
     const inputs = await checked({ connection: dir2, mode: "dr", interfaces: ["eth1"], vip: { address: VIP, interface: "eth1" } });
     const { result, execs } = await cost(() => directorProvider.create(inputs));
     console.log(`Director create (dr, VIP): ${execs} SSH exec round trips`);
+    expect(execs).toBe(1);
     state = result.outs;
     const live = await sysctls();
     for (const scope of ["all", "default", "eth1"]) expect(live[`net.ipv4.conf.${scope}.send_redirects`]).toBe("0");

@@ -7,11 +7,21 @@ import { join } from "path";
 import { parseProbeOutput } from "../../../provider/director/probe";
 import type { LiveDirector } from "../../../provider/director/model";
 
-jest.mock("../../../provider/director/executor", () => ({
-  probeDirector: jest.fn(),
-  applyDirectorOps: jest.fn(async () => ({ ok: true })),
-  installIpvsadm: jest.fn(),
-}));
+jest.mock("../../../provider/director/executor", () => {
+  const probeDirector = jest.fn();
+  const applyDirectorOps = jest.fn(async () => ({ ok: true }));
+  return {
+    probeDirector,
+    applyDirectorOps,
+    installIpvsadm: jest.fn(),
+    // The one-round-trip path, as the probe and the batch it stands for (the lab tests run
+    // the real script): a plan that throws changes nothing.
+    probeAndApply: async (connection: unknown, action: unknown, names: unknown, plan: (live: unknown) => unknown, policy: unknown) => {
+      const live = await probeDirector(connection, action, names);
+      return { live, outcome: await (applyDirectorOps as jest.Mock)(connection, plan(live), policy) };
+    },
+  };
+});
 jest.mock("../../../provider/resource/connection", () => ({
   resolveConnection: (raw: any) => ({ host: raw.host, port: raw.port ?? 22, user: raw.user ?? "root" }),
   observedHostKeyFingerprint: async () => "SHA256:" + "f".repeat(43),

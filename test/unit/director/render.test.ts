@@ -2,10 +2,17 @@
 
 import { describeOp, parseVipUnit, renderOp, renderSysctlFile, renderVipUnit, type DirectorOp } from "../../../provider/director";
 import { installIpvsadmArgv } from "../../../provider/director/executor";
-import { probeArgv } from "../../../provider/director/probe";
+import { APPLY_REQUEST, probeArgv, probePartOf, probeThenApplyArgv } from "../../../provider/director/probe";
 
 const VIP4 = { address: "10.77.0.240", interface: "eth1", prefixLength: 32 };
 const VIP6 = { address: "fd77::240", interface: "eth1", prefixLength: 128 };
+
+describe("probePartOf", () => {
+  it("is the probe's output up to the request for changes, whatever comes after", () => {
+    expect(probePartOf(`@@ipvsadm 0\n@@end\n${APPLY_REQUEST}\n`)).toBe("@@ipvsadm 0\n@@end\n");
+    expect(probePartOf(`@@end\n${APPLY_REQUEST}\nsomething a change printed\n`)).toBe("@@end\n");
+  });
+});
 
 describe("renderOp", () => {
   it.each<[DirectorOp, string[]]>([
@@ -34,6 +41,11 @@ describe("renderOp", () => {
 
   it("probes and installs with constant scripts too", () => {
     expect(probeArgv("read", ["net.ipv4.ip_forward"]).slice(3)).toEqual(["pulumi-lvs-probe", "read", "net.ipv4.ip_forward"]);
+    const probeThenApply = probeThenApplyArgv(30, "stop", "load", ["net.ipv4.ip_forward"]);
+    expect(probeThenApply.slice(0, 2)).toEqual(["bash", "-c"]);
+    expect(probeThenApply.slice(3)).toEqual(["pulumi-lvs-director", "30", "stop", "load", "net.ipv4.ip_forward"]);
+    expect(probeThenApplyArgv(30, "continue", "read", []).slice(2)).toEqual([probeThenApply[2], "pulumi-lvs-director", "30", "continue", "read"]);
+    expect(() => probeThenApplyArgv(0.5, "stop", "read", [])).toThrow(/whole number of seconds/);
     const install = installIpvsadmArgv();
     expect(install.slice(3)).toEqual(["pulumi-lvs-install-ipvsadm"]);
     expect(install[2]).toContain("DEBIAN_FRONTEND=noninteractive");

@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { batchArgv, commandsStderr, failedSteps } from "../../../provider/resource/commandBatch";
+import { REPLY_CUT_SHORT_EXIT, RUN_COMMANDS_FROM_STDIN, batchArgv, commandsOnStdin, commandsStderr, failedSteps } from "../../../provider/resource/commandBatch";
 import { removeRemoteFilesArgv, writeRemoteFileArgv } from "../../../provider/resource/remoteFiles";
 
 const HOSTILE = ["a b", "it's", '"quoted"', "$(touch /tmp/pwned-by-director-test)", "`id`", "x\ny", "", "-n", "--", "*", "; rm -rf /", "ünï©ødé"];
@@ -89,5 +89,43 @@ describe("writeRemoteFileArgv / removeRemoteFilesArgv", () => {
     ["no paths", () => removeRemoteFilesArgv([])],
   ])("refuses %s", (_name, build) => {
     expect(build).toThrow();
+  });
+});
+
+describe("RUN_COMMANDS_FROM_STDIN (the probe-then-apply script's second half)", () => {
+  /** The script alone, as probeThenApplyArgv's script runs it after the probe. */
+  const runFromStdin = (policy: "stop" | "continue", stdin: string) =>
+    sh(["bash", "-c", `reply_wait=5\npolicy=${policy}\n${RUN_COMMANDS_FROM_STDIN}`], stdin);
+
+  it("passes every argument through untouched, command by command", () => {
+    const result = runFromStdin("stop", commandsOnStdin([["printf", "[%s]\\n", ...HOSTILE], ["printf", "%s|", "second"]]));
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(HOSTILE.map((a) => `[${a}]\n`).join("") + "second|");
+  });
+
+  it("stops at the first failure and names its step; under `continue`, runs on", () => {
+    const commands = [["true"], ["sh", "-c", "echo boom >&2; exit 4"], ["touch", join(dir, "after")]];
+    const stopped = runFromStdin("stop", commandsOnStdin(commands));
+    expect(stopped.status).toBe(4);
+    expect(failedSteps(stopped.stderr)).toEqual([{ step: 2, exitCode: 4 }]);
+    expect(commandsStderr(stopped.stderr)).toBe("boom");
+    expect(readdirSync(dir)).toEqual([]);
+    const continued = runFromStdin("continue", commandsOnStdin(commands));
+    expect(continued.status).toBe(4);
+    expect(readdirSync(dir)).toEqual(["after"]);
+  });
+
+  it("runs nothing of a list cut short, wherever it was cut", () => {
+    const whole = commandsOnStdin([["touch", join(dir, "one")], ["touch", join(dir, "two")]]);
+    for (let length = 0; length < whole.length; length++) {
+      const result = runFromStdin("stop", whole.slice(0, length));
+      expect({ length, status: result.status }).toEqual({ length, status: REPLY_CUT_SHORT_EXIT });
+      expect(result.stderr).toMatch(/the list of changes was cut short \(.+\); nothing was changed/);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("an empty list runs nothing and succeeds", () => {
+    expect(runFromStdin("stop", commandsOnStdin([]))).toMatchObject({ status: 0, stdout: "", stderr: "" });
   });
 });
