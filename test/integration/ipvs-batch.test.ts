@@ -13,7 +13,7 @@ import { realServerProvider } from "../../provider/service/realServerRouter";
 import { virtualServiceProvider } from "../../provider/service/virtualServiceRouter";
 import { closeSshPool, run } from "../../provider/ssh";
 import { labConnection } from "../support/lab";
-import { refresh, up, type Deployed } from "../support/providerSteps";
+import { refresh, up, upChanged, type Deployed } from "../support/providerSteps";
 
 const VIP = "10.77.0.160";
 const dir1 = () => labConnection("dir1");
@@ -54,6 +54,32 @@ describe("batched writes to one director", () => {
     await Promise.all(servers.map((s) => realServerProvider.delete(s.id, s.state)));
     console.log(`30 concurrent RealServer deletes: ${ipvsChangeBatchCount() - deleting} batch(es)`);
     expect(destinations(await savedTable())).toBe(0);
+    expect(destinations(await rulesFile())).toBe(0);
+  });
+
+  it("one weight change costs the same round trips beside 29 destinations as beside 599 (no cost that grows with the table)", async () => {
+    const reference = { protocol: "tcp", address: VIP, port: 80 };
+    const inputs = (weight: number) => ({ connection: dir1(), service: reference, address: address(0), port: 80, forwarding: "dr", weight });
+    const others = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, k) => ["ipvsadm", "-a", "-t", `${VIP}:80`, "-r", `10.77.${10 + Math.floor((from + k) / 250)}.${((from + k) % 250) + 1}:80`, "-g", "-w", "1"]);
+    let server = await up(realServerProvider, inputs(1));
+    const costOfWeightChange = async (weight: number) => {
+      const before = { handshakes: sshPoolStats().handshakes, execs: sshPoolStats().execs };
+      server = (await upChanged(realServerProvider, server, inputs(weight))).deployed;
+      return { handshakes: sshPoolStats().handshakes - before.handshakes, execs: sshPoolStats().execs - before.execs };
+    };
+    await Promise.all(others(0, 29).map((argv) => changeIpvsTable(dir1(), argv)));
+    const small = await costOfWeightChange(2);
+    await Promise.all(others(29, 599).map((argv) => changeIpvsTable(dir1(), argv)));
+    expect(destinations(await savedTable())).toBe(600);
+    const large = await costOfWeightChange(3);
+    console.log(`one weight change: beside 29 destinations ${JSON.stringify(small)}, beside 599 ${JSON.stringify(large)}`);
+    // A read to plan, then the batch that also writes the rules file: the same at any size.
+    expect(small).toEqual({ handshakes: 0, execs: 2 });
+    expect(large).toEqual(small);
+    expect(await savedTable()).toContain(`-a -t ${VIP}:80 -r ${address(0)}:80 -g -w 3\n`);
+    await Promise.all(others(0, 599).map((argv) => changeIpvsTable(dir1(), ["ipvsadm", "-d", ...argv.slice(2, 6)])));
+    await realServerProvider.delete(server.id, server.state);
     expect(destinations(await rulesFile())).toBe(0);
   });
 
