@@ -12,6 +12,17 @@ export const STEP_FAILED_MARKER = "@@pulumi-lvs step";
 /** RUN_COMMANDS_FROM_STDIN's exit status when its list was cut short (it then changed nothing). */
 export const REPLY_CUT_SHORT_EXIT = 97;
 
+/**
+ * Shell (POSIX sh and bash) both batch scripts use when step $1 exits with $2: marks it on
+ * stderr, then stops (policy stop) or carries on and exits with the last failure.
+ */
+const STEP_FAILED_FUNCTION = `status=0
+step_failed() {
+  echo "${STEP_FAILED_MARKER} $1 exit $2" >&2
+  if [ "$policy" = stop ]; then exit "$2"; fi
+  status=$2
+}`;
+
 const BATCH_SCRIPT = `policy=$1
 shift
 # Run the first $1 arguments after it as one command. POSIX sh has a single array ("$@"),
@@ -28,7 +39,7 @@ run_first() {
   "$@"
 }
 step=0
-status=0
+${STEP_FAILED_FUNCTION}
 while [ "$#" -gt 0 ]; do
   n=$1
   shift
@@ -36,11 +47,7 @@ while [ "$#" -gt 0 ]; do
   run_first "$n" "$@"
   rc=$?
   shift "$n"
-  if [ "$rc" -ne 0 ]; then
-    echo "${STEP_FAILED_MARKER} $step exit $rc" >&2
-    if [ "$policy" = stop ]; then exit "$rc"; fi
-    status=$rc
-  fi
+  if [ "$rc" -ne 0 ]; then step_failed "$step" "$rc"; fi
 done
 exit "$status"`;
 
@@ -96,17 +103,13 @@ done
 next_field "no end"
 [ "$field" = end ] || incomplete "no end"
 offset=0
-status=0
+${STEP_FAILED_FUNCTION}
 for ((c = 0; c < commands; c++)); do
   n=\${counts[c]}
   "\${tokens[@]:offset:n}"
   rc=$?
   offset=$((offset + n))
-  if [ "$rc" -ne 0 ]; then
-    echo "${STEP_FAILED_MARKER} $((c + 1)) exit $rc" >&2
-    if [ "$policy" = stop ]; then exit "$rc"; fi
-    status=$rc
-  fi
+  if [ "$rc" -ne 0 ]; then step_failed "$((c + 1))" "$rc"; fi
 done
 exit "$status"`;
 
