@@ -319,7 +319,22 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     } finally {
       // dir1 comes back whatever the figures, so the tests after this one have their MASTER.
       await powerOn("dir1");
-      await waitFor(async () => (await holder()) === "dir1", 120_000, "dir1 to preempt the VIP after its boot");
+      // What the returning node knows before it takes the VIPs back: its sync daemons and the
+      // connections it holds for the client (the streams' connections, synced from dir2).
+      const seen: string[] = [];
+      await waitFor(
+        async () => {
+          if ((await holder()) === "dir1") return true;
+          const daemons = await Promise.all(dirs.map(async (d) => `${d}: ${(await syncDaemons(d).catch(() => ["unreachable"])).join(" | ")}`));
+          const conns = await run(labConnection("dir1"), ["sh", "-c", "ipvsadm -L -n -c | grep -c ESTABLISHED || true"]).catch(() => undefined);
+          seen.push(`${daemons.join("; ")}; dir1 established connections: ${conns?.stdout.trim() ?? "unreachable"}`);
+          return false;
+        },
+        120_000,
+        "dir1 to preempt the VIP after its boot",
+      );
+      const journal = await run(labConnection("dir1"), ["sh", "-c", "journalctl -b -u keepalived --no-pager -o short-monotonic | grep -iE 'sync|state|ipvs' | tail -n 15"]).catch((e) => ({ stdout: String(e) }));
+      console.log(`before dir1 preempted:\n${seen.slice(-4).join("\n")}\ndir1's keepalived since its boot:\n${journal.stdout}`);
     }
     await sleep(2000); // the client's ACKs now reach dir1, which answers them or resets them
     const acrossReturn = await Promise.all(["dr-return", "nat-return", "dr-sync", "nat-sync"].map(streamAlive));
