@@ -15,7 +15,7 @@ import { observedHostKeyFingerprint, resolveConnection } from "../resource/conne
 import { AlreadyExistsError, StateError } from "../resource/errors";
 import { directorId } from "../ipvs/ids";
 import { DirectorChangeError, IpvsadmInstallError, IpvsadmMissingError, IpvsModuleError, MissingSysctlError, VipConflictError } from "./errors";
-import { applyDirectorOps, installIpvsadm, probeAndApply, probeDirector, type BatchOutcome } from "./executor";
+import { installIpvsadm, probeAndApply, probeDirector, type BatchOutcome } from "./executor";
 import { desiredDirector, desiredSysctls, vipBound, type DesiredDirector, type LiveDirector, type SysctlMap } from "./model";
 import { isOwnPartialCreate, missingOnHost, persistedFlags, planDirector, planDirectorTeardown, previousValues, vipConflict, type DirectorOp, type PersistedFlags } from "./plan";
 import { formatCheckFailures } from "../resource/checkFailures";
@@ -182,8 +182,7 @@ export const directorProvider = {
       let afterwards = "Nothing was undone (adopt: true); run `pulumi up` again once the cause is fixed.";
       if (!inputs.adopt) {
         // Undo the steps that did run, so that a retry finds the host as it was and does not need adopt.
-        const after = await probeDirector(connection, "read", Object.keys(desired.sysctls));
-        const undone = await applyDirectorOps(connection, planDirectorTeardown(after), "continue");
+        const { outcome: undone } = await probeAndApply(connection, "read", Object.keys(desired.sysctls), (after) => planDirectorTeardown(after), "continue");
         afterwards = undone.ok
           ? "The steps before it were undone; fix the cause and run `pulumi up` again."
           : `Undoing the steps before it also failed ("${undone.step}": ${undone.stderr || `exit ${undone.exitCode}`}); ` +

@@ -1,9 +1,10 @@
-// The only part of the Director that touches a host: the probe, one batch of operations,
-// and the opt-in package install. Everything it sends is an argv from probe.ts,
-// render.ts and batch.ts.
+// The only part of the Director that touches a host: the probe (alone, for a read), the
+// probe with the operations planned from it in the same remote command (every change),
+// and the opt-in package install. Everything it sends is an argv from probe.ts, render.ts
+// and commandBatch.ts.
 
 import { exec, run, type SshConnection } from "../ssh";
-import { batchArgv, commandsOnStdin, commandsStderr, failedSteps } from "../resource/commandBatch";
+import { commandsOnStdin, commandsStderr, failedSteps } from "../resource/commandBatch";
 import { parsePreviousRecord, type LiveDirector } from "./model";
 import type { DirectorOp } from "./plan";
 import { APPLY_REQUEST, parseProbeOutput, probeArgv, probePartOf, probeThenApplyArgv } from "./probe";
@@ -41,11 +42,11 @@ class ProbeAgain extends Error {
 }
 
 /**
- * probeDirector and applyDirectorOps in one round trip: the host is probed, `plan` turns
- * what was found into operations (or throws, and then nothing changes), and they run in
- * the same remote command. A create or update of a Director is one round trip this way.
- * When the host's record names sysctls that were not asked for, it probes once more, as
- * probeDirector does.
+ * Probes the host and applies what `plan` makes of it in one round trip: `plan` turns what
+ * was found into operations (or throws, and then nothing changes), and they run in the
+ * same remote command, in order. `stop` stops at the first failure (later steps depend on
+ * earlier ones); `continue` runs every step, for best-effort cleanup. When the host's record
+ * names sysctls that were not asked for, it probes once more, as probeDirector does.
  */
 export async function probeAndApply(
   connection: SshConnection,
@@ -83,7 +84,7 @@ export async function probeAndApply(
   return { live, outcome: outcomeOf(ops, result) };
 }
 
-/** What a batch's exit status and stderr say about its operations. */
+/** What the changes' exit status and stderr say about the operations. */
 function outcomeOf(ops: readonly DirectorOp[], result: { exitCode: number; stderr: string }): BatchOutcome {
   if (result.exitCode === 0) return { ok: true };
   const failed = failedSteps(result.stderr);
@@ -95,15 +96,6 @@ function outcomeOf(ops: readonly DirectorOp[], result: { exitCode: number; stder
     exitCode: first?.exitCode ?? result.exitCode,
     stderr: commandsStderr(result.stderr),
   };
-}
-
-/**
- * Runs the operations in order in one round trip. `stop` stops at the first failure
- * (later steps depend on earlier ones); `continue` is for best-effort cleanup.
- */
-export async function applyDirectorOps(connection: SshConnection, ops: readonly DirectorOp[], policy: "stop" | "continue" = "stop"): Promise<BatchOutcome> {
-  if (ops.length === 0) return { ok: true };
-  return outcomeOf(ops, await exec(connection, batchArgv(ops.map(renderOp), policy)));
 }
 
 const INSTALL_IPVSADM_SCRIPT = `if command -v apt-get >/dev/null 2>&1; then

@@ -117,7 +117,8 @@ type DestinationColumn = (typeof DESTINATION_COLUMNS)[number];
 
 /** Where each destination column is in a row's tokens (-1: not in this layout), from a header read once. */
 interface RowLayout {
-  columns: readonly string[];
+  /** How many columns follow the address. */
+  width: number;
   /** Problems with the header, reported against each row (a listing without rows is fine). */
   problem?: string;
   index: Record<DestinationColumn, number>;
@@ -126,7 +127,7 @@ interface RowLayout {
 function rowLayoutOf(columns: readonly string[]): RowLayout {
   const unknown = columns.filter((c) => !DESTINATION_COLUMNS.includes(c as DestinationColumn));
   const index = Object.fromEntries(DESTINATION_COLUMNS.map((c) => [c, columns.includes(c) ? 2 + columns.indexOf(c) : -1])) as Record<DestinationColumn, number>;
-  return { columns: [...columns], index, ...(unknown.length > 0 ? { problem: `unsupported listing columns ${unknown.join(", ")}` } : {}) };
+  return { width: columns.length, index, ...(unknown.length > 0 ? { problem: `unsupported listing columns ${unknown.join(", ")}` } : {}) };
 }
 
 /** A count column's value; the column is in the layout. */
@@ -139,7 +140,7 @@ const hasColumn = (layout: RowLayout, column: DestinationColumn) => layout.index
 
 function parseListedDestination(tokens: string[], layout: RowLayout, service: ServiceKey, lineNumber: number, fail: Fail): ListedDestination {
   if (layout.problem !== undefined) fail(layout.problem);
-  if (tokens.length !== layout.columns.length + 2) fail(`expected ${layout.columns.length} columns after the address`);
+  if (tokens.length !== layout.width + 2) fail(`expected ${layout.width} columns after the address`);
   const name = tokens[1]!;
   // The length first: it rules out nearly every row, and serviceFamily costs an address check.
   const cut = name.length === LISTED_NAME_LIMIT && serviceFamily(service) !== "ipv6" && !/^(\d+\.){3}\d+:\d+$/.test(name);
@@ -189,8 +190,7 @@ export function parseIpvsadmList(text: string): IpvsListing {
     } else if (tokens[0] === "->" && tokens[1] === "RemoteAddress:Port") {
       rowColumns.push(...tokens.slice(2));
       layout = undefined;
-    }
-    else if (tokens[0] !== "->") {
+    } else if (tokens[0] !== "->") {
       const service = parseListedService(tokens, fail);
       listing.services.push(service);
       current = service.key;

@@ -7,18 +7,18 @@ import { join } from "path";
 import { parseProbeOutput } from "../../../provider/director/probe";
 import type { LiveDirector } from "../../../provider/director/model";
 
+/** The operations each probe-and-apply would run, as planned from the probe; they all succeed. */
+const mockApply = jest.fn(async (_ops: unknown, _policy: unknown) => ({ ok: true }));
 jest.mock("../../../provider/director/executor", () => {
   const probeDirector = jest.fn();
-  const applyDirectorOps = jest.fn(async () => ({ ok: true }));
   return {
     probeDirector,
-    applyDirectorOps,
     installIpvsadm: jest.fn(),
-    // The one-round-trip path, as the probe and the batch it stands for (the lab tests run
-    // the real script): a plan that throws changes nothing.
+    // The probe answered by probeDirector's recorder, the planned operations recorded (the
+    // lab tests run the real script): a plan that throws changes nothing.
     probeAndApply: async (connection: unknown, action: unknown, names: unknown, plan: (live: unknown) => unknown, policy: unknown) => {
       const live = await probeDirector(connection, action, names);
-      return { live, outcome: await (applyDirectorOps as jest.Mock)(connection, plan(live), policy) };
+      return { live, outcome: await mockApply(plan(live), policy) };
     },
   };
 });
@@ -32,7 +32,7 @@ import { IpvsadmInstallError, IpvsadmMissingError, diffDirector, directorProvide
 
 const probe = executor.probeDirector as jest.Mock;
 const install = executor.installIpvsadm as jest.Mock;
-const apply = executor.applyDirectorOps as jest.Mock;
+const apply = mockApply;
 
 const connection = { host: "10.0.0.12", password: "pw" };
 const base = { connection, mode: "nat", interfaces: [], ipv6Forwarding: false, installIpvsadm: false, adopt: false };
