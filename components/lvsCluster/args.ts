@@ -38,7 +38,18 @@ export interface LvsClusterKeepalivedPairArgs {
   readonly vrrpVersion?: 2 | 3;
   readonly auth?: pulumi.Input<{ type?: pulumi.Input<"PASS">; password: pulumi.Input<string> }>;
   readonly nopreempt?: boolean;
+  /**
+   * Seconds a node that comes back waits before it takes the VIP back (keepalived's
+   * `preempt_delay`). Default with `connectionSync`: 30, time to learn the live connections.
+   */
+  readonly preemptDelay?: number;
   readonly unicast?: boolean;
+  /**
+   * Long-lived connections survive a failover and the MASTER's return: keepalived runs the
+   * kernel's sync daemons (`lvs_sync_daemon` on `interface`, default the VRRP interface), and
+   * both directors re-send every live connection once per `refreshSeconds` (default 5).
+   */
+  readonly connectionSync?: { readonly interface?: string; readonly syncId?: number; readonly refreshSeconds?: number };
 }
 
 export interface LvsClusterServiceArgs {
@@ -136,7 +147,9 @@ const PairSchema = z.strictObject({
   vrrpVersion: z.union([z.literal(2), z.literal(3)]).optional(),
   auth: z.unknown().optional(),
   nopreempt: z.boolean().optional(),
+  preemptDelay: z.int().min(0).max(1000).optional(),
   unicast: z.boolean().optional(),
+  connectionSync: z.strictObject({ interface: z.string().min(1).optional(), syncId: z.int().min(0).max(255).optional(), refreshSeconds: z.int().min(1).max(3600).optional() }).optional(),
 });
 
 const ServiceSchema = z.strictObject({
@@ -171,6 +184,18 @@ export const ArgsSchema = z.strictObject({
   nat: z.strictObject({ configureRealServerRoutes: z.boolean().optional(), gateway: z.unknown().optional() }).optional(),
 });
 
+/** How often a live connection is re-sent to the other node (Director `connectionSync`). */
+export const DEFAULT_SYNC_REFRESH_SECONDS = 5;
+
+/**
+ * With connectionSync and preemption: how long a returning node waits before it takes the
+ * VIP back, so that every connection carrying packets has been re-sent to it a few times
+ * (30 s at the default refresh; keepalived takes at most 1000).
+ */
+export function syncPreemptDelay(refreshSeconds: number): number {
+  return Math.min(1000, Math.max(30, 3 * refreshSeconds));
+}
+
 /** `tcp/80`: how a service is named in `overrides`. */
 export function serviceLabel(service: Pick<LvsClusterServiceArgs, "protocol" | "port">): string {
   return `${service.protocol ?? "tcp"}/${service.port}`;
@@ -202,6 +227,16 @@ function crossFieldProblems(args: LvsClusterArgs): Problem[] {
       if (s.delayLoop !== undefined) add(`services[${i}].delayLoop`, "delayLoop is a keepalived setting: use `keepalivedPair`, or remove `delayLoop`");
     }
   });
+
+  const pair = args.keepalivedPair;
+  if (pair?.connectionSync && pair.preemptDelay !== undefined && !pair.nopreempt) {
+    const refresh = pair.connectionSync.refreshSeconds ?? DEFAULT_SYNC_REFRESH_SECONDS;
+    if (pair.preemptDelay < 2 * refresh)
+      add(
+        "keepalivedPair.preemptDelay",
+        `is ${pair.preemptDelay} s, under twice connectionSync.refreshSeconds (${refresh} s): a node that comes back would take the VIP before the live connections are re-sent to it, and reset them; set it to at least ${2 * refresh} (or leave it out: ${syncPreemptDelay(refresh)})`,
+      );
+  }
 
   const dualStack = args.vip6 !== undefined && args.vip6 !== null;
   if (dualStack && args.keepalivedPair) add("vip6", "is not supported with a keepalivedPair: keepalived runs one address family per VRRP instance; use a second LvsCluster (or KeepalivedPair) for the IPv6 VIP");

@@ -8,7 +8,7 @@ import type { RealServerReturnRouteArgs } from "../../provider/nat/realServerRet
 import type { RealServerArpConfigArgs } from "../../provider/arp/realServerArpConfig";
 import type { RealServerArgs } from "../../provider/service/realServer";
 import type { VirtualServiceArgs } from "../../provider/service/virtualService";
-import { serviceLabel, type LvsClusterArgs, type LvsClusterServiceArgs } from "./args";
+import { DEFAULT_SYNC_REFRESH_SECONDS, serviceLabel, syncPreemptDelay, type LvsClusterArgs, type LvsClusterServiceArgs } from "./args";
 
 /** `tcp-80`: a service's part of child names. */
 export function serviceSlug(service: Pick<LvsClusterServiceArgs, "protocol" | "port">): string {
@@ -64,6 +64,9 @@ export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPl
     });
   } else if (args.keepalivedPair) {
     const p = args.keepalivedPair;
+    const sync = p.connectionSync;
+    const refreshSeconds = sync?.refreshSeconds ?? DEFAULT_SYNC_REFRESH_SECONDS;
+    const preemptDelay = p.preemptDelay ?? (sync && !p.nopreempt && !p.nodes.some((n) => n.state === "MASTER") ? syncPreemptDelay(refreshSeconds) : undefined);
     pair = {
       name: childNames.pair(name),
       args: {
@@ -75,7 +78,9 @@ export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPl
         ...(p.vrrpVersion !== undefined ? { vrrpVersion: p.vrrpVersion } : {}),
         ...(p.auth !== undefined ? { auth: p.auth } : {}),
         ...(p.nopreempt !== undefined ? { nopreempt: p.nopreempt } : {}),
+        ...(preemptDelay !== undefined ? { preemptDelay } : {}),
         ...(p.unicast !== undefined ? { unicast: p.unicast } : {}),
+        ...(sync ? { lvsSyncDaemon: { interface: sync.interface ?? p.interface, ...(sync.syncId !== undefined ? { syncId: sync.syncId } : {}) } } : {}),
       },
     };
     // keepalived owns the VIP; the Directors only set the sysctls the mode needs, so a
@@ -83,7 +88,12 @@ export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPl
     p.nodes.forEach((node, i) =>
       directors.push({
         name: childNames.pairNodeDirector(name, i),
-        args: { connection: node.connection, mode, ...(mode === "dr" ? { interfaces: [p.interface] } : {}) },
+        args: {
+          connection: node.connection,
+          mode,
+          ...(mode === "dr" ? { interfaces: [p.interface] } : {}),
+          ...(sync ? { connectionSync: { refreshSeconds } } : {}),
+        },
       }),
     );
   }

@@ -29,6 +29,13 @@ export interface DirectorArgs {
   readonly vips?: pulumi.Input<pulumi.Input<DirectorVipArgs>[]>;
   /** nat only: also net.ipv6.conf.all.forwarding=1 (needed for IPv6 VIPs; it turns off accepting router advertisements). */
   readonly ipv6Forwarding?: pulumi.Input<boolean>;
+  /**
+   * With a KeepalivedPair's `lvsSyncDaemon`: re-send every live connection to the other node
+   * once per `refreshSeconds` (default 5) while it carries packets, instead of the kernel's
+   * every 50 packets, so a node that returns learns them within its `preemptDelay`
+   * (net.ipv4.vs.sync_threshold "3 0" and sync_refresh_period).
+   */
+  readonly connectionSync?: pulumi.Input<{ refreshSeconds?: pulumi.Input<number> }>;
   /** Install ipvsadm with apt-get or dnf when it is missing (default: fail and say so). */
   readonly installIpvsadm?: pulumi.Input<boolean>;
   /** Take over a host where a Director's files already exist, keeping their recorded previous values. */
@@ -41,6 +48,7 @@ export class Director extends pulumi.dynamic.Resource {
   declare readonly interfaces: pulumi.Output<string[]>;
   declare readonly vip: pulumi.Output<{ address: string; interface: string; prefixLength: number } | undefined>;
   declare readonly vips: pulumi.Output<{ address: string; interface: string; prefixLength: number }[] | undefined>;
+  declare readonly connectionSync: pulumi.Output<{ refreshSeconds: number } | undefined>;
   declare readonly hostKeyFingerprint: pulumi.Output<string>;
   /** What delete restores: the values before the Director first set them. */
   declare readonly previousSysctls: pulumi.Output<SysctlMap>;

@@ -12,6 +12,17 @@ export { interfaceSysctl, sortedMap, type InterfaceAddress, type SysctlMap };
 export const DIRECTOR_MODES = ["dr", "nat", "tun"] as const;
 export type DirectorMode = (typeof DIRECTOR_MODES)[number];
 
+/**
+ * How often the master sync daemon sends a live connection again. The kernel's default
+ * (`sync_threshold 3 50`) sends an established connection only when its packet count
+ * modulo 50 is 3, so a slow connection is re-sent every few minutes and a node that comes
+ * back within that time takes the VIPs without it. With a period of 0 and a refresh
+ * period, every connection that carries a packet is re-sent once per `refreshSeconds`.
+ */
+export interface ConnectionSync {
+  refreshSeconds: number;
+}
+
 /** The VIP as checked: address canonical, prefix length filled in (32 or 128). */
 export interface DirectorVip {
   address: string;
@@ -29,6 +40,8 @@ export interface DirectorInputs {
   /** More VIPs, of either family, each on its interface; bound after `vip` by the same unit. */
   vips?: DirectorVip[] | undefined;
   ipv6Forwarding: boolean;
+  /** With a KeepalivedPair's lvsSyncDaemon: how the kernel re-sends live connections to the other node. */
+  connectionSync?: ConnectionSync | undefined;
   installIpvsadm: boolean;
   adopt: boolean;
 }
@@ -65,12 +78,18 @@ export type DirectorFile = keyof typeof DIRECTOR_FILES;
  * - dr: the director and the real servers share a segment; ICMP redirects would tell
  *   clients' routers to bypass the director.
  * - tun: encapsulation needs neither.
+ * - connectionSync: see ConnectionSync.
  */
-export function desiredSysctls(inputs: Pick<DirectorInputs, "mode" | "interfaces" | "ipv6Forwarding">): SysctlMap {
+export function desiredSysctls(inputs: Pick<DirectorInputs, "mode" | "interfaces" | "ipv6Forwarding" | "connectionSync">): SysctlMap {
   const wanted: SysctlMap = {
     "net.ipv4.vs.expire_nodest_conn": "1",
     "net.ipv4.vs.expire_quiescent_template": "1",
   };
+  if (inputs.connectionSync) {
+    // Period 0: no packet-count rule; the refresh period alone decides (ip_vs_sync_conn_needed).
+    wanted["net.ipv4.vs.sync_threshold"] = "3 0";
+    wanted["net.ipv4.vs.sync_refresh_period"] = String(inputs.connectionSync.refreshSeconds);
+  }
   if (inputs.mode === "nat") {
     wanted["net.ipv4.ip_forward"] = "1";
     if (inputs.ipv6Forwarding) wanted["net.ipv6.conf.all.forwarding"] = "1";

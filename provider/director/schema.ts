@@ -56,6 +56,16 @@ export const DirectorInputsSchema = strictObject({
   vip: VipSchema.optional(),
   vips: z.array(VipSchema, expects('a list of { address, interface, prefixLength? }, such as [{ address: "fd00::100", interface: "eth1" }]')).optional(),
   ipv6Forwarding: z.boolean({ error: "must be true or false" }).default(false),
+  connectionSync: strictObject(
+    {
+      refreshSeconds: z
+        .int(expects("a whole number of seconds, 1..3600 (default 5)"))
+        .min(1, "must be at least 1 second")
+        .max(3600, "must be at most 3600 seconds (the kernel caps it at half a connection's timeout anyway)")
+        .default(5),
+    },
+    "an object: { refreshSeconds: 5 } (or {} for the default)",
+  ).optional(),
   installIpvsadm: z.boolean({ error: "must be true or false" }).default(false),
   adopt: z.boolean({ error: "must be true or false" }).default(false),
 })

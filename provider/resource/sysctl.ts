@@ -15,12 +15,15 @@ export function interfaceSysctl(iface: string, leaf: string, family: "ipv4" | "i
   return `net.${family}.conf.${iface.replace(/\./g, "/")}.${leaf}`;
 }
 
-/** `key = value` lines, as procps `sysctl` prints them. */
+/**
+ * `key = value` lines, as procps `sysctl` prints them. A vector's fields (sync_threshold
+ * prints "3<TAB>50") are joined by one space, the form the inputs and sysctl.d files use.
+ */
 export function parseSysctlOutput(text: string): SysctlMap {
   const values: SysctlMap = {};
   for (const line of text.split("\n")) {
     const at = line.indexOf(" = ");
-    if (at > 0) values[line.slice(0, at).trim()] = line.slice(at + 3).trim();
+    if (at > 0) values[line.slice(0, at).trim()] = line.slice(at + 3).trim().split(/\s+/).join(" ");
   }
   return sortedMap(values);
 }

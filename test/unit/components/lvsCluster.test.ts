@@ -308,6 +308,8 @@ describe("LvsCluster validation registers nothing", () => {
     ["vip6 without address6", { ...base, vip6: "fd77::150" }, /realServers\[0\]\.address6: is required with vip6/],
     ["address6 without vip6", { ...base, realServers: [{ ...realServers[0]!, address6: "fd77::21" }] }, /realServers\[0\]\.address6: only applies with vip6/],
     ["vip6 on a keepalived pair", { ...pairArgs, vip6: "fd77::150", realServers: pairArgs.realServers.map((rs) => ({ ...rs, address6: "fd77::21" })) }, /^  vip6: is not supported with a keepalivedPair/m],
+    ["a preemptDelay too short for connectionSync", { ...pairArgs, keepalivedPair: { ...pairArgs.keepalivedPair!, connectionSync: { refreshSeconds: 10 }, preemptDelay: 15 } }, /keepalivedPair\.preemptDelay: is 15 s, under twice connectionSync\.refreshSeconds \(10 s\).*at least 20 \(or leave it out: 30\)/],
+    ["connectionSync with an unknown key", { ...pairArgs, keepalivedPair: { ...pairArgs.keepalivedPair!, connectionSync: { refresh: 5 } as any } }, /keepalivedPair\.connectionSync: .*refresh/],
     ["vip6 in tun mode", { ...base, mode: "tun", vip6: "fd77::150", realServers: realServers.map((rs) => ({ ...rs, address6: "fd77::21" })) }, /^  vip6: is supported in dr and nat mode/m],
   ];
 
@@ -363,6 +365,21 @@ describe("planLvsCluster", () => {
     // The IPv4 children keep the names a single-VIP cluster has: adding vip6 replaces nothing.
     expect(plan.realServers.filter((r) => !r.service.endsWith("/ipv6")).map((r) => r.name)).toEqual(planLvsCluster("web", drArgs).realServers.map((r) => r.name));
     expect(plan.arpConfigs.map((a) => a.args.vips)).toEqual(realServers.map(() => ["10.77.0.150", "fd77::150"]));
+  });
+
+  it("connectionSync: keepalived runs the sync daemons, both Directors re-send live connections, and a returning node waits to learn them", () => {
+    const plan = planLvsCluster("web", { ...pairArgs, keepalivedPair: { ...pairArgs.keepalivedPair!, connectionSync: {} } });
+    expect(plan.pair!.args.lvsSyncDaemon).toEqual({ interface: "eth1" });
+    expect(plan.pair!.args.preemptDelay).toBe(30);
+    expect(plan.directors.map((d) => d.args.connectionSync)).toEqual([{ refreshSeconds: 5 }, { refreshSeconds: 5 }]);
+    const own = planLvsCluster("web", { ...pairArgs, keepalivedPair: { ...pairArgs.keepalivedPair!, connectionSync: { interface: "eth2", syncId: 7, refreshSeconds: 20 } } });
+    expect(own.pair!.args.lvsSyncDaemon).toEqual({ interface: "eth2", syncId: 7 });
+    expect(own.pair!.args.preemptDelay).toBe(60);
+    expect(own.directors.map((d) => d.args.connectionSync)).toEqual([{ refreshSeconds: 20 }, { refreshSeconds: 20 }]);
+    // Nothing to wait for without preemption; without connectionSync, nothing changes.
+    expect(planLvsCluster("web", { ...pairArgs, keepalivedPair: { ...pairArgs.keepalivedPair!, connectionSync: {}, nopreempt: true } }).pair!.args.preemptDelay).toBeUndefined();
+    const plain = planLvsCluster("web", pairArgs);
+    expect([plain.pair!.args.lvsSyncDaemon, plain.pair!.args.preemptDelay, plain.directors[0]!.args.connectionSync]).toEqual([undefined, undefined, undefined]);
   });
 
   it("dual stack in nat: the director forwards IPv6 too", () => {

@@ -20,6 +20,11 @@ describe("desiredSysctls", () => {
       { ...EXPIRE, "net.ipv4.conf.all.send_redirects": "0", "net.ipv4.conf.default.send_redirects": "0" },
     ],
     [
+      "connectionSync: no packet-count rule (period 0), re-sent once per refresh period",
+      { mode: "tun", interfaces: [], ipv6Forwarding: false, connectionSync: { refreshSeconds: 7 } },
+      { ...EXPIRE, "net.ipv4.vs.sync_refresh_period": "7", "net.ipv4.vs.sync_threshold": "3 0" },
+    ],
+    [
       "dr with interfaces, a VLAN among them",
       { mode: "dr", interfaces: ["eth1", "eth0.100"], ipv6Forwarding: false },
       {

@@ -64,7 +64,7 @@ describe("parseSysctlOutput", () => {
   it.each<[string, string, Record<string, string>]>([
     ["one value", "net.ipv4.ip_forward = 1\n", { "net.ipv4.ip_forward": "1" }],
     ["an empty value", "kernel.domainname = \n", { "kernel.domainname": "" }],
-    ["tab-separated values", "net.ipv4.tcp_rmem = 4096\t131072\t6291456\n", { "net.ipv4.tcp_rmem": "4096\t131072\t6291456" }],
+    ["a vector: its tab-separated fields joined by one space, as inputs and sysctl.d write it", "net.ipv4.vs.sync_threshold = 3\t50\n", { "net.ipv4.vs.sync_threshold": "3 50" }],
     ["a VLAN interface", "net.ipv4.conf.v/1.send_redirects = 0\n", { "net.ipv4.conf.v/1.send_redirects": "0" }],
     ["noise lines", "sysctl: cannot stat /proc/sys/net/x: No such file or directory\n\n", {}],
   ])("%s", (_name, text, expected) => {

@@ -16,6 +16,12 @@ describe("Director check", () => {
     expect(result.inputs).toEqual({ connection, mode: "nat", interfaces: [], ipv6Forwarding: false, installIpvsadm: false, adopt: false });
   });
 
+  it("connectionSync: {} takes the 5 s refresh; absent stays absent", async () => {
+    expect((await check({ connection, mode: "dr", connectionSync: {} })).inputs!["connectionSync"]).toEqual({ refreshSeconds: 5 });
+    expect((await check({ connection, mode: "dr", connectionSync: { refreshSeconds: 12 } })).inputs!["connectionSync"]).toEqual({ refreshSeconds: 12 });
+    expect((await check({ connection, mode: "dr" })).inputs).not.toHaveProperty("connectionSync");
+  });
+
   it.each([
     ["an IPv4 VIP gets /32", { address: "10.0.0.100", interface: "eth1" }, { address: "10.0.0.100", interface: "eth1", prefixLength: 32 }],
     ["an IPv6 VIP gets /128, in canonical form", { address: "FD00:0:0::100", interface: "eth1" }, { address: "fd00::100", interface: "eth1", prefixLength: 128 }],
@@ -50,6 +56,9 @@ describe("Director check", () => {
     ]],
     ["interfaces outside dr", { connection, mode: "nat", interfaces: ["eth1"] }, [{ property: "interfaces", reason: /only applies to mode "dr"/ }]],
     ["ipv6Forwarding outside nat", { connection, mode: "tun", ipv6Forwarding: true }, [{ property: "ipv6Forwarding", reason: /only applies to mode "nat"/ }]],
+    ["connectionSync refresh of 0 s", { connection, mode: "dr", connectionSync: { refreshSeconds: 0 } }, [{ property: "connectionSync.refreshSeconds", reason: /must be at least 1 second/ }]],
+    ["connectionSync refresh in fractions", { connection, mode: "dr", connectionSync: { refreshSeconds: 2.5 } }, [{ property: "connectionSync.refreshSeconds", reason: /whole number of seconds, 1..3600/ }]],
+    ["connectionSync as true", { connection, mode: "dr", connectionSync: true }, [{ property: "connectionSync", reason: /an object: \{ refreshSeconds: 5 \}/ }]],
     ["IPv6 NAT VIP without ipv6Forwarding", { connection, mode: "nat", vip: { address: "fd00::1", interface: "eth1" } }, [
       { property: "ipv6Forwarding", reason: /must be true for an IPv6 VIP in nat mode/ },
     ]],
