@@ -2,12 +2,12 @@
 // dir2 on the front segment, real IPVS, real health checks against the real servers'
 // web servers, and a client whose HTTP requests to the VIP keep getting answers.
 //
-// With LVS_EXTENDED=1 (`npm run test:extended`, and `npm run bench`) it also runs the connection
-// sync tests of issue 14: a NAT service on the pair, long-lived DR and NAT connections
-// across a power-off without and with lvsSyncDaemon, VRRPv3 with 0.2 s adverts, and the
-// MASTER's return with the Directors' connectionSync. They power a director off and on
-// twice more and take about six minutes on the lab's emulated VMs: `npm test` runs the
-// rest, and says they were skipped.
+// Connection sync (issue 14): long-lived DR and NAT connections carry on across the MASTER's
+// power-off and its return with lvsSyncDaemon and the Directors' connectionSync, and break
+// without them (the MASTER's keepalived stopped). With LVS_EXTENDED=1 (`npm run
+// test:extended`, and `npm run bench`) it also runs VRRPv3 with 0.2 s adverts, sync on, over
+// one more power cycle (about three minutes on the lab's emulated VMs): `npm test` says it
+// was skipped.
 
 import { realServerArpConfigProvider } from "../../provider/arp/arpProvider";
 import { directorProvider } from "../../provider/director/directorProvider";
@@ -106,7 +106,7 @@ beforeAll(async () => {
   // Sync daemons too: a run before the fix that stops them could leave them in the kernel.
   for (const d of dirs) await run(labConnection(d), ["sh", "-c", "systemctl stop keepalived; rm -rf /etc/keepalived/keepalived.conf /etc/keepalived/pulumi-lvs; ipvsadm -D -t \"$1:80\" 2>/dev/null; ipvsadm --stop-daemon master 2>/dev/null; ipvsadm --stop-daemon backup 2>/dev/null; true", "reset", VIP]);
   for (const name of REAL_SERVERS) await run(labConnection(name), ["systemctl", "start", "lab-web"]);
-  if (EXTENDED) await installStreamCgi(REAL_SERVERS);
+  await installStreamCgi(REAL_SERVERS);
 });
 
 /** Everything the tests deployed, dependents first (see destroyInLayers). */
@@ -165,7 +165,7 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     expect([...counts.keys()].sort()).toEqual([...REAL_SERVERS]);
   });
 
-  (EXTENDED ? it : it.skip)("serves a NAT service too: the real server's gateway is the pair's back VIP, the directors forward", async () => {
+  it("serves a NAT service too: the real server's gateway is the pair's back VIP, the directors forward", async () => {
     // ip_forward on both nodes is what a Director in nat mode (without a VIP of its own) is for.
     for (const d of dirs) {
       const director = await up(directorProvider, { connection: labConnection(d), mode: "nat" });
@@ -258,25 +258,49 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     }
   });
 
-  it(`fails over when the MASTER is powered off, while the client keeps getting answers${EXTENDED ? " (long-lived connections break: no lvsSyncDaemon)" : ""}; preempts back when it returns`, async () => {
-    for (const d of dirs) expect(await syncDaemons(d)).toEqual([]);
-    const streams = EXTENDED ? ["dr-nosync", "nat-nosync"] : [];
-    for (const name of streams) await startStream(name, streamUrl(name));
+  it("fails over when the MASTER is powered off, while the client keeps getting answers and long-lived DR and NAT connections carry on (lvsSyncDaemon); they survive its return too (connectionSync, preemptDelay)", async () => {
+    // Connection sync: keepalived runs the sync daemons, each Director re-sends every live
+    // connection once per 5 s, and a returning dir1 waits RETURN_PREEMPT_DELAY to learn them.
+    pair = (await upChanged(keepalivedPairProvider, pair, pairInputs({ lvsSyncDaemon: { interface: "eth1" }, preemptDelay: RETURN_PREEMPT_DELAY }))).deployed;
+    for (const d of dirs) {
+      const updated = (await upChanged(directorProvider, natDirectors.get(d)!, { connection: labConnection(d), mode: "nat", connectionSync: {} })).deployed;
+      stack[stack.findIndex(([, deployed]) => deployed === natDirectors.get(d))]![1] = updated;
+      natDirectors.set(d, updated);
+      expect((await run(labConnection(d), ["sysctl", "-n", "net.ipv4.vs.sync_threshold", "net.ipv4.vs.sync_refresh_period"])).stdout.split(/\s+/).filter(Boolean)).toEqual(["3", "0", "5"]);
+    }
+    await waitFor(async () => (await holder()) === "dir1", 15_000, "dir1 to keep the VIP across the reload");
+    await waitFor(async () => (await syncDaemons("dir1")).some((l) => l.startsWith("master")) && (await syncDaemons("dir2")).some((l) => l.startsWith("backup")), 15_000, "the sync daemons (master on dir1, backup on dir2)");
+    for (const name of ["dr-sync", "nat-sync"]) await startStream(name, streamUrl(name));
+    await sleep(3000); // dir1's sync daemon sends each connection once it is established
     let measured: Awaited<ReturnType<typeof powerOffMasterUnderLoad>>;
-    let broken: Awaited<ReturnType<typeof streamAlive>>[];
+    let acrossFailover: Awaited<ReturnType<typeof streamAlive>>[];
+    let acrossReturn: Awaited<ReturnType<typeof streamAlive>>[];
+    let learnt: string;
     try {
       measured = await powerOffMasterUnderLoad(25, 1, 3000);
-      // dir2 has never heard of the connections dir1 carried. DR: the client's next ACK
-      // meets a reset. NAT: the real server's replies pass dir2 un-NATed, the client resets
-      // them as strangers, and its own connection hears nothing more.
-      if (EXTENDED) await sleep(3000);
-      broken = await Promise.all(streams.map(streamAlive));
+      acrossFailover = await Promise.all(["dr-sync", "nat-sync"].map(streamAlive));
+      // Connections dir2 accepts while dir1 is down: dir1 has never seen them.
+      for (const name of ["dr-return", "nat-return"]) await startStream(name, streamUrl(name));
+      await sleep(3000);
     } finally {
-      // dir1 boots its own disk: keepalived starts with the persisted config and, with
-      // preemption (the default), takes the VIP back from the lower-priority dir2.
+      // dir1 boots its own disk: keepalived starts with the persisted config as BACKUP and,
+      // after preemptDelay, takes the VIP back from the lower-priority dir2.
       await powerOn("dir1");
-      await waitFor(async () => (await holder()) === "dir1", 120_000, "dir1 to preempt the VIP after its boot");
+      let established = "";
+      await waitFor(
+        async () => {
+          if ((await holder()) === "dir1") return true;
+          established = (await run(labConnection("dir1"), ["sh", "-c", "ipvsadm -L -n -c | grep -c ESTABLISHED || true"]).catch(() => undefined))?.stdout.trim() ?? "unreachable";
+          return false;
+        },
+        120_000,
+        "dir1 to preempt the VIP after its boot",
+      );
+      learnt = established;
     }
+    await sleep(2000); // the client's ACKs now reach dir1, which forwards them or resets them
+    acrossReturn = await Promise.all(["dr-return", "nat-return", "dr-sync", "nat-sync"].map(streamAlive));
+    await stopStreams(STREAMS);
     const { failoverMs, ok, failed } = measured;
     oneSecondFailoverMs = failoverMs;
     // keepalived's Master_Down_Interval, 3 × advert_int + (256 − priority) / 256 × advert_int
@@ -284,32 +308,24 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     // measured, so the bound has 1.5 s of slack.
     const boundMs = (masterDownSeconds(1) + 1.5) * 1000;
     console.log(
-      `failover: dir2 held the VIP ${failoverMs} ms after dir1 was powered off (bound ${boundMs.toFixed(0)} ms); client requests during the switch: ${ok} answered, ${failed} failed` +
-        (EXTENDED ? `; without lvsSyncDaemon, long-lived connections across it (dr, nat): ${JSON.stringify(broken!.map((b) => b.state))}` : ""),
+      `failover: dir2 held the VIP ${failoverMs} ms after dir1 was powered off (bound ${boundMs.toFixed(0)} ms); client requests during the switch: ${ok} answered, ${failed} failed; ` +
+        `long-lived connections across it (dr, nat): ${JSON.stringify(acrossFailover.map((s) => s.state))}; dir1 held ${learnt} established connections just before it preempted (preemptDelay ${RETURN_PREEMPT_DELAY} s); ` +
+        `across its return (dr, nat accepted by dir2; dr, nat taken over from dir1): ${JSON.stringify(acrossReturn.map((s) => s.state))}`,
     );
-    if (EXTENDED) {
-      expect(broken!.map((b) => b.alive)).toEqual([false, false]);
-      await stopStreams(streams);
-    }
+    expect(acrossFailover.map((s) => s.alive)).toEqual([true, true]);
+    expect(acrossReturn.map((s) => s.alive)).toEqual([true, true, true, true]);
     expect(failoverMs).toBeLessThanOrEqual(boundMs);
     expect(ok).toBeGreaterThan(0);
     expect((await answersFromClient(6)).get("FAILED")).toBeUndefined();
     expect((await vrrp()).splitBrain).toBe(false);
-  });
+  }, 600_000);
 
   (EXTENDED ? it : it.skip)(`with VRRPv3 and adverts every ${FAST_ADVERT_INT} s: still while idle, the MASTER powered off is replaced sooner than with 1 s adverts, and with lvsSyncDaemon long-lived connections survive the failover and, with connectionSync, the MASTER's return`, async () => {
     // VRRPv3 has no authentication: the pair's password goes. The sync daemon on both nodes
     // carries connections either way; preemptDelay gives a returning node the time to learn
     // them before it takes the VIPs back (sync before preemption).
     pair = (await upChanged(keepalivedPairProvider, pair, pairInputs({ vrrpVersion: 3, advertInt: FAST_ADVERT_INT, auth: undefined, lvsSyncDaemon: { interface: "eth1" }, preemptDelay: RETURN_PREEMPT_DELAY }))).deployed;
-    // Each live connection is re-sent once per 5 s (not every 50 packets), so the returning
-    // dir1 learns those dir2 carries within its preemptDelay.
-    for (const d of dirs) {
-      const updated = (await upChanged(directorProvider, natDirectors.get(d)!, { connection: labConnection(d), mode: "nat", connectionSync: {} })).deployed;
-      stack[stack.findIndex(([, deployed]) => deployed === natDirectors.get(d))]![1] = updated;
-      natDirectors.set(d, updated);
-      expect((await run(labConnection(d), ["sysctl", "-n", "net.ipv4.vs.sync_threshold", "net.ipv4.vs.sync_refresh_period"])).stdout.split(/\s+/).filter(Boolean)).toEqual(["3", "0", "5"]);
-    }
+    // The Directors keep connectionSync from the test before.
     const conf = (await run(labConnection("dir1"), ["cat", "/etc/keepalived/pulumi-lvs/live/keepalived.conf"])).stdout;
     expect(conf).toContain(`advert_int ${FAST_ADVERT_INT}\n  version 3\n`);
     await waitFor(async () => (await holder()) === "dir1", 20_000, "dir1 to hold the VIP with VRRPv3");
@@ -382,11 +398,22 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
 
   it("with nopreempt, a returning node does not take the VIP back", async () => {
     pair = (await upChanged(keepalivedPairProvider, pair, pairInputs({ nopreempt: true }))).deployed;
-    // The update dropped the extended run's lvsSyncDaemon: the sync daemons keepalived started are stopped with it.
-    if (EXTENDED) for (const d of dirs) expect(await syncDaemons(d)).toEqual([]);
+    // The update dropped lvsSyncDaemon: the sync daemons keepalived started are stopped with it.
+    for (const d of dirs) expect(await syncDaemons(d)).toEqual([]);
     await waitFor(async () => (await holder()) === "dir1", 15_000, "dir1 to keep the VIP across the reload");
+    // Without sync, dir2 has never heard of dir1's connections. DR: the client's next ACK
+    // meets a reset. NAT: the real server's replies pass dir2 un-NATed, the client resets
+    // them as strangers, and its own connection hears nothing more.
+    const streams = ["dr-nosync", "nat-nosync"];
+    for (const name of streams) await startStream(name, streamUrl(name));
+    await sleep(3000);
     await run(labConnection("dir1"), ["systemctl", "stop", "keepalived"]);
     await waitFor(async () => (await holder()) === "dir2", 10_000, "dir2 to take over");
+    await sleep(3000);
+    const broken = await Promise.all(streams.map(streamAlive));
+    await stopStreams(streams);
+    console.log(`without lvsSyncDaemon, long-lived connections across the MASTER's stop (dr, nat): ${JSON.stringify(broken.map((b) => b.state))}`);
+    expect(broken.map((b) => b.alive)).toEqual([false, false]);
     await run(labConnection("dir1"), ["systemctl", "start", "keepalived"]);
     await new Promise((r) => setTimeout(r, 8000)); // several advert intervals
     expect(await holder()).toBe("dir2");
