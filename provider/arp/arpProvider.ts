@@ -17,14 +17,14 @@ import { StateError } from "../resource/errors";
 import { directorId } from "../ipvs/ids";
 import { ArpChangeError, ArpInterfaceError, ArpVipConflictError, IpipModuleError, Ipv6DisabledError } from "./errors";
 import { applyArpOps, probeArp } from "./executor";
-import { RECORD_KEY, boundVips, desiredArp, recordKeyOf, desiredArpSysctls, isBound, resolveInterfaces, vipConflicts, vipDevice, type DesiredArp, type LiveArp, type SysctlMap } from "./model";
+import { RECORD_KEY, boundVips, desiredArp, recordKeyOf, desiredArpSysctls, isBound, keptVips, resolveInterfaces, vipConflicts, vipDevice, type DesiredArp, type LiveArp, type SysctlMap } from "./model";
 import { arpPersistedFlags, missingInterfaces, originalValues, planArp, planArpTeardown, type ArpPersistedFlags } from "./plan";
 import { formatCheckFailures as formatArpCheckFailures } from "../resource/checkFailures";
 import { ArpInputsSchema, type ArpInputs } from "./schema";
 
 export const REAL_SERVER_ARP_CONFIG_TYPE = "RealServerArpConfig";
 
-const INPUT_PROPERTIES = ["connection", "vips", "mode", "interfaces", "persist"] as const;
+const INPUT_PROPERTIES = ["connection", "vips", "mode", "interfaces", "persist", "adopt"] as const;
 /**
  * Set by the RealServerArpConfig class, never by users: "project/stack/name", from which
  * (with the record's identity) the record key is derived. Not an input of the schema (it is
@@ -35,13 +35,15 @@ const RECORD_OWNER = "recordOwner";
 const MAX_OWNER_LENGTH = 1024;
 /** The record on the host names these: a change makes a new record (create, then delete the old one). */
 const REPLACE_PROPERTIES = ["vips", "mode", "interfaces"] as const;
-const OUTPUT_PROPERTIES = ["recordKey", "hostKeyFingerprint", "appliedInterfaces", "boundVips", "appliedSysctls", "originalSysctls", "persisted"] as const;
+const OUTPUT_PROPERTIES = ["recordKey", "hostKeyFingerprint", "appliedInterfaces", "boundVips", "keptVips", "appliedSysctls", "originalSysctls", "persisted"] as const;
 
 export interface ArpObserved {
   /** The interfaces besides all and lo that got the ARP settings (resolved default included). */
   appliedInterfaces: string[];
   /** The VIPs that are addresses of lo (dr) or tunl0 (tun), in the order of `vips`. */
   boundVips: string[];
+  /** VIPs that were bound before the resource adopted them: delete leaves them bound (absent when none). */
+  keptVips?: string[];
   /** The live values of the sysctls the resource needs (absent: the key does not exist). */
   appliedSysctls: SysctlMap;
   /** The values before the first RealServerArpConfig on the host set them; restored by the last one's delete. */
@@ -100,10 +102,14 @@ export function arpResourceId(connection: unknown, key: string): string {
   return `${directorId(connection)}/arp:${key}`;
 }
 
+/** Only when there are any, so that a state without adopted VIPs keeps its shape. */
+const keptOf = (desired: DesiredArp) => (desired.kept && desired.kept.length > 0 ? { keptVips: desired.kept.map((v) => v.address) } : {});
+
 function observedFrom(live: LiveArp, desired: DesiredArp): ArpObserved {
   return {
     appliedInterfaces: desired.interfaces,
     boundVips: desired.vips.filter((v) => isBound(live, v)).map((v) => v.address),
+    ...keptOf(desired),
     appliedSysctls: Object.fromEntries(Object.keys(desired.sysctls).filter((k) => live.sysctls[k] !== undefined).map((k) => [k, live.sysctls[k]!])),
     originalSysctls: originalValues(live, desired),
     persisted: arpPersistedFlags(live, desired),
@@ -119,6 +125,7 @@ function observedAfterApply(live: LiveArp, desired: DesiredArp): ArpObserved {
   return {
     appliedInterfaces: desired.interfaces,
     boundVips: desired.vips.map((v) => v.address),
+    ...keptOf(desired),
     appliedSysctls: { ...desired.sysctls },
     originalSysctls: originalsAfterApply(live, desired),
     persisted: { sysctlFile: true, bootUnit: true, modulesLoad: true },
@@ -136,7 +143,8 @@ async function probeFor(connection: SshConnection, action: "load-ipip" | "read",
   const desired = desiredArp(inputs, key, known ?? resolveInterfaces(inputs.interfaces, live));
   const asked = desiredArpSysctls(inputs.mode, first);
   if (Object.keys(desired.sysctls).some((k) => !(k in asked))) live = await probeArp(connection, action, key, Object.keys(desired.sysctls));
-  return { live, desired };
+  const kept = keptVips(live, desired, inputs.adopt === true);
+  return { live, desired: kept.length > 0 ? { ...desired, kept } : desired };
 }
 
 /** Refuses clearly, before anything is changed, when the host cannot be the real server the inputs describe. */
@@ -149,7 +157,8 @@ function refuseUnfit(connection: SshConnection, inputs: ArpInputs, live: LiveArp
   if (missing.length > 0 || (inputs.interfaces === undefined && desired.interfaces.length === 0)) {
     throw new ArpInterfaceError({ host, missing, interfaces: live.interfaces });
   }
-  const conflicts = vipConflicts(live, desired.vips.filter((v) => !ownVips.includes(v.address)));
+  const kept = (desired.kept ?? []).map((v) => v.address);
+  const conflicts = vipConflicts(live, desired.vips.filter((v) => !ownVips.includes(v.address) && !kept.includes(v.address)));
   if (conflicts.length > 0) throw new ArpVipConflictError({ host, conflicts, device: vipDevice(inputs.mode) });
 }
 
@@ -243,7 +252,10 @@ export const realServerArpConfigProvider = {
     const { key } = inputsFromState(props);
     const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
     const live = await probeArp(connection, "read", key, []);
-    const outcome = await applyArpOps(connection, planArpTeardown(live, key, boundVips(stateVips(props), props["mode"])));
+    // Without its record, state says which VIPs were bound by hand before (kept): those stay.
+    const kept: unknown[] = Array.isArray(props["keptVips"]) ? props["keptVips"] : [];
+    const ours = stateVips(props).filter((v) => !kept.includes(v));
+    const outcome = await applyArpOps(connection, planArpTeardown(live, key, boundVips(ours, props["mode"])));
     if (!outcome.ok) {
       throw new ArpChangeError({
         host: describeConnection(connection),

@@ -14,6 +14,7 @@ export {
   desiredArp,
   desiredArpSysctls,
   isBound,
+  keptVips,
   parseRecord,
   renderRecord,
   resolveInterfaces,

@@ -4,7 +4,8 @@
 //
 // The registry lives on the host (so it survives separate runs and separate stacks):
 //   /var/lib/pulumi-lvs/arp/<key>.record      what resource <key> needs: `sysctl NAME` and
-//                                             `vip ADDR/PLEN DEV` lines
+//                                             `vip ADDR/PLEN DEV` lines, and `kept ADDR/PLEN
+//                                             DEV` for a VIP that was bound before (adopt)
 //   /var/lib/pulumi-lvs/arp/original/<NAME>   a sysctl's value before the first resource
 //                                             that needed it set it
 // Every change runs under the host lock /run/pulumi-lvs/arp.lock; a resource's delete
@@ -33,6 +34,8 @@ export interface ArpInputs {
   /** Besides all and lo; absent: the default route's, found on the host. */
   interfaces?: string[] | undefined;
   persist: boolean;
+  /** Take over VIPs already bound on lo (tunl0) by hand: they are recorded as kept, and stay bound on delete. */
+  adopt?: boolean | undefined;
 }
 
 export const ARP_STATE_DIRECTORY = "/var/lib/pulumi-lvs/arp";
@@ -127,6 +130,8 @@ export interface DesiredArp {
   interfaces: string[];
   sysctls: SysctlMap;
   vips: BoundVip[];
+  /** VIPs among `vips` that were bound before pulumi-lvs (adopted): never unbound by delete. */
+  kept?: BoundVip[];
 }
 
 export function desiredArp(inputs: Pick<ArpInputs, "mode" | "vips" | "persist">, key: string, interfaces: readonly string[]): DesiredArp {
@@ -166,10 +171,11 @@ export interface LiveArp {
 }
 
 /** A record's text: what this resource needs, one line each, in a fixed order. */
-export function renderRecord(desired: Pick<DesiredArp, "sysctls" | "vips">): string {
+export function renderRecord(desired: Pick<DesiredArp, "sysctls" | "vips" | "kept">): string {
   const lines = [
     ...Object.keys(sortedMap(desired.sysctls)).map((name) => `sysctl ${name}`),
     ...desired.vips.map((v) => `vip ${v.address}/${v.prefixLength} ${v.device}`),
+    ...(desired.kept ?? []).map((v) => `kept ${v.address}/${v.prefixLength} ${v.device}`),
   ];
   return `${lines.join("\n")}\n`;
 }
@@ -177,17 +183,29 @@ export function renderRecord(desired: Pick<DesiredArp, "sysctls" | "vips">): str
 export interface ParsedRecord {
   sysctls: string[];
   vips: BoundVip[];
+  kept: BoundVip[];
 }
 
 export function parseRecord(text: string): ParsedRecord {
-  const record: ParsedRecord = { sysctls: [], vips: [] };
+  const record: ParsedRecord = { sysctls: [], vips: [], kept: [] };
   for (const line of text.split("\n")) {
     const [kind, a, b] = line.trim().split(/\s+/);
     if (kind === "sysctl" && a) record.sysctls.push(a);
-    const m = kind === "vip" && a && b ? /^(.+)\/(\d+)$/.exec(a) : null;
-    if (m) record.vips.push({ address: m[1]!, prefixLength: Number(m[2]), device: b! });
+    const m = (kind === "vip" || kind === "kept") && a && b ? /^(.+)\/(\d+)$/.exec(a) : null;
+    if (m) (kind === "vip" ? record.vips : record.kept).push({ address: m[1]!, prefixLength: Number(m[2]), device: b! });
   }
   return record;
+}
+
+/**
+ * The VIPs among `desired.vips` to keep bound on delete: those this resource's record
+ * already keeps, and with `adopt` those bound on their device (lo, tunl0) that no record
+ * names, that is, bound by hand before pulumi-lvs.
+ */
+export function keptVips(live: Pick<LiveArp, "addresses" | "records" | "files">, desired: Pick<DesiredArp, "vips">, adopt: boolean): BoundVip[] {
+  const own = live.files.record === undefined ? [] : parseRecord(live.files.record).kept;
+  const found = adopt ? vipConflicts(live, desired.vips).filter((c) => desired.vips.some((v) => v.address === c.vip && v.device === c.boundOn)) : [];
+  return desired.vips.filter((v) => own.some((k) => k.address === v.address && k.device === v.device) || found.some((f) => f.vip === v.address && f.boundOn === v.device));
 }
 
 /** The VIP is an address of its device. */

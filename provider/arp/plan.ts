@@ -71,8 +71,10 @@ export function planArp(live: LiveArp, desired: DesiredArp): ArpOp[] {
   if (systemdChanged || stale.includes("unit")) ops.push({ kind: "reloadSystemd" });
   if (files.unit !== undefined && (systemdChanged || !live.unitEnabled)) ops.push({ kind: "enableUnit", key });
   // When registering, every VIP is (re)bound: one seen bound at the probe may have been
-  // another resource's, released since. `ip addr replace` is idempotent.
-  for (const vip of desired.vips) if (registering || !isBound(live, vip)) ops.push({ kind: "bindVip", vip });
+  // another resource's, released since. `ip addr replace` is idempotent. A kept VIP (bound
+  // by hand before, adopted) is left exactly as it is while it is bound.
+  const kept = (vip: BoundVip) => (desired.kept ?? []).some((k) => k.address === vip.address && k.device === vip.device);
+  for (const vip of desired.vips) if ((registering && !kept(vip)) || !isBound(live, vip)) ops.push({ kind: "bindVip", vip });
   return ops;
 }
 

@@ -18,6 +18,12 @@ export interface RealServerArpConfigArgs {
   readonly interfaces?: pulumi.Input<pulumi.Input<string>[]>;
   /** Keep the configuration across reboots (sysctl.d file and a boot unit of its own). Default true. */
   readonly persist?: pulumi.Input<boolean>;
+  /**
+   * Take over a real server prepared by hand: a VIP already bound on lo (dr) or tunl0 (tun)
+   * is kept as it is, and stays bound on delete; sysctls already set are recorded as their
+   * originals, so delete leaves them as they were. Without it such a VIP is refused.
+   */
+  readonly adopt?: pulumi.Input<boolean>;
 }
 
 export class RealServerArpConfig extends pulumi.dynamic.Resource {
@@ -32,6 +38,8 @@ export class RealServerArpConfig extends pulumi.dynamic.Resource {
   declare readonly appliedInterfaces: pulumi.Output<string[]>;
   /** The VIPs that are live on lo/tunl0 (refresh shows drift here). */
   declare readonly boundVips: pulumi.Output<string[]>;
+  /** The VIPs that were bound before this resource adopted them (`adopt`): delete leaves them bound. */
+  declare readonly keptVips: pulumi.Output<string[] | undefined>;
   declare readonly appliedSysctls: pulumi.Output<SysctlMap>;
   /** What the last RealServerArpConfig on the host restores on delete. */
   declare readonly originalSysctls: pulumi.Output<SysctlMap>;
@@ -50,6 +58,7 @@ export class RealServerArpConfig extends pulumi.dynamic.Resource {
         hostKeyFingerprint: undefined,
         appliedInterfaces: undefined,
         boundVips: undefined,
+        keptVips: undefined,
         appliedSysctls: undefined,
         originalSysctls: undefined,
         persisted: undefined,

@@ -57,7 +57,8 @@ sysctl -q -w "$@"`;
 /**
  * Releases resource $2: each VIP and sysctl of its record that no other record names is
  * removed / restored to its original value (and the original forgotten); then the record
- * goes, and the registry's directories when empty.
+ * goes, and the registry's directories when empty. A VIP the record keeps (bound by hand
+ * before it was adopted) stays bound, and stays kept by the records that still name it.
  */
 const RELEASE_SCRIPT = `set -u
 dir=$1 key=$2
@@ -71,13 +72,28 @@ needed_elsewhere() {
   return 1
 }
 still_bound() { ip -o addr show dev "$2" 2>/dev/null | grep -qF " $1 "; }
+# Appends line $1 to every other record that has line $2 and not $1 yet.
+hand_on() {
+  for other in "$dir"/*.record; do
+    [ "$other" = "$record" ] && continue
+    if [ -f "$other" ] && grep -qxF -- "$2" "$other" && ! grep -qxF -- "$1" "$other"; then
+      { cat -- "$other"; printf '%s\n' "$1"; } >"$other.tmp" && mv -f -- "$other.tmp" "$other" || status=1
+    fi
+  done
+  return 0
+}
 status=0
 # No record (an earlier release was cut after removing it): only the tidy-up below is left.
 [ -f "$record" ] && while IFS=' ' read -r kind a b; do
   case $kind in
     vip)
-      # A VIP that stays bound keeps the record (exit 1): dropping the record would orphan the VIP.
-      if ! needed_elsewhere "vip $a $b"; then ip addr del "$a" dev "$b" 2>/dev/null || ! still_bound "$a" "$b" || status=1; fi ;;
+      if needed_elsewhere "vip $a $b"; then
+        # Bound before pulumi-lvs (adopted): the records that still need it keep it so.
+        grep -qxF -- "kept $a $b" "$record" && hand_on "kept $a $b" "vip $a $b"
+      elif ! grep -qxF -- "kept $a $b" "$record"; then
+        # A VIP that stays bound keeps the record (exit 1): dropping the record would orphan the VIP.
+        ip addr del "$a" dev "$b" 2>/dev/null || ! still_bound "$a" "$b" || status=1
+      fi ;;
     sysctl)
       if ! needed_elsewhere "sysctl $a"; then
         file=$dir/original/$(printf '%s' "$a" | tr / %)

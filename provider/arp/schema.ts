@@ -36,6 +36,7 @@ export const ArpInputsSchema = strictObject({
   /** Besides all and lo; default: the interface of the default route, found on the host. */
   interfaces: z.array(interfaceName, expects('a list of interface names, such as ["eth1"]')).optional(),
   persist: z.boolean({ error: "must be true or false" }).default(true),
+  adopt: z.boolean({ error: "must be true or false" }).optional(),
 })
   .superRefine((inputs, ctx) => {
     const seen = new Set<string>();

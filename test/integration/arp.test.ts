@@ -169,6 +169,49 @@ describe("RealServerArpConfig in dr mode on rs1", () => {
   });
 });
 
+describe("adopting rs1 as the guides prepare a real server by hand", () => {
+  // The classic guide: the VIP on lo as lo:0, arp_ignore/arp_announce on all and lo in
+  // /etc/sysctl.conf, applied with `sysctl -p`.
+  const VIP = "10.77.0.215";
+  const HAND_SYSCTLS = ["net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_announce=2", "net.ipv4.conf.lo.arp_ignore=1", "net.ipv4.conf.lo.arp_announce=2"];
+  const loText = async () => (await run(rs1, ["ip", "-o", "addr", "show", "dev", "lo"])).stdout;
+  const sysctlConf = async () => (await run(rs1, ["cat", "/etc/sysctl.conf"])).stdout;
+
+  beforeAll(async () => {
+    const script = 'vip=$1; shift; cp -p /etc/sysctl.conf /root/sysctl.conf.arp-test && printf "%s\\n" "# LVS-DR real server" "$@" >>/etc/sysctl.conf && sysctl -q -p && ip addr add "$vip/32" dev lo label lo:0';
+    await run(rs1, ["sh", "-c", script, "hand", VIP, ...HAND_SYSCTLS]);
+  });
+
+  afterAll(async () => {
+    await run(rs1, ["sh", "-c", 'mv -f /root/sysctl.conf.arp-test /etc/sysctl.conf; ip addr del "$0/32" dev lo 2>/dev/null; true', VIP]);
+    for (const [name, value] of Object.entries(before.get(rs1)!)) await run(rs1, ["sysctl", "-q", "-e", "-w", `${name}=${value}`]);
+  });
+
+  it("without adopt, the VIP bound by hand is refused before anything changes", async () => {
+    const err = await errorOf(up(provider, { connection: rs1, vips: [VIP], mode: "dr", interfaces: [] }));
+    expect(err).toBeInstanceOf(ArpVipConflictError);
+    expect(await oursOnHost(rs1)).toEqual([]);
+  });
+
+  it("with adopt: no VIP or sysctl changes, no drift; delete leaves the VIP and the sysctls as the guide set them", async () => {
+    const lo = await loText();
+    const values = await sysctls(rs1);
+    const conf = await sysctlConf();
+    expect(lo).toContain(`${VIP}/32 scope global lo:0`);
+    const adopted = await deploy(rs1, { vips: [VIP], mode: "dr", interfaces: [], adopt: true });
+    expect(adopted.state["keptVips"]).toEqual([VIP]);
+    expect(await loText()).toBe(lo);
+    expect(await sysctls(rs1)).toEqual(values);
+    const read = await refresh(provider, adopted);
+    expect((await provider.diff(adopted.id, read!.props!, await checked(provider, { connection: rs1, vips: [VIP], mode: "dr", interfaces: [], adopt: true }, read!.props!))).changes).toBe(false);
+    await destroy(adopted);
+    expect(await loText()).toBe(lo);
+    expect(await sysctls(rs1)).toEqual(values);
+    expect(await sysctlConf()).toBe(conf);
+    expect(await oursOnHost(rs1)).toEqual([]);
+  });
+});
+
 describe("two RealServerArpConfigs on rs2, applied concurrently", () => {
   it("both apply; deleting one leaves the other's VIPs (a shared one too) and sysctls; deleting the other restores the host", async () => {
     const [a, b] = await Promise.all([

@@ -8,6 +8,7 @@ import {
   desiredArpSysctls,
   desiredFiles,
   diffArp,
+  keptVips,
   parseRecord,
   planArp,
   planArpTeardown,
@@ -228,6 +229,47 @@ describe("vipConflicts", () => {
       { vip: "10.77.0.21", boundOn: "eth1" },
       { vip: "10.77.0.212", boundOn: "lo" },
     ]);
+  });
+});
+
+describe("adopting a real server prepared by hand (keptVips)", () => {
+  function handMade(): LiveArp {
+    const live = emptyHost();
+    live.addresses.push({ interface: "lo", address: "10.77.0.210", prefixLength: 32 }, { interface: "eth1", address: "10.77.0.211", prefixLength: 32 });
+    for (const k of Object.keys(live.sysctls)) if (/\.(all|lo|eth0)\.arp_/.test(k)) live.sysctls[k] = k.endsWith("arp_ignore") ? "1" : "2";
+    return live;
+  }
+
+  it("keeps a VIP bound by hand on lo only with adopt; not one on another interface, nor one a record binds", () => {
+    const live = handMade();
+    live.addresses.push({ interface: "lo", address: "10.77.0.213", prefixLength: 32 });
+    live.records["bbbbbbbbbbbb"] = renderRecord({ sysctls: {}, vips: [{ address: "10.77.0.213", prefixLength: 32, device: "lo" }] });
+    const desired = dr(live, ["10.77.0.210", "10.77.0.211", "10.77.0.213", "10.77.0.214"]);
+    expect(keptVips(live, desired, false)).toEqual([]);
+    expect(keptVips(live, desired, true)).toEqual([{ address: "10.77.0.210", prefixLength: 32, device: "lo" }]);
+  });
+
+  it("the first plan changes no VIP and no sysctl value: it records (the kept VIP too) and writes the boot files; then nothing", () => {
+    const live = handMade();
+    const base = dr(live, ["10.77.0.210"]);
+    const desired = { ...base, kept: keptVips(live, base, true) };
+    const ops = planArp(live, desired);
+    expect(ops.map((o) => o.kind)).toEqual(["register", "writeFile", "writeFile", "reloadSystemd", "enableUnit"]);
+    expect((ops[0] as { record: string }).record).toContain("kept 10.77.0.210/32 lo\n");
+    const after = apply(live, ops);
+    expect(after.sysctls).toEqual(live.sysctls);
+    expect(after.addresses).toEqual(live.addresses);
+    // A later run reads `kept` back from its own record, adopt or not.
+    expect(keptVips(after, base, false)).toEqual(desired.kept);
+    expect(planArp(after, { ...base, kept: keptVips(after, base, false) })).toEqual([]);
+  });
+
+  it("a kept VIP removed by hand is bound again (drift), still kept", () => {
+    const live = handMade();
+    const base = dr(live, ["10.77.0.210"]);
+    const after = apply(live, planArp(live, { ...base, kept: keptVips(live, base, true) }));
+    after.addresses = after.addresses.filter((a) => a.address !== "10.77.0.210");
+    expect(planArp(after, { ...base, kept: keptVips(after, base, false) })).toEqual([{ kind: "bindVip", vip: { address: "10.77.0.210", prefixLength: 32, device: "lo" } }]);
   });
 });
 

@@ -84,9 +84,9 @@ function run(argv: readonly string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function register(key: string, interfaces: string[], vips: string[]) {
+function register(key: string, interfaces: string[], vips: string[], kept: string[] = []) {
   const sysctls = desiredArpSysctls("dr", interfaces);
-  const record = renderRecord({ sysctls, vips: boundVips(vips, "dr") });
+  const record = renderRecord({ sysctls, vips: boundVips(vips, "dr"), kept: boundVips(kept, "dr") });
   const result = run(argvOf({ kind: "register", key, record, sysctls }));
   expect(result).toMatchObject({ status: 0, stderr: "" });
   for (const vip of boundVips(vips, "dr")) expect(run(["ip", "addr", "replace", `${vip.address}/${vip.prefixLength}`, "dev", vip.device]).status).toBe(0);
@@ -120,6 +120,27 @@ describe("register", () => {
 });
 
 describe("release", () => {
+  it("adopted: a VIP bound by hand before (kept) stays bound, and the sysctls set by hand keep their values", () => {
+    for (const name of Object.keys(desiredArpSysctls("dr", ["eth1"]))) setSysctl(name, name.endsWith("arp_ignore") ? "1" : "2");
+    expect(run(["ip", "addr", "replace", "10.77.0.210/32", "dev", "lo"]).status).toBe(0);
+    register("aaaaaaaaaaaa", ["eth1"], ["10.77.0.210", "10.77.0.211"], ["10.77.0.210"]);
+    expect(readFileSync(join(registry, "aaaaaaaaaaaa.record"), "utf8")).toContain("kept 10.77.0.210/32 lo\n");
+    expect(release("aaaaaaaaaaaa")).toMatchObject({ status: 0 });
+    expect(addresses()).toEqual(["10.77.0.210/32 lo"]);
+    expect(getSysctl("net.ipv4.conf.eth1.arp_announce")).toBe("2");
+    expect(existsSync(registry)).toBe(false);
+  });
+
+  it("adopted and shared: the record that still needs a kept VIP keeps it, so the last release leaves it bound too", () => {
+    expect(run(["ip", "addr", "replace", "10.77.0.210/32", "dev", "lo"]).status).toBe(0);
+    register("aaaaaaaaaaaa", ["eth1"], ["10.77.0.210"], ["10.77.0.210"]);
+    register("bbbbbbbbbbbb", ["eth1"], ["10.77.0.210", "10.77.0.211"]);
+    expect(release("aaaaaaaaaaaa")).toMatchObject({ status: 0 });
+    expect(readFileSync(join(registry, "bbbbbbbbbbbb.record"), "utf8")).toMatch(/^vip 10\.77\.0\.211\/32 lo\nkept 10\.77\.0\.210\/32 lo\n$/m);
+    expect(release("bbbbbbbbbbbb")).toMatchObject({ status: 0 });
+    expect(addresses()).toEqual(["10.77.0.210/32 lo"]);
+  });
+
   it("alone on the host: restores every original, removes its VIPs, its record and the originals", () => {
     register("aaaaaaaaaaaa", ["eth1"], ["10.77.0.210", "fd77::210"]);
     expect(addresses()).toEqual(["10.77.0.210/32 lo", "fd77::210/128 lo"]);
