@@ -3,7 +3,7 @@
 // plan's operations into argv.
 
 import { renderSysctlDropIn, type SysctlMap } from "../resource/sysctl";
-import type { DirectorVip } from "./model";
+import type { DesiredVip, DirectorVip } from "./model";
 
 const HEADER = "# Written by pulumi-lvs (lvs:index:Director). Edits show up as drift and are overwritten;\n# the file is removed when the Director is deleted.\n";
 
@@ -40,7 +40,7 @@ export function bindArgs(vip: DirectorVip): string[] {
  * bound fails the start for all to see. One VIP gives the unit a Director of one VIP has
  * always written, so those hosts show no drift.
  */
-export function renderVipUnit(vips: readonly DirectorVip[]): string {
+export function renderVipUnit(vips: readonly DesiredVip[]): string {
   const described = vips.map((v) => `${v.address}/${v.prefixLength} on ${v.interface}`).join(", ");
   return [
     HEADER.trimEnd(),
@@ -52,8 +52,10 @@ export function renderVipUnit(vips: readonly DirectorVip[]): string {
     "[Service]",
     "Type=oneshot",
     "RemainAfterExit=yes",
-    ...vips.map((v) => `ExecStart=/sbin/ip addr replace ${bindArgs(v).join(" ")}`),
-    ...vips.map((v) => `ExecStop=-/sbin/ip addr del ${ipAddrArgs(v).join(" ")}`),
+    // A kept VIP (bound by hand before, adopted): added at boot only when missing ("-": an
+    // address that exists fails `add`, and is left as its owner made it), never removed.
+    ...vips.map((v) => (v.kept ? `ExecStart=-/sbin/ip addr add ${bindArgs(v).join(" ")}` : `ExecStart=/sbin/ip addr replace ${bindArgs(v).join(" ")}`)),
+    ...vips.filter((v) => !v.kept).map((v) => `ExecStop=-/sbin/ip addr del ${ipAddrArgs(v).join(" ")}`),
     "",
     "[Install]",
     "WantedBy=multi-user.target",
@@ -61,8 +63,13 @@ export function renderVipUnit(vips: readonly DirectorVip[]): string {
   ].join("\n");
 }
 
-/** The VIPs a unit we wrote binds (to tell our own addresses from someone else's), in order. */
-export function parseVipUnit(text: string | undefined): DirectorVip[] {
+/** The VIPs a unit we wrote binds (to tell our own addresses from someone else's), in order; the kept ones marked. */
+export function parseVipUnit(text: string | undefined): DesiredVip[] {
   if (text === undefined) return [];
-  return [...text.matchAll(/^ExecStart=\S+ addr replace (\S+)\/(\d+) dev (\S+)/gm)].map((m) => ({ address: m[1]!, prefixLength: Number(m[2]), interface: m[3]! }));
+  return [...text.matchAll(/^ExecStart=-?\S+ addr (replace|add) (\S+)\/(\d+) dev (\S+)/gm)].map((m) => ({
+    address: m[2]!,
+    prefixLength: Number(m[3]),
+    interface: m[4]!,
+    ...(m[1] === "add" ? { kept: true } : {}),
+  }));
 }

@@ -38,7 +38,11 @@ export interface DirectorArgs {
   readonly connectionSync?: pulumi.Input<{ refreshSeconds?: pulumi.Input<number> }>;
   /** Install ipvsadm with apt-get or dnf when it is missing (default: fail and say so). */
   readonly installIpvsadm?: pulumi.Input<boolean>;
-  /** Take over a host where a Director's files already exist, keeping their recorded previous values. */
+  /**
+   * Take over what is already there: a host where a Director's files exist (keeping their
+   * recorded previous values), or a director set up by hand, whose VIPs already bound on
+   * their interface with their prefix length are kept as they are and stay bound on delete.
+   */
   readonly adopt?: pulumi.Input<boolean>;
 }
 

@@ -17,7 +17,7 @@ import { directorId } from "../ipvs/ids";
 import { DirectorChangeError, IpvsadmInstallError, IpvsadmMissingError, IpvsModuleError, MissingSysctlError, VipConflictError } from "./errors";
 import { installIpvsadm, probeAndApply, probeDirector, type BatchOutcome } from "./executor";
 import { desiredDirector, desiredSysctls, vipBound, type DesiredDirector, type LiveDirector, type SysctlMap } from "./model";
-import { isOwnPartialCreate, missingOnHost, persistedFlags, planDirector, planDirectorTeardown, previousValues, vipConflict, type DirectorOp, type PersistedFlags } from "./plan";
+import { isOwnPartialCreate, missingOnHost, persistedFlags, planDirector, planDirectorTeardown, previousValues, vipConflict, withKeptVips, type DirectorOp, type PersistedFlags } from "./plan";
 import { formatCheckFailures } from "../resource/checkFailures";
 import { DirectorInputsSchema, type DirectorInputs } from "./schema";
 
@@ -135,13 +135,15 @@ async function prepareAndApply(
   inputs: DirectorInputs,
   desired: DesiredDirector,
   extraSysctls: readonly string[],
-  plan: (live: LiveDirector) => readonly DirectorOp[],
+  plan: (live: LiveDirector, desired: DesiredDirector) => readonly DirectorOp[],
 ): Promise<{ live: LiveDirector; outcome: BatchOutcome }> {
   const host = describeConnection(connection);
   const names = [...Object.keys(desired.sysctls), ...extraSysctls];
   const checkedPlan = (installed: boolean) => (live: LiveDirector) => {
-    checkHost(host, live, inputs, desired, installed);
-    return plan(live);
+    // VIPs bound by hand that adopt takes over (or our unit already keeps) are not conflicts.
+    const withKept = withKeptVips(desired, live, inputs.adopt);
+    checkHost(host, live, inputs, withKept, installed);
+    return plan(live, withKept);
   };
   try {
     return await probeAndApply(connection, "load", names, checkedPlan(false));
@@ -171,12 +173,12 @@ export const directorProvider = {
     const host = describeConnection(connection);
     const id = directorId(inputs.connection);
     const desired = desiredDirector(inputs);
-    const { live, outcome } = await prepareAndApply(connection, inputs, desired, [], (live) => {
+    const { live, outcome } = await prepareAndApply(connection, inputs, desired, [], (live, withKept) => {
       // Files of this very Director, from a create that was cut, are its own: carry on.
-      if (hasAnythingOfOurs(live) && !inputs.adopt && !isOwnPartialCreate(live, desired)) {
+      if (hasAnythingOfOurs(live) && !inputs.adopt && !isOwnPartialCreate(live, withKept)) {
         throw new AlreadyExistsError({ resourceType: DIRECTOR_TYPE, what: "a Director (pulumi-lvs files in /etc and /var/lib/pulumi-lvs)", host, id });
       }
-      return planDirector(live, desired);
+      return planDirector(live, withKept);
     });
     if (!outcome.ok) {
       let afterwards = "Nothing was undone (adopt: true); run `pulumi up` again once the cause is fixed.";
@@ -203,14 +205,14 @@ export const directorProvider = {
     if (!hasAnythingOfOurs(live)) return {}; // removed out of band (or a rebuilt host): gone
     const previous = previousValues(live, desired, recorded).keep;
     const fingerprint = props["hostKeyFingerprint"] ?? (await observedHostKeyFingerprint(connection));
-    return { id, props: stateOf(inputs, fingerprint, previous, observedFrom(live, desired)), inputs: inputsOf(inputs) };
+    return { id, props: stateOf(inputs, fingerprint, previous, observedFrom(live, withKeptVips(desired, live, false))), inputs: inputsOf(inputs) };
   },
 
   async update(_id: string, olds: Record<string, any>, news: DirectorInputs): Promise<pulumi.dynamic.UpdateResult> {
     const connection = resolveConnection(news.connection, olds["hostKeyFingerprint"]);
     const desired = desiredDirector(news);
     const recorded: SysctlMap = olds["previousSysctls"] ?? {};
-    const { live, outcome } = await prepareAndApply(connection, news, desired, Object.keys(recorded), (live) => planDirector(live, desired, recorded));
+    const { live, outcome } = await prepareAndApply(connection, news, desired, Object.keys(recorded), (live, withKept) => planDirector(live, withKept, recorded));
     if (!outcome.ok) {
       throw new DirectorChangeError({
         host: describeConnection(connection),

@@ -70,8 +70,8 @@ export class VipConflictError extends LvsError {
         `${elsewhere ? "" : ", put there by something other than this Director"}. ` +
         (elsewhere
           ? `Set \`vip.interface: "${f.boundOn}"\` if that is where it belongs, or remove it from ${f.boundOn} first.`
-          : `If keepalived or the network configuration manages it, leave out \`vip\`; to let the Director manage it, ` +
-            `remove it first (\`ip addr del ${f.vip} dev ${f.boundOn}\`).`),
+          : `If keepalived or the network configuration manages it, leave out \`vip\`; if it was bound by hand, set ` +
+            `\`adopt: true\` (with the prefix length it has) to take it over as it is, or remove it first (\`ip addr del ${f.vip} dev ${f.boundOn}\`).`),
     );
   }
 }

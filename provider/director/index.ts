@@ -22,7 +22,7 @@ export {
   type LiveDirector,
   type SysctlMap,
 } from "./model";
-export { missingOnHost, persistedFlags, planDirector, planDirectorTeardown, previousValues, vipConflict, type DirectorOp, type PersistedFlags } from "./plan";
+export { missingOnHost, persistedFlags, planDirector, planDirectorTeardown, previousValues, vipConflict, withKeptVips, type DirectorOp, type PersistedFlags } from "./plan";
 export { parseProbeOutput, probeArgv } from "./probe";
 export { parseVipUnit, renderModulesLoadFile, renderSysctlFile, renderVipUnit } from "./contents";
 export { describeOp, renderOp } from "./render";

@@ -30,6 +30,14 @@ export interface DirectorVip {
   prefixLength: number;
 }
 
+/**
+ * A VIP as the Director binds it. `kept`: it was bound by hand before the Director adopted
+ * it (adopt), so the boot unit adds it only when it is missing and never removes it.
+ */
+export interface DesiredVip extends DirectorVip {
+  kept?: boolean;
+}
+
 /** Checked inputs, defaults filled in: what every provider method works on. */
 export interface DirectorInputs {
   /** Checked by the SSH connection schema (checkWithSchema reports its issues). */
@@ -105,7 +113,7 @@ export interface DesiredDirector {
   mode: DirectorMode;
   sysctls: SysctlMap;
   /** `vip` first, then `vips`, in order: the order the unit binds them in. */
-  vips: DirectorVip[];
+  vips: DesiredVip[];
 }
 
 export function desiredDirector(inputs: DirectorInputs): DesiredDirector {

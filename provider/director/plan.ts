@@ -11,6 +11,7 @@ import {
   vipBound,
   vipInterfaces,
   type DesiredDirector,
+  type DesiredVip,
   type DirectorFile,
   type DirectorVip,
   type LiveDirector,
@@ -76,7 +77,7 @@ export function planDirector(live: LiveDirector, desired: DesiredDirector, recor
   return ops;
 }
 
-function planVips(live: LiveDirector, vips: readonly DirectorVip[]): DirectorOp[] {
+function planVips(live: LiveDirector, vips: readonly DesiredVip[]): DirectorOp[] {
   if (vips.length === 0) {
     return live.files.vipUnit === undefined
       ? []
@@ -113,7 +114,7 @@ export function planDirectorTeardown(live: LiveDirector, recorded: SysctlMap = {
   if (live.files.vipUnit !== undefined) {
     ops.push({ kind: "disableVipUnit" });
     // A stopped unit runs no ExecStop: remove its addresses directly.
-    if (!live.vipUnitActive) for (const vip of parseVipUnit(live.files.vipUnit)) if (vipBound(live, vip)) ops.push({ kind: "unbindVip", vip });
+    if (!live.vipUnitActive) for (const { kept, ...vip } of parseVipUnit(live.files.vipUnit)) if (!kept && vipBound(live, vip)) ops.push({ kind: "unbindVip", vip });
   }
   const order: DirectorFile[] = ["vipUnit", "sysctl", "modulesLoad", "previous"];
   const files = order.filter((f) => live.files[f] !== undefined);
@@ -153,9 +154,24 @@ export function missingOnHost(live: LiveDirector, desired: DesiredDirector & { i
   return { interfaces, sysctls };
 }
 
-/** Where the VIP is bound already, other than by our own unit; undefined when it is free (or ours). */
-export function vipConflict(live: LiveDirector, vip: DirectorVip): { boundOn: string } | undefined {
+/**
+ * The desired VIPs with those to keep marked: kept by our unit already, or, with adopt,
+ * bound by hand on the interface and with the prefix the inputs give (not by our unit).
+ */
+export function withKeptVips(desired: DesiredDirector, live: LiveDirector, adopt: boolean): DesiredDirector {
   const ours = parseVipUnit(live.files.vipUnit);
+  const same = (a: { address: string; interface: string }, b: { address: string; interface: string }) => a.address === b.address && a.interface === b.interface;
+  const vips = desired.vips.map((vip) => {
+    const inUnit = ours.find((o) => same(o, vip));
+    const byHand = !inUnit && live.addresses.some((a) => same(a, vip) && a.prefixLength === vip.prefixLength);
+    return (inUnit?.kept && inUnit.prefixLength === vip.prefixLength) || (adopt && byHand) ? { ...vip, kept: true } : { ...vip };
+  });
+  return { ...desired, vips };
+}
+
+/** Where the VIP is bound already, other than by our own unit; undefined when it is free (or ours). */
+export function vipConflict(live: LiveDirector, vip: DesiredVip): { boundOn: string } | undefined {
+  const ours = [...parseVipUnit(live.files.vipUnit), ...(vip.kept ? [vip] : [])];
   const holders = live.addresses.filter((a) => a.address === vip.address && !ours.some((o) => o.address === a.address && o.interface === a.interface));
   const holder = holders.find((a) => a.interface !== vip.interface) ?? holders[0];
   return holder ? { boundOn: holder.interface } : undefined;

@@ -237,6 +237,35 @@ describe("Director on a real host (dir2)", () => {
     }
   });
 
+  it("adopts a NAT director set up by hand (VIP /24 on eth1, ip_forward in /etc/sysctl.conf): no VIP or value changes, no drift; delete leaves both", async () => {
+    const script = 'vip=$1; cp -p /etc/sysctl.conf /root/sysctl.conf.director-test && echo "net.ipv4.ip_forward = 1" >>/etc/sysctl.conf && sysctl -q -p && ip addr add "$vip/24" dev eth1 label eth1:vip';
+    await run(dir2, ["sh", "-c", script, "hand", VIP]);
+    try {
+      const vipLine = async () => (await addressesOf("eth1")).split("\n").filter((l) => l.includes(` ${VIP}/`));
+      const handVip = await vipLine();
+      const handValues = await sysctls();
+      expect(handVip).toEqual([expect.stringMatching(new RegExp(`inet ${VIP.replace(/\./g, "\\.")}/24 .*eth1:vip`))]);
+      const raw = { connection: dir2, mode: "nat", vip: { address: VIP, interface: "eth1", prefixLength: 24 } };
+      await expect(directorProvider.create(await checked(raw))).rejects.toThrow(/already an address of eth1 there.*`adopt: true`/);
+      expect(await ourFilesOnHost()).toEqual([]);
+      const created = await directorProvider.create(await checked({ ...raw, adopt: true }));
+      state = created.outs;
+      expect(await vipLine()).toEqual(handVip);
+      expect((await sysctls())["net.ipv4.ip_forward"]).toBe("1");
+      expect((await run(dir2, ["cat", DIRECTOR_FILES.vipUnit])).stdout).toContain(`ExecStart=-/sbin/ip addr add ${VIP}/24 dev eth1\n`);
+      const read = await directorProvider.read(id, state!);
+      expect((await directorProvider.diff(id, read.props!, await checked({ ...raw, adopt: true }))).changes).toBe(false);
+      await directorProvider.delete(id, state!);
+      state = undefined;
+      expect(await vipLine()).toEqual(handVip);
+      expect(await sysctls()).toEqual({ ...handValues });
+      expect(await ourFilesOnHost()).toEqual([]);
+    } finally {
+      await run(dir2, ["sh", "-c", 'mv -f /root/sysctl.conf.director-test /etc/sysctl.conf; ip addr del "$0/24" dev eth1 2>/dev/null; true', VIP]);
+      await run(dir2, ["sysctl", "-q", "-w", `net.ipv4.ip_forward=${before["net.ipv4.ip_forward"]}`]);
+    }
+  });
+
   it("a create that fails part-way undoes the steps before the failure", async () => {
     // A real write failure: /etc/sysctl.d made read-only for the duration of the create.
     await run(dir2, ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "pulumi-lvs-test", "/etc/sysctl.d"]);

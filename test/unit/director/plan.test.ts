@@ -9,7 +9,9 @@ import {
   renderModulesLoadFile,
   renderSysctlFile,
   renderVipUnit,
+  parseVipUnit,
   vipConflict,
+  withKeptVips,
   type DirectorOp,
   type LiveDirector,
 } from "../../../provider/director";
@@ -185,5 +187,49 @@ describe("refusals before any change", () => {
     expect(missingOnHost(fresh(), desired)).toEqual({ interfaces: ["bond0"], sysctls: ["net.ipv6.conf.all.forwarding"] });
     const dr = { ...desiredDirector(inputs({ mode: "dr", interfaces: ["eth9"] })), interfaces: ["eth9"] };
     expect(missingOnHost(fresh(), dr)).toEqual({ interfaces: ["eth9"], sysctls: [] });
+  });
+});
+
+describe("adopting a director set up by hand (kept VIPs)", () => {
+  // As a guide does it: the VIP on eth1 with its own prefix, ip_forward in /etc/sysctl.conf.
+  const HAND_VIP = { address: "10.77.0.240", interface: "eth1", prefixLength: 24 };
+  const handMade = () => fresh({ addresses: [...fresh().addresses, { ...HAND_VIP }], sysctls: { ...fresh().sysctls, "net.ipv4.ip_forward": "1" } });
+  const desired = desiredDirector(inputs({ vip: HAND_VIP }));
+
+  it("without adopt the VIP is a conflict; with adopt it is kept, and only on its interface with its prefix", () => {
+    const live = handMade();
+    expect(vipConflict(live, withKeptVips(desired, live, false).vips[0]!)).toEqual({ boundOn: "eth1" });
+    expect(withKeptVips(desired, live, true).vips).toEqual([{ ...HAND_VIP, kept: true }]);
+    expect(vipConflict(live, withKeptVips(desired, live, true).vips[0]!)).toBeUndefined();
+    const otherPrefix = desiredDirector(inputs({ vip: { ...HAND_VIP, prefixLength: 32 } }));
+    expect(withKeptVips(otherPrefix, live, true).vips[0]!.kept).toBeUndefined();
+    expect(vipConflict(live, withKeptVips(otherPrefix, live, true).vips[0]!)).toEqual({ boundOn: "eth1" });
+  });
+
+  it("the unit adds a kept VIP only when it is missing and never removes it; the unit is the record of it", () => {
+    const unit = renderVipUnit([{ ...HAND_VIP, kept: true }, OTHER_VIP]);
+    expect(unit).toContain("ExecStart=-/sbin/ip addr add 10.77.0.240/24 dev eth1\n");
+    expect(unit).toContain("ExecStart=/sbin/ip addr replace 10.77.0.241/32 dev eth1\n");
+    expect(unit).not.toContain("ExecStop=-/sbin/ip addr del 10.77.0.240/24");
+    expect(parseVipUnit(unit)).toEqual([{ ...HAND_VIP, kept: true }, OTHER_VIP]);
+    // No kept VIP: the unit a Director has always written, so those hosts show no drift.
+    expect(renderVipUnit([VIP])).toBe(renderVipUnit([{ ...VIP }]));
+    expect(renderVipUnit([VIP])).not.toContain("addr add");
+  });
+
+  it("adopting binds nothing and sets no value the host already has; later runs read kept from the unit, adopt or not", () => {
+    const live = handMade();
+    const ops = planDirector(live, withKeptVips(desired, live, true));
+    expect(ops.filter((o) => o.kind === "bindVip" || o.kind === "unbindVip")).toEqual([]);
+    expect(ops.find((o) => o.kind === "setSysctls")).toEqual({ kind: "setSysctls", values: { "net.ipv4.vs.expire_nodest_conn": "1", "net.ipv4.vs.expire_quiescent_template": "1" } });
+    const unit = (ops.find((o) => o.kind === "writeFile" && o.file === "vipUnit") as { content: string }).content;
+    const after = { ...live, files: { vipUnit: unit }, vipUnitEnabled: true, vipUnitActive: true };
+    expect(withKeptVips(desired, after, false).vips).toEqual([{ ...HAND_VIP, kept: true }]);
+  });
+
+  it("delete with the unit stopped unbinds only the Director's own VIPs", () => {
+    const unit = renderVipUnit([{ ...HAND_VIP, kept: true }, OTHER_VIP]);
+    const live = fresh({ addresses: [...fresh().addresses, { ...HAND_VIP }, { ...OTHER_VIP }], files: { vipUnit: unit }, vipUnitEnabled: true, vipUnitActive: false });
+    expect(planDirectorTeardown(live).filter((o) => o.kind === "unbindVip")).toEqual([{ kind: "unbindVip", vip: OTHER_VIP }]);
   });
 });
