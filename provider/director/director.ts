@@ -36,6 +36,12 @@ export interface DirectorArgs {
    * (net.ipv4.vs.sync_threshold "3 0" and sync_refresh_period).
    */
   readonly connectionSync?: pulumi.Input<{ refreshSeconds?: pulumi.Input<number> }>;
+  /**
+   * Default true: net.ipv4.vs.expire_nodest_conn=1 and expire_quiescent_template=1, so a
+   * RealServer drain does not wait for sticky clients. false leaves both as the host has
+   * them (what `pulumi-lvs import` writes for a director whose values are the kernel's).
+   */
+  readonly expireConnections?: pulumi.Input<boolean>;
   /** Install ipvsadm with apt-get or dnf when it is missing (default: fail and say so). */
   readonly installIpvsadm?: pulumi.Input<boolean>;
   /**
@@ -53,6 +59,7 @@ export class Director extends pulumi.dynamic.Resource {
   declare readonly vip: pulumi.Output<{ address: string; interface: string; prefixLength: number } | undefined>;
   declare readonly vips: pulumi.Output<{ address: string; interface: string; prefixLength: number }[] | undefined>;
   declare readonly connectionSync: pulumi.Output<{ refreshSeconds: number } | undefined>;
+  declare readonly expireConnections: pulumi.Output<boolean | undefined>;
   declare readonly hostKeyFingerprint: pulumi.Output<string>;
   /** What delete restores: the values before the Director first set them. */
   declare readonly previousSysctls: pulumi.Output<SysctlMap>;

@@ -23,9 +23,9 @@ import { DirectorInputsSchema, type DirectorInputs } from "./schema";
 
 export const DIRECTOR_TYPE = "Director";
 
-const INPUT_PROPERTIES = ["connection", "mode", "interfaces", "vip", "vips", "ipv6Forwarding", "connectionSync", "installIpvsadm", "adopt"] as const;
+const INPUT_PROPERTIES = ["connection", "mode", "interfaces", "vip", "vips", "ipv6Forwarding", "connectionSync", "expireConnections", "installIpvsadm", "adopt"] as const;
 /** Changed in place: the host is re-planned and converged. */
-const IN_PLACE_PROPERTIES = ["interfaces", "vip", "vips", "ipv6Forwarding", "connectionSync", "installIpvsadm", "adopt"] as const;
+const IN_PLACE_PROPERTIES = ["interfaces", "vip", "vips", "ipv6Forwarding", "connectionSync", "expireConnections", "installIpvsadm", "adopt"] as const;
 const OUTPUT_PROPERTIES = ["hostKeyFingerprint", "previousSysctls", "appliedSysctls", "vipBound", "persisted"] as const;
 
 export interface DirectorState extends DirectorInputs {
@@ -54,7 +54,7 @@ export function diffDirector(olds: Record<string, any>, news: Record<string, any
   if (sameHost && json(olds["connection"]) !== json(news["connection"])) updates.push("connection");
   const applied = olds["appliedSysctls"];
   if (applied && typeof applied === "object") {
-    const wanted = desiredSysctls({ mode: news["mode"], interfaces: news["interfaces"] ?? [], ipv6Forwarding: news["ipv6Forwarding"] ?? false, connectionSync: news["connectionSync"] });
+    const wanted = desiredSysctls({ mode: news["mode"], interfaces: news["interfaces"] ?? [], ipv6Forwarding: news["ipv6Forwarding"] ?? false, connectionSync: news["connectionSync"], expireConnections: news["expireConnections"] });
     if (Object.entries(wanted).some(([k, v]) => applied[k] !== v)) updates.push("appliedSysctls");
   }
   if ((news["vip"] || (Array.isArray(news["vips"]) && news["vips"].length > 0)) && olds["vipBound"] === false) updates.push("vipBound");

@@ -50,6 +50,8 @@ export interface DirectorInputs {
   ipv6Forwarding: boolean;
   /** With a KeepalivedPair's lvsSyncDaemon: how the kernel re-sends live connections to the other node. */
   connectionSync?: ConnectionSync | undefined;
+  /** false: leave net.ipv4.vs.expire_nodest_conn and expire_quiescent_template as the host has them (absent: set both to 1). */
+  expireConnections?: boolean | undefined;
   installIpvsadm: boolean;
   adopt: boolean;
 }
@@ -81,18 +83,22 @@ export type DirectorFile = keyof typeof DIRECTOR_FILES;
  * The sysctls a director in this mode needs, and their values.
  * - expire_nodest_conn: connections to a removed real server are dropped at once, and
  *   expire_quiescent_template: persistence templates of a weight-0 real server expire, so
- *   a RealServer drain does not wait for sticky clients forever.
+ *   a RealServer drain does not wait for sticky clients forever (unless expireConnections
+ *   is false: an adopted director keeps the kernel's defaults it had).
  * - nat: the director routes the real servers' replies back to clients.
  * - dr: the director and the real servers share a segment; ICMP redirects would tell
  *   clients' routers to bypass the director.
  * - tun: encapsulation needs neither.
  * - connectionSync: see ConnectionSync.
  */
-export function desiredSysctls(inputs: Pick<DirectorInputs, "mode" | "interfaces" | "ipv6Forwarding" | "connectionSync">): SysctlMap {
-  const wanted: SysctlMap = {
-    "net.ipv4.vs.expire_nodest_conn": "1",
-    "net.ipv4.vs.expire_quiescent_template": "1",
-  };
+export function desiredSysctls(inputs: Pick<DirectorInputs, "mode" | "interfaces" | "ipv6Forwarding" | "connectionSync" | "expireConnections">): SysctlMap {
+  const wanted: SysctlMap =
+    inputs.expireConnections === false
+      ? {}
+      : {
+          "net.ipv4.vs.expire_nodest_conn": "1",
+          "net.ipv4.vs.expire_quiescent_template": "1",
+        };
   if (inputs.connectionSync) {
     // Period 0: no packet-count rule; the refresh period alone decides (ip_vs_sync_conn_needed).
     wanted["net.ipv4.vs.sync_threshold"] = "3 0";

@@ -66,6 +66,7 @@ export const DirectorInputsSchema = strictObject({
     },
     "an object: { refreshSeconds: 5 } (or {} for the default)",
   ).optional(),
+  expireConnections: z.boolean({ error: "must be true or false" }).optional(),
   installIpvsadm: z.boolean({ error: "must be true or false" }).default(false),
   adopt: z.boolean({ error: "must be true or false" }).default(false),
 })

@@ -24,6 +24,7 @@ describe("desiredSysctls", () => {
       { mode: "tun", interfaces: [], ipv6Forwarding: false, connectionSync: { refreshSeconds: 7 } },
       { ...EXPIRE, "net.ipv4.vs.sync_refresh_period": "7", "net.ipv4.vs.sync_threshold": "3 0" },
     ],
+    ["expireConnections: false leaves the drain settings to the host", { mode: "nat", interfaces: [], ipv6Forwarding: false, expireConnections: false }, { "net.ipv4.ip_forward": "1" }],
     [
       "dr with interfaces, a VLAN among them",
       { mode: "dr", interfaces: ["eth1", "eth0.100"], ipv6Forwarding: false },
