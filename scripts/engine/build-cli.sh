@@ -26,6 +26,14 @@ bin="$out/bin"
 log() { echo "[engine] $*" >&2; }
 
 if [ ! -x "$bin/pulumi" ]; then
+  # One build at a time: the background build of `npm test` and a `pulumi` run that needs
+  # the CLI meanwhile share the work directory (the second one's `rm -rf` once broke the
+  # first's `go build`). The second waits, then finds the CLI built.
+  mkdir -p "$cache"
+  exec 9>"$cache/build.lock"
+  flock 9
+fi
+if [ ! -x "$bin/pulumi" ]; then
   command -v go >/dev/null || { log "go is not on PATH (expected /usr/local/go/bin/go)"; exit 1; }
   work="$cache/build-$PULUMI_VERSION.tmp"
   rm -rf "$work"
