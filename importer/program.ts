@@ -1,12 +1,12 @@
 // What was read → the resources of the program that adopts it, each with `adopt: true`, and
 // the warnings for what was read but is not in the program. Pure: snapshots in, model out.
 //
-// This version adopts what pulumi-lvs's resources can take over without a change on the
-// hosts: a keepalived pair with its keepalived-managed services, and hand-made IPVS entries
-// on plain directors. It does not yet declare the hosts' preparation that was made by hand
-// (a director's VIP and ip_forward, a real server's VIP on lo and ARP sysctls, NAT return
-// routes): Director, RealServerArpConfig and RealServerReturnRoute refuse a VIP or route
-// they did not make, so each is a warning saying it is left as it is.
+// It adopts what pulumi-lvs's resources can take over without a change on the hosts: a
+// keepalived pair with its keepalived-managed services; hand-made IPVS entries on a plain
+// director, and that director's VIPs and mode sysctls (a Director with adopt, keeping the
+// VIPs as they are); each DR/TUN real server's VIPs on lo/tunl0 and ARP sysctls (a
+// RealServerArpConfig with adopt). Not yet: NAT return routes (policy routing made by hand),
+// and the sysctls of a pair's nodes; each is a warning saying it is left as it is.
 
 import { formatHostPort, serviceKeyString, type IpvsDestination, type IpvsService, type ServiceKey } from "../provider/ipvs/model";
 import type { NodeConfig } from "../provider/keepalived/model";
@@ -57,9 +57,31 @@ export interface RealServerResource {
   options: KeepalivedRealServerOptions;
 }
 
+/** A plain director's preparation: its VIPs as bound, the mode's sysctls. */
+export interface DirectorResource {
+  name: string;
+  host: string;
+  mode: "dr" | "nat" | "tun";
+  vips: Array<{ address: string; interface: string; prefixLength: number }>;
+  /** false when the host does not have both drain settings at 1: adopting must not change them. */
+  expireConnections: boolean;
+}
+
+/** A DR/TUN real server's preparation: its VIPs on lo (tunl0), its ARP sysctls. */
+export interface ArpConfigResource {
+  name: string;
+  host: string;
+  mode: "dr" | "tun";
+  vips: string[];
+  /** The interfaces besides all and lo that have the ARP settings. */
+  interfaces: string[];
+}
+
 export interface ImportedProgram {
   hosts: ProgramHost[];
   pair?: PairResource;
+  directors: DirectorResource[];
+  arpConfigs: ArpConfigResource[];
   services: ServiceResource[];
   realServers: RealServerResource[];
   warnings: string[];
@@ -176,25 +198,85 @@ export function importProgram(directors: readonly ReadHost[], realServers: reado
     }
   });
 
-  // Host preparation made by hand: read, reported, left as it is (see the header).
+  // Host preparation made by hand: adopted where a resource can take it over unchanged.
   const vips = new Set([...services.map((s) => (s.service.key.kind === "address" ? s.service.key.address : "")), ...(pair?.config.vips.map((v) => v.address) ?? [])].filter((v) => v !== ""));
+  const directorResources: DirectorResource[] = [];
   directors.forEach((d, i) => {
-    const bound = d.snapshot.addresses.filter((a) => vips.has(a.address));
-    if (!pair && bound.length > 0)
-      warnings.push(`${directorHosts[i]!.name}: VIP ${bound.map((a) => `${a.address} on ${a.interface}`).join(", ")} was bound by hand: left as it is, not in the program (a Director cannot take over a VIP it did not bind yet)`);
-    if (d.snapshot.sysctls["net.ipv4.ip_forward"] === "1") warnings.push(`${directorHosts[i]!.name}: net.ipv4.ip_forward = 1 is left as it is, not in the program`);
+    const host = directorHosts[i]!;
+    if (pair) {
+      if (d.snapshot.sysctls["net.ipv4.ip_forward"] === "1") warnings.push(`${host.name}: net.ipv4.ip_forward = 1 is left as it is, not in the program`);
+      return;
+    }
+    const director = importDirector(d.snapshot, host, services, vips, warnings);
+    if (director) directorResources.push(director);
   });
+  const arpConfigs: ArpConfigResource[] = [];
+  const realServerHosts = hosts.slice(directors.length);
   realServers.forEach((r, i) => {
-    const host = hosts[directors.length + i]!;
-    const onLoopback = r.snapshot.addresses.filter((a) => vips.has(a.address) && /^(lo|tunl0)$/.test(a.interface));
-    const arp = Object.entries(r.snapshot.sysctls).sort(([a], [b]) => (a < b ? -1 : 1)).filter(([k, v]) => /\.arp_(ignore|announce)$/.test(k) && v !== "0");
-    if (onLoopback.length > 0 || arp.length > 0)
-      warnings.push(
-        `${host.name}: its DR/TUN preparation made by hand (${[...onLoopback.map((a) => `${a.address} on ${a.interface}`), ...arp.map(([k, v]) => `${k} = ${v}`)].join(", ")}) is left as it is, not in the program (a RealServerArpConfig cannot take over a VIP it did not bind yet)`,
-      );
+    const host = realServerHosts[i]!;
+    const arp = importArpConfig(r.snapshot, host, vips, warnings);
+    if (arp) arpConfigs.push(arp);
     const rules = r.snapshot.rules.split("\n").filter((l) => /\bfrom \S+ lookup \S+/.test(l) && !/lookup (main|local|default)\b/.test(l));
     if (rules.length > 0) warnings.push(`${host.name}: policy routing rules (${rules.map((l) => l.trim()).join("; ")}) are left as they are, not in the program`);
   });
-  // Only the directors' connections are used: the real servers' preparation is not declared yet.
-  return { hosts: directorHosts, ...(pair ? { pair } : {}), services, realServers: realServerResources, warnings };
+  const used = new Set([...directorHosts.map((h) => h.name), ...arpConfigs.map((a) => a.host)]);
+  return { hosts: hosts.filter((h) => used.has(h.name)), ...(pair ? { pair } : {}), directors: directorResources, arpConfigs, services, realServers: realServerResources, warnings };
+}
+
+/**
+ * A plain director's Director: mode from its real servers' forwarding (one mode only), the
+ * VIPs of its services as bound, the drain settings left as they are unless both are 1.
+ * What the first `up` would still change (the mode's own sysctls) is a warning.
+ */
+function importDirector(snapshot: HostSnapshot, host: ProgramHost, services: readonly ServiceResource[], vips: ReadonlySet<string>, warnings: string[]): DirectorResource | undefined {
+  const own = services.filter((s) => "host" in s.on && s.on.host === host.name);
+  const modes = [...new Set(snapshot.ipvs?.destinations.filter((d) => own.some((s) => sameKey(s.service.key, d.service))).map((d) => d.forwarding) ?? [])];
+  const bound = snapshot.addresses.filter((a) => vips.has(a.address) && a.interface !== "lo");
+  if (modes.length !== 1 || modes[0] === undefined) {
+    if (bound.length > 0 || modes.length > 1)
+      warnings.push(`${host.name}: its real servers use ${modes.length > 1 ? `several forwarding methods (${modes.join(", ")})` : "no forwarding method"}, so no Director is declared: its VIPs and sysctls are left as they are`);
+    return undefined;
+  }
+  const mode = modes[0];
+  const sysctls = snapshot.sysctls;
+  const expireConnections = sysctls["net.ipv4.vs.expire_nodest_conn"] === "1" && sysctls["net.ipv4.vs.expire_quiescent_template"] === "1";
+  const changes = [
+    ...(mode === "nat" && sysctls["net.ipv4.ip_forward"] !== "1" ? ["net.ipv4.ip_forward = 1"] : []),
+    ...(mode === "dr" ? ["all", "default"].filter((i) => sysctls[`net.ipv4.conf.${i}.send_redirects`] !== "0").map((i) => `net.ipv4.conf.${i}.send_redirects = 0`) : []),
+  ];
+  if (changes.length > 0) warnings.push(`${host.name}: the Director's first \`up\` sets ${changes.join(", ")} (a ${mode} director needs it; the host has it otherwise)`);
+  return {
+    name: `${host.name}-director`,
+    host: host.name,
+    mode,
+    vips: bound.map((a) => ({ address: a.address, interface: a.interface, prefixLength: a.prefixLength })),
+    expireConnections,
+  };
+}
+
+const ARP_VALUES = { arp_ignore: "1", arp_announce: "2" } as const;
+
+/**
+ * A real server's RealServerArpConfig: the VIPs on lo (dr) or tunl0 (tun), and the ARP
+ * settings on the interfaces that have them besides all and lo. What the first `up` would
+ * still change (all's or lo's values) is a warning.
+ */
+function importArpConfig(snapshot: HostSnapshot, host: ProgramHost, vips: ReadonlySet<string>, warnings: string[]): ArpConfigResource | undefined {
+  const onLoopback = snapshot.addresses.filter((a) => vips.has(a.address) && (a.interface === "lo" || a.interface === "tunl0"));
+  if (onLoopback.length === 0) return undefined;
+  const devices = [...new Set(onLoopback.map((a) => a.interface))];
+  if (devices.length > 1) {
+    warnings.push(`${host.name}: VIPs on both lo and tunl0 (${onLoopback.map((a) => `${a.address} on ${a.interface}`).join(", ")}): declare one RealServerArpConfig per mode; left as it is`);
+    return undefined;
+  }
+  const mode = devices[0] === "tunl0" ? "tun" : "dr";
+  const value = (iface: string, leaf: keyof typeof ARP_VALUES) => snapshot.sysctls[`net.ipv4.conf.${iface}.${leaf}`];
+  const prepared = (iface: string) => value(iface, "arp_ignore") === "1" && value(iface, "arp_announce") === "2";
+  const interfaces = [...new Set(Object.keys(snapshot.sysctls).map((k) => /^net\.ipv4\.conf\.([^.]+)\.arp_ignore$/.exec(k)?.[1]).filter((i): i is string => i !== undefined))]
+    .filter((i) => !["all", "lo", "default", "tunl0"].includes(i) && prepared(i))
+    .sort();
+  const changes = ["all", "lo"].flatMap((i) => (Object.keys(ARP_VALUES) as (keyof typeof ARP_VALUES)[]).filter((leaf) => value(i, leaf) !== ARP_VALUES[leaf]).map((leaf) => `net.ipv4.conf.${i}.${leaf} = ${ARP_VALUES[leaf]}`));
+  if (mode === "tun") warnings.push(`${host.name}: a tun real server's rp_filter settings are set by the RealServerArpConfig's first \`up\` if the host has them otherwise`);
+  if (changes.length > 0) warnings.push(`${host.name}: the RealServerArpConfig's first \`up\` sets ${changes.join(", ")} (a ${mode} real server needs them; the host has them otherwise)`);
+  return { name: `${host.name}-arp`, host: host.name, mode, vips: onLoopback.map((a) => a.address), interfaces };
 }

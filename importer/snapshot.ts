@@ -15,7 +15,7 @@ import { ImportReadError } from "./errors";
 const READ_SCRIPT = `set -u
 echo "@@hostname $(hostname)"
 if [ -f /etc/ssh/ssh_host_ed25519_key.pub ]; then echo "@@hostkey $(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub)"; fi
-if [ -d /proc/net/ip_vs ] && command -v ipvsadm >/dev/null 2>&1; then
+if [ -e /proc/net/ip_vs ] && command -v ipvsadm >/dev/null 2>&1; then
   echo "@@ipvs-save"; ipvsadm -S -n
   echo "@@ipvs-list"; ipvsadm -L -n --exact --thresholds
 fi
@@ -26,7 +26,7 @@ if [ -d /etc/keepalived ]; then
   done
 fi
 echo "@@sysctls"
-sysctl -e net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.ipv4.vs.conntrack 2>/dev/null
+sysctl -e net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.ipv4.vs.conntrack net.ipv4.vs.expire_nodest_conn net.ipv4.vs.expire_quiescent_template 2>/dev/null
 sysctl -a 2>/dev/null | grep -E '^net\\.ipv4\\.conf\\.[^.]+\\.(arp_ignore|arp_announce|send_redirects|rp_filter) = '
 echo "@@addresses"; ip -o addr show
 echo "@@rules"; ip rule show

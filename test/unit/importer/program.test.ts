@@ -74,14 +74,48 @@ it("adopts keepalived's services and real servers with their checks", () => {
   ]);
 });
 
-it("names in a warning each thing read but not declared: the hand-made service on a keepalived node, the real server's hand-made preparation", () => {
+it("names in a warning each thing read but not declared (the hand-made service on a keepalived node) or that the first up would change (lo's ARP settings)", () => {
   expect(program.warnings).toEqual(
     expect.arrayContaining([
       "dir1: tcp-10-77-0-160-8080 was made by hand on a keepalived node: keepalived owns this table, so it is not in the program (declare it on the pair to keep it)",
-      expect.stringMatching(/^rs1: its DR\/TUN preparation made by hand \(10\.77\.0\.160 on lo, net\.ipv4\.conf\.all\.arp_announce = 2, net\.ipv4\.conf\.all\.arp_ignore = 1\) is left as it is/),
+      "rs1: the RealServerArpConfig's first `up` sets net.ipv4.conf.lo.arp_ignore = 1, net.ipv4.conf.lo.arp_announce = 2 (a dr real server needs them; the host has them otherwise)",
       expect.stringMatching(/^dir1: \/etc\/keepalived\/keepalived.conf:5: `notification_email`/),
     ]),
   );
+});
+
+it("adopts the real server's hand-made preparation: its VIP on lo, the ARP settings on all and lo only (eth1 has none)", () => {
+  expect(program.arpConfigs).toEqual([{ name: "rs1-arp", host: "rs1", mode: "dr", vips: ["10.77.0.160"], interfaces: [] }]);
+  expect(program.hosts.map((h) => h.name)).toEqual(["dir1", "dir2", "rs1"]);
+});
+
+describe("a NAT director built by hand (no keepalived)", () => {
+  const nat: ReadHost = {
+    target: { host: "127.0.0.1", port: 2203, user: "root" },
+    snapshot: {
+      hostname: "lb",
+      ipvs: parseIpvsadmSave("-A -t 10.77.0.170:80 -s rr\n-a -t 10.77.0.170:80 -r 10.77.1.21:8080 -m -w 1\n-a -t 10.77.0.170:80 -r 10.77.1.22:8080 -m -w 1\n"),
+      keepalived: { active: false, files: {} },
+      sysctls: { "net.ipv4.ip_forward": "1", "net.ipv4.vs.expire_nodest_conn": "0", "net.ipv4.vs.expire_quiescent_template": "0" },
+      addresses: [{ interface: "eth1", address: "10.77.0.13", prefixLength: 24 }, { interface: "eth1", address: "10.77.0.170", prefixLength: 24 }],
+      rules: "",
+      routes: "",
+    },
+  };
+  const natProgram = importProgram([nat], []);
+
+  it("declares a Director in nat mode that keeps the VIP as bound and the drain settings as they are: nothing to change, no warning about it", () => {
+    expect(natProgram.directors).toEqual([{ name: "lb-director", host: "lb", mode: "nat", vips: [{ address: "10.77.0.170", interface: "eth1", prefixLength: 24 }], expireConnections: false }]);
+    expect(natProgram.warnings).toEqual([]);
+    const index = renderProject(natProgram, { projectName: "nat", stack: "prod", packageVersion: "^0.1.0", commandLine: "npx pulumi-lvs import" })["index.ts"]!;
+    expect(index).toContain('new lvs.Director("lb-director", {\n  connection: connection("lb"),\n  mode: "nat",');
+    expect(index).toContain("expireConnections: false,");
+  });
+
+  it("a director whose host lacks ip_forward is still declared, with a warning that the first up sets it", () => {
+    const off = importProgram([{ ...nat, snapshot: { ...nat.snapshot, sysctls: { ...nat.snapshot.sysctls, "net.ipv4.ip_forward": "0" } } }], []);
+    expect(off.warnings).toEqual(["lb: the Director's first `up` sets net.ipv4.ip_forward = 1 (a nat director needs it; the host has it otherwise)"]);
+  });
 });
 
 describe("the rendered project", () => {
@@ -97,7 +131,7 @@ describe("the rendered project", () => {
   it("declares every resource with adopt: true", () => {
     const index = files["index.ts"]!;
     const resources = index.match(/new lvs\.\w+\(/g) ?? [];
-    expect(resources).toHaveLength(1 + 2 + 3);
+    expect(resources).toHaveLength(1 + 1 + 2 + 3);
     expect(index.match(/^\s*adopt: true,$/gm)).toHaveLength(resources.length);
   });
 
