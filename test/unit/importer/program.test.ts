@@ -89,6 +89,29 @@ it("adopts the real server's hand-made preparation: its VIP on lo, the ARP setti
   expect(program.hosts.map((h) => h.name)).toEqual(["dir1", "dir2", "rs1"]);
 });
 
+describe("real servers prepared by hand", () => {
+  const rs = (hostname: string, sysctls: Record<string, string>, addresses: HostSnapshot["addresses"]): ReadHost => ({
+    target: { host: "127.0.0.1", port: 2212, user: "root" },
+    snapshot: { hostname, keepalived: { active: false, files: {} }, sysctls, addresses, rules: "", routes: "" },
+  });
+  const arpOn = (...ifaces: string[]) => Object.fromEntries(ifaces.flatMap((i) => [[`net.ipv4.conf.${i}.arp_ignore`, "1"], [`net.ipv4.conf.${i}.arp_announce`, "2"]]));
+
+  it("dr: the interfaces with both ARP settings besides all and lo; no warning when all and lo have them", () => {
+    const host = rs("web2", { ...arpOn("all", "lo", "eth1"), "net.ipv4.conf.eth2.arp_ignore": "1", "net.ipv4.conf.eth2.arp_announce": "0" }, [{ interface: "lo", address: "10.77.0.160", prefixLength: 32 }]);
+    const imported = importProgram([director("dir1", 2201, 150, "MASTER"), director("dir2", 2202, 100, "BACKUP")], [host]);
+    expect(imported.arpConfigs).toEqual([{ name: "web2-arp", host: "web2", mode: "dr", vips: ["10.77.0.160"], interfaces: ["eth1"] }]);
+    expect(imported.warnings.filter((w) => w.startsWith("web2"))).toEqual([]);
+  });
+
+  it("tun: a VIP on tunl0; a real server without any VIP of the cluster gets no RealServerArpConfig", () => {
+    const tun = rs("web3", arpOn("all", "lo"), [{ interface: "tunl0", address: "10.77.0.160", prefixLength: 32 }]);
+    const other = rs("web4", arpOn("all", "lo"), [{ interface: "lo", address: "10.99.0.1", prefixLength: 32 }]);
+    const imported = importProgram([director("dir1", 2201, 150, "MASTER"), director("dir2", 2202, 100, "BACKUP")], [tun, other]);
+    expect(imported.arpConfigs).toEqual([{ name: "web3-arp", host: "web3", mode: "tun", vips: ["10.77.0.160"], interfaces: [] }]);
+    expect(imported.hosts.map((h) => h.name)).toEqual(["dir1", "dir2", "web3"]);
+  });
+});
+
 describe("a NAT director built by hand (no keepalived)", () => {
   const nat: ReadHost = {
     target: { host: "127.0.0.1", port: 2203, user: "root" },
