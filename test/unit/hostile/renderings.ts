@@ -78,7 +78,7 @@ function arp(inputs: ArpInputs): Rendering {
     files,
     readBack: [
       ["sysctl file", parseSysctlOutput(files.find((f) => f.name === "sysctl")?.text ?? ""), desired.sysctls],
-      ["record", parseRecord(record), { sysctls: Object.keys(desired.sysctls), vips: desired.vips }],
+      ["record", parseRecord(record), { sysctls: Object.keys(desired.sysctls), vips: desired.vips, kept: desired.kept ?? [] }],
     ],
   };
 }
