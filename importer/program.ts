@@ -5,8 +5,9 @@
 // keepalived pair with its keepalived-managed services; hand-made IPVS entries on a plain
 // director, and that director's VIPs and mode sysctls (a Director with adopt, keeping the
 // VIPs as they are); each DR/TUN real server's VIPs on lo/tunl0 and ARP sysctls (a
-// RealServerArpConfig with adopt). Not yet: NAT return routes (policy routing made by hand),
-// and the sysctls of a pair's nodes; each is a warning saying it is left as it is.
+// RealServerArpConfig with adopt); each NAT real server's return route made by hand (a
+// RealServerReturnRoute with adopt). Not yet: the sysctls of a pair's nodes, and policy
+// routing of any other shape; each is a warning saying it is left as it is.
 
 import { formatHostPort, serviceKeyString, type IpvsDestination, type IpvsService, type ServiceKey } from "../provider/ipvs/model";
 import type { NodeConfig } from "../provider/keepalived/model";
@@ -77,11 +78,22 @@ export interface ArpConfigResource {
   interfaces: string[];
 }
 
+/** A NAT real server's return route made by hand: `ip rule … lookup T` and table T's default route. */
+export interface ReturnRouteResource {
+  name: string;
+  host: string;
+  sourceAddress: string;
+  gateway: string;
+  table: number;
+  priority: number;
+}
+
 export interface ImportedProgram {
   hosts: ProgramHost[];
   pair?: PairResource;
   directors: DirectorResource[];
   arpConfigs: ArpConfigResource[];
+  returnRoutes: ReturnRouteResource[];
   services: ServiceResource[];
   realServers: RealServerResource[];
   warnings: string[];
@@ -211,16 +223,18 @@ export function importProgram(directors: readonly ReadHost[], realServers: reado
     if (director) directorResources.push(director);
   });
   const arpConfigs: ArpConfigResource[] = [];
+  const returnRoutes: ReturnRouteResource[] = [];
   const realServerHosts = hosts.slice(directors.length);
   realServers.forEach((r, i) => {
     const host = realServerHosts[i]!;
     const arp = importArpConfig(r.snapshot, host, vips, warnings);
     if (arp) arpConfigs.push(arp);
-    const rules = r.snapshot.rules.split("\n").filter((l) => /\bfrom \S+ lookup \S+/.test(l) && !/lookup (main|local|default)\b/.test(l));
-    if (rules.length > 0) warnings.push(`${host.name}: policy routing rules (${rules.map((l) => l.trim()).join("; ")}) are left as they are, not in the program`);
+    const { routes, unexpressed } = importReturnRoutes(r.snapshot, host);
+    returnRoutes.push(...routes);
+    if (unexpressed.length > 0) warnings.push(`${host.name}: policy routing rules (${unexpressed.join("; ")}) are left as they are, not in the program`);
   });
-  const used = new Set([...directorHosts.map((h) => h.name), ...arpConfigs.map((a) => a.host)]);
-  return { hosts: hosts.filter((h) => used.has(h.name)), ...(pair ? { pair } : {}), directors: directorResources, arpConfigs, services, realServers: realServerResources, warnings };
+  const used = new Set([...directorHosts.map((h) => h.name), ...arpConfigs.map((a) => a.host), ...returnRoutes.map((r) => r.host)]);
+  return { hosts: hosts.filter((h) => used.has(h.name)), ...(pair ? { pair } : {}), directors: directorResources, arpConfigs, returnRoutes, services, realServers: realServerResources, warnings };
 }
 
 /**
@@ -252,6 +266,30 @@ function importDirector(snapshot: HostSnapshot, host: ProgramHost, services: rea
     vips: bound.map((a) => ({ address: a.address, interface: a.interface, prefixLength: a.prefixLength })),
     expireConnections,
   };
+}
+
+/**
+ * A NAT real server's return routes as the guides make them: a rule `from <RIP> lookup <T>`
+ * whose table T holds only `default via <DIP>`. Any other policy rule (or a table with
+ * more in it) is returned as text, for a warning.
+ */
+function importReturnRoutes(snapshot: HostSnapshot, host: ProgramHost): { routes: ReturnRouteResource[]; unexpressed: string[] } {
+  const routes: ReturnRouteResource[] = [];
+  const unexpressed: string[] = [];
+  const routeLines = snapshot.routes.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  for (const line of snapshot.rules.split("\n").map((l) => l.trim())) {
+    if (!/\blookup \S+/.test(line) || /lookup (main|local|default)\b/.test(line)) continue;
+    const m = /^(\d+):\s+from (\d+\.\d+\.\d+\.\d+)(?:\/32)? lookup (\d+)$/.exec(line);
+    const table = m ? Number(m[3]) : NaN;
+    const inTable = m ? routeLines.filter((l) => new RegExp(`\\btable ${table}\\b`).test(l)) : [];
+    const gateway = inTable.length === 1 ? /^default via (\d+\.\d+\.\d+\.\d+) /.exec(inTable[0]!)?.[1] : undefined;
+    if (!m || gateway === undefined || table < 1 || table > 252 || Number(m[1]) < 1 || Number(m[1]) > 32765) {
+      unexpressed.push(line);
+      continue;
+    }
+    routes.push({ name: `${host.name}-return-route-t${table}`, host: host.name, sourceAddress: m[2]!, gateway, table, priority: Number(m[1]) });
+  }
+  return { routes, unexpressed };
 }
 
 const ARP_VALUES = { arp_ignore: "1", arp_announce: "2" } as const;

@@ -41,6 +41,32 @@ export function applyArgv(route: ReturnRoute): string[] {
   return ["sh", "-c", APPLY, "pulumi-lvs-return-route-apply", route.sourceAddress, route.gateway, String(route.table), String(route.priority), unitName(route)];
 }
 
+/** Adopting a rule and route made by hand: only the boot unit (on stdin) is added. */
+const INSTALL_UNIT = `set -eu
+unit=$1
+tmp=$(mktemp "/etc/systemd/system/.$unit.XXXXXX")
+cat >"$tmp"; chmod 0644 "$tmp"; mv -f "$tmp" "/etc/systemd/system/$unit"
+systemctl daemon-reload
+systemctl enable --quiet "$unit"`;
+
+export function installUnitArgv(route: Pick<ReturnRoute, "sourceAddress" | "table">): string[] {
+  return ["sh", "-c", INSTALL_UNIT, "pulumi-lvs-return-route-unit", unitName(route)];
+}
+
+/** Delete of an adopted route: only the unit goes; the rule and route made by hand stay. */
+const REMOVE_UNIT = `set -u
+unit=$1
+if [ -f "/etc/systemd/system/$unit" ]; then
+  systemctl disable --quiet "$unit" 2>/dev/null || true
+  rm -f "/etc/systemd/system/$unit"
+  systemctl daemon-reload
+fi
+exit 0`;
+
+export function removeUnitArgv(route: Pick<ReturnRoute, "sourceAddress" | "table">): string[] {
+  return ["sh", "-c", REMOVE_UNIT, "pulumi-lvs-return-route-unit-remove", unitName(route)];
+}
+
 /** Removes exactly what apply added: the rule, the table's default route, the unit. */
 const REMOVE = `set -u
 src=$1 gw=$2 table=$3 pref=$4 unit=$5

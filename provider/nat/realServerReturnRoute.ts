@@ -16,6 +16,12 @@ export interface RealServerReturnRouteArgs {
   readonly table?: pulumi.Input<number>;
   /** `ip rule` preference (default 1000). */
   readonly priority?: pulumi.Input<number>;
+  /**
+   * Take over a return route made by hand: when the rule (this source, table and priority)
+   * and the table's default route via this gateway are already there, they are kept as they
+   * are (only the boot unit is added) and stay on delete.
+   */
+  readonly adopt?: pulumi.Input<boolean>;
 }
 
 export class RealServerReturnRoute extends pulumi.dynamic.Resource {
@@ -26,12 +32,14 @@ export class RealServerReturnRoute extends pulumi.dynamic.Resource {
   declare readonly ruleInstalled: pulumi.Output<boolean>;
   /** The table's live default gateway. */
   declare readonly liveGateway: pulumi.Output<string>;
+  /** The rule and route were there before (adopt): delete leaves them (absent otherwise). */
+  declare readonly kept: pulumi.Output<boolean | undefined>;
 
   constructor(name: string, args: RealServerReturnRouteArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       thinProvider("RealServerReturnRoute"),
       name,
-      { ...args, connection: secretConnection(args.connection), ruleInstalled: undefined, liveGateway: undefined, hostKeyFingerprint: undefined },
+      { ...args, connection: secretConnection(args.connection), ruleInstalled: undefined, liveGateway: undefined, kept: undefined, hostKeyFingerprint: undefined },
       withSecretConnection(opts),
       "lvs",
       "RealServerReturnRoute",

@@ -9,7 +9,7 @@ import { observedHostKeyFingerprint, resolveConnection } from "../resource/conne
 import { AlreadyExistsError } from "../resource/errors";
 import { directorId } from "../ipvs/ids";
 import { formatCheckFailures } from "../resource/checkFailures";
-import { applyArgv, probeArgv, removeArgv, splitProbe } from "./hostScript";
+import { applyArgv, installUnitArgv, probeArgv, removeArgv, removeUnitArgv, splitProbe } from "./hostScript";
 import { parseRuleShow, parseTableRoutes, renderUnit, type LiveReturnRoute, type ReturnRoute } from "./model";
 import { RealServerReturnRouteInputsSchema, type RealServerReturnRouteInputs } from "./schema";
 
@@ -30,7 +30,7 @@ async function apply(connection: SshConnection, route: ReturnRoute): Promise<voi
 
 export const realServerReturnRouteProvider = {
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-    const clean = Object.fromEntries(Object.entries(news).filter(([k]) => !["ruleInstalled", "liveGateway", "hostKeyFingerprint"].includes(k)));
+    const clean = Object.fromEntries(Object.entries(news).filter(([k]) => !["ruleInstalled", "liveGateway", "kept", "hostKeyFingerprint"].includes(k)));
     return checkWithSchema(RealServerReturnRouteInputsSchema, clean, formatCheckFailures);
   },
 
@@ -50,8 +50,12 @@ export const realServerReturnRouteProvider = {
     if (live.otherRoutes.length > 0 || (live.gateway !== undefined && !live.ruleInstalled)) {
       throw new AlreadyExistsError({ resourceType: "RealServerReturnRoute", what: `routing table ${route.table} (it already has routes: ${[live.gateway ? `default via ${live.gateway}` : "", ...live.otherRoutes].filter(Boolean).join("; ")})`, host: describeConnection(connection), id });
     }
-    await apply(connection, route);
-    return { id, outs: { ...inputs, ruleInstalled: true, liveGateway: route.gateway, hostKeyFingerprint: await observedHostKeyFingerprint(connection) } };
+    // Adopt: the rule and route made by hand are left exactly as they are (apply would delete
+    // and add the rule again, a moment with replies going the wrong way); only the unit is added.
+    const kept = inputs.adopt === true && live.ruleInstalled && live.gateway === route.gateway;
+    if (kept) await run(connection, installUnitArgv(route), { stdin: renderUnit(route) });
+    else await apply(connection, route);
+    return { id, outs: { ...inputs, ruleInstalled: true, liveGateway: route.gateway, ...(kept ? { kept: true } : {}), hostKeyFingerprint: await observedHostKeyFingerprint(connection) } };
   },
 
   async read(id: string, props: Record<string, any>): Promise<pulumi.dynamic.ReadResult> {
@@ -60,7 +64,7 @@ export const realServerReturnRouteProvider = {
     const live = await probeReturnRoute(connection, route);
     if (!live.ruleInstalled && live.gateway === undefined && !live.unitInstalled) return {};
     const state = { ...props, ruleInstalled: live.ruleInstalled, ...(live.gateway !== undefined ? { liveGateway: live.gateway } : { liveGateway: "" }) };
-    const inputs = { connection: props["connection"], sourceAddress: route.sourceAddress, gateway: live.gateway ?? "", table: route.table, priority: route.priority };
+    const inputs = { connection: props["connection"], sourceAddress: route.sourceAddress, gateway: live.gateway ?? "", table: route.table, priority: route.priority, ...(props["adopt"] !== undefined ? { adopt: props["adopt"] } : {}) };
     return { id, props: state, inputs };
   },
 
@@ -71,11 +75,12 @@ export const realServerReturnRouteProvider = {
     // the old rule, route and unit must not stay behind.
     if (previous.gateway && JSON.stringify(previous) !== JSON.stringify(routeOf(news))) await run(connection, removeArgv(previous));
     await apply(connection, routeOf(news));
-    return { outs: { ...news, ruleInstalled: true, liveGateway: news.gateway, hostKeyFingerprint: olds["hostKeyFingerprint"] } };
+    return { outs: { ...news, ruleInstalled: true, liveGateway: news.gateway, ...(olds["kept"] === true ? { kept: true } : {}), hostKeyFingerprint: olds["hostKeyFingerprint"] } };
   },
 
   async delete(_id: string, props: Record<string, any>): Promise<void> {
     const connection = resolveConnection(props["connection"], props["hostKeyFingerprint"]);
-    await run(connection, removeArgv(routeOf(props)));
+    // An adopted rule and route were the host's before: they stay, only the unit goes.
+    await run(connection, props["kept"] === true ? removeUnitArgv(routeOf(props)) : removeArgv(routeOf(props)));
   },
 };

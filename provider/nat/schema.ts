@@ -14,6 +14,7 @@ export const RealServerReturnRouteInputsSchema = strictObject({
   }),
   table: integerBetween(1, 252, "set table to a free routing table number 1..252 (253-255 are the kernel's)").default(177),
   priority: integerBetween(1, 32765, "set priority (ip rule pref) between 1 and 32765, below main's 32766").default(1000),
+  adopt: z.boolean({ error: "must be true or false" }).optional(),
 });
 
 export type RealServerReturnRouteInputs = z.infer<typeof RealServerReturnRouteInputsSchema> & { connection: unknown };

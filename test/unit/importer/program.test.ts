@@ -135,6 +135,20 @@ describe("a NAT director built by hand (no keepalived)", () => {
     expect(index).toContain("expireConnections: false,");
   });
 
+  it("a real server's return route as the guides make it is declared (adopt); a rule of another shape stays a warning", () => {
+    const rs = (hostname: string, rules: string, routes: string): ReadHost => ({
+      target: { host: "127.0.0.1", port: 2211, user: "root" },
+      snapshot: { hostname, keepalived: { active: false, files: {} }, sysctls: {}, addresses: [], rules, routes },
+    });
+    const guide = rs("web1", "0:\tfrom all lookup local\n32765:\tfrom 10.77.1.21 lookup 175\n32766:\tfrom all lookup main", "default via 10.77.1.13 dev eth2 table 175 \ndefault via 10.0.2.2 dev eth0 \n");
+    const other = rs("web2", "100:\tfrom all fwmark 0x1 lookup 200\n32765:\tfrom 10.77.1.22 lookup 176", "default via 10.77.1.13 dev eth2 table 176 \n10.9.0.0/16 via 10.77.1.1 dev eth2 table 176 \n");
+    const imported = importProgram([nat], [guide, other]);
+    expect(imported.returnRoutes).toEqual([{ name: "web1-return-route-t175", host: "web1", sourceAddress: "10.77.1.21", gateway: "10.77.1.13", table: 175, priority: 32765 }]);
+    expect(imported.warnings).toEqual(["web2: policy routing rules (100:\tfrom all fwmark 0x1 lookup 200; 32765:\tfrom 10.77.1.22 lookup 176) are left as they are, not in the program"]);
+    const index = renderProject(imported, { projectName: "nat", stack: "prod", packageVersion: "^0.1.0", commandLine: "npx pulumi-lvs import" })["index.ts"]!;
+    expect(index).toContain('new lvs.RealServerReturnRoute("web1-return-route-t175", {\n  connection: connection("web1"),\n  sourceAddress: "10.77.1.21",\n  gateway: "10.77.1.13",\n  table: 175,\n  priority: 32765,\n  adopt: true,\n});');
+  });
+
   it("a director whose host lacks ip_forward is still declared, with a warning that the first up sets it", () => {
     const off = importProgram([{ ...nat, snapshot: { ...nat.snapshot, sysctls: { ...nat.snapshot.sysctls, "net.ipv4.ip_forward": "0" } } }], []);
     expect(off.warnings).toEqual(["lb: the Director's first `up` sets net.ipv4.ip_forward = 1 (a nat director needs it; the host has it otherwise)"]);
