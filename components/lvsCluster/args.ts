@@ -14,6 +14,7 @@ import type { KeepalivedNodeArgs } from "../../provider/keepalived/keepalivedPai
 import type { HealthCheck } from "../../provider/keepalived/serviceModel";
 import { HEALTH_CHECK_TYPES } from "../../provider/keepalived/serviceModel";
 import { ALL_SCHEDULERS, IPVS_PROTOCOLS, type IpvsProtocol, type Scheduler } from "../../provider/ipvs/model";
+import { DEFAULT_SYNC_REFRESH_SECONDS } from "../../provider/director/model";
 
 /** How the director forwards to the real servers. */
 export const CLUSTER_MODES = ["dr", "nat", "tun"] as const;
@@ -183,9 +184,6 @@ export const ArgsSchema = z.strictObject({
   realServers: z.array(RealServerSchema).min(1, "must list at least one real server"),
   nat: z.strictObject({ configureRealServerRoutes: z.boolean().optional(), gateway: z.unknown().optional() }).optional(),
 });
-
-/** How often a live connection is re-sent to the other node (Director `connectionSync`). */
-export const DEFAULT_SYNC_REFRESH_SECONDS = 5;
 
 /**
  * With connectionSync and preemption: how long a returning node waits before it takes the

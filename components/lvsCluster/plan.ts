@@ -8,7 +8,8 @@ import type { RealServerReturnRouteArgs } from "../../provider/nat/realServerRet
 import type { RealServerArpConfigArgs } from "../../provider/arp/realServerArpConfig";
 import type { RealServerArgs } from "../../provider/service/realServer";
 import type { VirtualServiceArgs } from "../../provider/service/virtualService";
-import { DEFAULT_SYNC_REFRESH_SECONDS, serviceLabel, syncPreemptDelay, type LvsClusterArgs, type LvsClusterServiceArgs } from "./args";
+import { DEFAULT_SYNC_REFRESH_SECONDS } from "../../provider/director/model";
+import { serviceLabel, syncPreemptDelay, type LvsClusterArgs, type LvsClusterServiceArgs } from "./args";
 
 /** `tcp-80`: a service's part of child names. */
 export function serviceSlug(service: Pick<LvsClusterServiceArgs, "protocol" | "port">): string {

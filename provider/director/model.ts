@@ -23,6 +23,9 @@ export interface ConnectionSync {
   refreshSeconds: number;
 }
 
+/** `connectionSync.refreshSeconds` when it is not given. */
+export const DEFAULT_SYNC_REFRESH_SECONDS = 5;
+
 /** The VIP as checked: address canonical, prefix length filled in (32 or 128). */
 export interface DirectorVip {
   address: string;

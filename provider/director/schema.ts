@@ -9,7 +9,7 @@ import { canonicalAddress, isClientReachableUnicast } from "../resource/address"
 import { expects, strictObject } from "../resource/inputFields";
 import { interfaceNameField } from "../resource/interfaceName";
 import type { Equals } from "../typeEquality";
-import { DIRECTOR_MODES, type DirectorInputs } from "./model";
+import { DEFAULT_SYNC_REFRESH_SECONDS, DIRECTOR_MODES, type DirectorInputs } from "./model";
 
 // Declared in the zod-free model; re-exported so that imports from here keep working.
 export { DIRECTOR_MODES, type DirectorInputs, type DirectorMode, type DirectorVip } from "./model";
@@ -59,12 +59,12 @@ export const DirectorInputsSchema = strictObject({
   connectionSync: strictObject(
     {
       refreshSeconds: z
-        .int(expects("a whole number of seconds, 1..3600 (default 5)"))
+        .int(expects(`a whole number of seconds, 1..3600 (default ${DEFAULT_SYNC_REFRESH_SECONDS})`))
         .min(1, "must be at least 1 second")
         .max(3600, "must be at most 3600 seconds (the kernel caps it at half a connection's timeout anyway)")
-        .default(5),
+        .default(DEFAULT_SYNC_REFRESH_SECONDS),
     },
-    "an object: { refreshSeconds: 5 } (or {} for the default)",
+    `an object: { refreshSeconds: ${DEFAULT_SYNC_REFRESH_SECONDS} } (or {} for the default)`,
   ).optional(),
   expireConnections: z.boolean({ error: "must be true or false" }).optional(),
   installIpvsadm: z.boolean({ error: "must be true or false" }).default(false),
