@@ -204,8 +204,13 @@ export function parseRecord(text: string): ParsedRecord {
  */
 export function keptVips(live: Pick<LiveArp, "addresses" | "records" | "files">, desired: Pick<DesiredArp, "vips">, adopt: boolean): BoundVip[] {
   const own = live.files.record === undefined ? [] : parseRecord(live.files.record).kept;
-  const found = adopt ? vipConflicts(live, desired.vips).filter((c) => desired.vips.some((v) => v.address === c.vip && v.device === c.boundOn)) : [];
-  return desired.vips.filter((v) => own.some((k) => k.address === v.address && k.device === v.device) || found.some((f) => f.vip === v.address && f.boundOn === v.device));
+  const found = adopt ? vipConflicts(live, desired.vips) : [];
+  return desired.vips.filter((v) => isKept(own, v) || found.some((f) => f.vip === v.address && f.boundOn === v.device));
+}
+
+/** `vip` (address and device) is among `kept`. */
+export function isKept(kept: readonly BoundVip[] | undefined, vip: BoundVip): boolean {
+  return (kept ?? []).some((k) => k.address === vip.address && k.device === vip.device);
 }
 
 /** The VIP is an address of its device. */

@@ -1,7 +1,7 @@
 // live × desired → operations. Pure: the provider probes the host, plans here, and sends
 // the plan as one locked batch. Planning again against the result yields nothing.
 
-import { isBound, renderRecord, sortedMap, type ArpFile, type BoundVip, type DesiredArp, type LiveArp, type SysctlMap } from "./model";
+import { isBound, isKept, renderRecord, sortedMap, type ArpFile, type BoundVip, type DesiredArp, type LiveArp, type SysctlMap } from "./model";
 import { renderArpModulesLoadFile, renderArpSysctlFile, renderArpUnit } from "./contents";
 
 export type ArpOp =
@@ -73,8 +73,7 @@ export function planArp(live: LiveArp, desired: DesiredArp): ArpOp[] {
   // When registering, every VIP is (re)bound: one seen bound at the probe may have been
   // another resource's, released since. `ip addr replace` is idempotent. A kept VIP (bound
   // by hand before, adopted) is left exactly as it is while it is bound.
-  const kept = (vip: BoundVip) => (desired.kept ?? []).some((k) => k.address === vip.address && k.device === vip.device);
-  for (const vip of desired.vips) if ((registering && !kept(vip)) || !isBound(live, vip)) ops.push({ kind: "bindVip", vip });
+  for (const vip of desired.vips) if ((registering && !isKept(desired.kept, vip)) || !isBound(live, vip)) ops.push({ kind: "bindVip", vip });
   return ops;
 }
 
