@@ -12,6 +12,7 @@
 import { formatHostPort, serviceKeyString, type IpvsDestination, type IpvsService, type ServiceKey } from "../provider/ipvs/model";
 import type { NodeConfig } from "../provider/keepalived/model";
 import type { KeepalivedRealServerOptions, KeepalivedServiceOptions } from "../provider/keepalived/serviceModel";
+import { desiredSysctls } from "../provider/director/model";
 import { ImportModelError } from "./errors";
 import { importKeepalived, type ImportedVirtualServer } from "./keepalivedConfig";
 import type { HostSnapshot } from "./snapshot";
@@ -254,10 +255,10 @@ function importDirector(snapshot: HostSnapshot, host: ProgramHost, services: rea
   const mode = modes[0];
   const sysctls = snapshot.sysctls;
   const expireConnections = sysctls["net.ipv4.vs.expire_nodest_conn"] === "1" && sysctls["net.ipv4.vs.expire_quiescent_template"] === "1";
-  const changes = [
-    ...(mode === "nat" && sysctls["net.ipv4.ip_forward"] !== "1" ? ["net.ipv4.ip_forward = 1"] : []),
-    ...(mode === "dr" ? ["all", "default"].filter((i) => sysctls[`net.ipv4.conf.${i}.send_redirects`] !== "0").map((i) => `net.ipv4.conf.${i}.send_redirects = 0`) : []),
-  ];
+  // What the Director will set, from its own model, against what the host has.
+  const changes = Object.entries(desiredSysctls({ mode, interfaces: [], ipv6Forwarding: false, expireConnections }))
+    .filter(([name, value]) => sysctls[name] !== value)
+    .map(([name, value]) => `${name} = ${value}`);
   if (changes.length > 0) warnings.push(`${host.name}: the Director's first \`up\` sets ${changes.join(", ")} (a ${mode} director needs it; the host has it otherwise)`);
   return {
     name: `${host.name}-director`,
