@@ -80,7 +80,7 @@ describe("a NAT director built by hand, adopted with `pulumi-lvs import` and the
     const knownHosts = join(work, "known_hosts");
     writeFileSync(knownHosts, ["dir2", ...REAL_SERVERS].map((h) => `[${labHost(h).ssh.host}]:${labHost(h).ssh.port} ${labHost(h).hostKey}`).join("\n") + "\n");
     const target = (h: string) => `root@${labHost(h).ssh.host}:${labHost(h).ssh.port}`;
-    // The package's own bin, as `npx pulumi-lvs import` runs it (built by `npm test` before the integration tests).
+    // The package's own bin, as `npx pulumi-lvs import` runs it (dist/ is rebuilt by the integration setup's `npm pack`).
     const argv = ["import", "--director", target("dir2"), ...REAL_SERVERS.flatMap((rs) => ["--real-server", target(rs)]), "--key", inventory.sshKey.privateKeyPath, "--known-hosts", knownHosts, "--out", join(work, "adopted"), "--project", "adopted"];
     const cli = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
       execFile(process.execPath, [join(REPO_ROOT, "dist", "importer", "cli.js"), ...argv], { encoding: "utf8" }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr })),

@@ -102,6 +102,53 @@ async function powerOffMasterUnderLoad(loopSeconds: number, maxSeconds: number, 
   return { failoverMs, ...(await loop) };
 }
 
+/**
+ * Long-lived connections across dir1's power-off and its return, sync on: dr-sync and
+ * nat-sync start on dir1 before it is powered off `afterMs` into a client loop (see
+ * powerOffMasterUnderLoad); dr-return and nat-return start on dir2 while dir1 is down. dir1
+ * then boots and, after its preemptDelay, takes the VIPs back. Returns the failover, the
+ * first two streams across the power-off, all four across the return, and how many
+ * established connections dir1 held just before it preempted.
+ */
+async function connectionsAcrossPowerCycle(loopSeconds: number, maxSeconds: number, afterMs: number) {
+  for (const name of ["dr-sync", "nat-sync"]) await startStream(name, streamUrl(name));
+  await sleep(3000); // dir1's sync daemon sends each connection once it is established
+  let measured: Awaited<ReturnType<typeof powerOffMasterUnderLoad>>;
+  let acrossFailover: Awaited<ReturnType<typeof streamAlive>>[];
+  let established = "";
+  try {
+    measured = await powerOffMasterUnderLoad(loopSeconds, maxSeconds, afterMs);
+    acrossFailover = await Promise.all(["dr-sync", "nat-sync"].map(streamAlive));
+    // Connections dir2 accepts while dir1 is down: dir1 has never seen them.
+    for (const name of ["dr-return", "nat-return"]) await startStream(name, streamUrl(name));
+    await sleep(3000);
+  } finally {
+    // dir1 boots its own disk, whatever the figures, so the tests after this one have their
+    // MASTER: keepalived starts with the persisted config as BACKUP and, after preemptDelay,
+    // takes the VIPs back from the lower-priority dir2. Meanwhile: what dir1 knows (its sync
+    // daemons and the connections it holds for the client, synced from dir2).
+    await powerOn("dir1");
+    const seen: string[] = [];
+    await waitFor(
+      async () => {
+        if ((await holder()) === "dir1") return true;
+        const daemons = await Promise.all(dirs.map(async (d) => `${d}: ${(await syncDaemons(d).catch(() => ["unreachable"])).join(" | ")}`));
+        established = (await run(labConnection("dir1"), ["sh", "-c", "ipvsadm -L -n -c | grep -c ESTABLISHED || true"]).catch(() => undefined))?.stdout.trim() ?? "unreachable";
+        seen.push(`${daemons.join("; ")}; dir1 established connections: ${established}`);
+        return false;
+      },
+      120_000,
+      "dir1 to preempt the VIP after its boot",
+    );
+    const journal = await run(labConnection("dir1"), ["sh", "-c", "journalctl -b -u keepalived --no-pager -o short-monotonic | grep -iE 'sync|state|ipvs' | tail -n 15"]).catch((e) => ({ stdout: String(e) }));
+    console.log(`before dir1 preempted:\n${seen.slice(-4).join("\n")}\ndir1's keepalived since its boot:\n${journal.stdout}`);
+  }
+  await sleep(2000); // the client's ACKs now reach dir1, which forwards them or resets them
+  const acrossReturn = await Promise.all(["dr-return", "nat-return", "dr-sync", "nat-sync"].map(streamAlive));
+  await stopStreams(STREAMS);
+  return { measured, acrossFailover, acrossReturn, established };
+}
+
 beforeAll(async () => {
   // Sync daemons too: a run before the fix that stops them could leave them in the kernel.
   for (const d of dirs) await run(labConnection(d), ["sh", "-c", "systemctl stop keepalived; rm -rf /etc/keepalived/keepalived.conf /etc/keepalived/pulumi-lvs; ipvsadm -D -t \"$1:80\" 2>/dev/null; ipvsadm --stop-daemon master 2>/dev/null; ipvsadm --stop-daemon backup 2>/dev/null; true", "reset", VIP]);
@@ -270,37 +317,7 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     }
     await waitFor(async () => (await holder()) === "dir1", 15_000, "dir1 to keep the VIP across the reload");
     await waitFor(async () => (await syncDaemons("dir1")).some((l) => l.startsWith("master")) && (await syncDaemons("dir2")).some((l) => l.startsWith("backup")), 15_000, "the sync daemons (master on dir1, backup on dir2)");
-    for (const name of ["dr-sync", "nat-sync"]) await startStream(name, streamUrl(name));
-    await sleep(3000); // dir1's sync daemon sends each connection once it is established
-    let measured: Awaited<ReturnType<typeof powerOffMasterUnderLoad>>;
-    let acrossFailover: Awaited<ReturnType<typeof streamAlive>>[];
-    let acrossReturn: Awaited<ReturnType<typeof streamAlive>>[];
-    let learnt: string;
-    try {
-      measured = await powerOffMasterUnderLoad(25, 1, 3000);
-      acrossFailover = await Promise.all(["dr-sync", "nat-sync"].map(streamAlive));
-      // Connections dir2 accepts while dir1 is down: dir1 has never seen them.
-      for (const name of ["dr-return", "nat-return"]) await startStream(name, streamUrl(name));
-      await sleep(3000);
-    } finally {
-      // dir1 boots its own disk: keepalived starts with the persisted config as BACKUP and,
-      // after preemptDelay, takes the VIP back from the lower-priority dir2.
-      await powerOn("dir1");
-      let established = "";
-      await waitFor(
-        async () => {
-          if ((await holder()) === "dir1") return true;
-          established = (await run(labConnection("dir1"), ["sh", "-c", "ipvsadm -L -n -c | grep -c ESTABLISHED || true"]).catch(() => undefined))?.stdout.trim() ?? "unreachable";
-          return false;
-        },
-        120_000,
-        "dir1 to preempt the VIP after its boot",
-      );
-      learnt = established;
-    }
-    await sleep(2000); // the client's ACKs now reach dir1, which forwards them or resets them
-    acrossReturn = await Promise.all(["dr-return", "nat-return", "dr-sync", "nat-sync"].map(streamAlive));
-    await stopStreams(STREAMS);
+    const { measured, acrossFailover, acrossReturn, established: learnt } = await connectionsAcrossPowerCycle(25, 1, 3000);
     const { failoverMs, ok, failed } = measured;
     oneSecondFailoverMs = failoverMs;
     // keepalived's Master_Down_Interval, 3 × advert_int + (256 − priority) / 256 × advert_int
@@ -335,40 +352,8 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
     const idleTransitions = (await vrrpTransitions("dir1", quietFrom)) + (await vrrpTransitions("dir2", quietFrom));
 
-    for (const name of ["dr-sync", "nat-sync"]) await startStream(name, streamUrl(name));
-    await sleep(3000); // enough packets for dir1's sync daemon to have sent the connections
     // A client as a browser is: 2 s per request, so a SYN lost in the switch is resent once.
-    let measured: Awaited<ReturnType<typeof powerOffMasterUnderLoad>>;
-    let acrossFailover: Awaited<ReturnType<typeof streamAlive>>[];
-    try {
-      measured = await powerOffMasterUnderLoad(30, 2, 5000);
-      acrossFailover = await Promise.all(["dr-sync", "nat-sync"].map(streamAlive));
-      // Connections dir2 carries while dir1 is down, which dir1 must learn before preempting.
-      for (const name of ["dr-return", "nat-return"]) await startStream(name, streamUrl(name));
-      await sleep(3000);
-    } finally {
-      // dir1 comes back whatever the figures, so the tests after this one have their MASTER.
-      await powerOn("dir1");
-      // What the returning node knows before it takes the VIPs back: its sync daemons and the
-      // connections it holds for the client (the streams' connections, synced from dir2).
-      const seen: string[] = [];
-      await waitFor(
-        async () => {
-          if ((await holder()) === "dir1") return true;
-          const daemons = await Promise.all(dirs.map(async (d) => `${d}: ${(await syncDaemons(d).catch(() => ["unreachable"])).join(" | ")}`));
-          const conns = await run(labConnection("dir1"), ["sh", "-c", "ipvsadm -L -n -c | grep -c ESTABLISHED || true"]).catch(() => undefined);
-          seen.push(`${daemons.join("; ")}; dir1 established connections: ${conns?.stdout.trim() ?? "unreachable"}`);
-          return false;
-        },
-        120_000,
-        "dir1 to preempt the VIP after its boot",
-      );
-      const journal = await run(labConnection("dir1"), ["sh", "-c", "journalctl -b -u keepalived --no-pager -o short-monotonic | grep -iE 'sync|state|ipvs' | tail -n 15"]).catch((e) => ({ stdout: String(e) }));
-      console.log(`before dir1 preempted:\n${seen.slice(-4).join("\n")}\ndir1's keepalived since its boot:\n${journal.stdout}`);
-    }
-    await sleep(2000); // the client's ACKs now reach dir1, which answers them or resets them
-    const acrossReturn = await Promise.all(["dr-return", "nat-return", "dr-sync", "nat-sync"].map(streamAlive));
-    await stopStreams(STREAMS);
+    const { measured, acrossFailover, acrossReturn } = await connectionsAcrossPowerCycle(30, 2, 5000);
     console.log(
       `with lvsSyncDaemon: across dir1's power-off ${JSON.stringify(acrossFailover.map((s) => s.state))}; across dir1's return (preemptDelay ${RETURN_PREEMPT_DELAY} s) ${JSON.stringify(acrossReturn.map((s) => s.state))} ` +
         "(dr-sync, nat-sync; then dr-return, nat-return, dr-sync, nat-sync)",
