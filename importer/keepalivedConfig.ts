@@ -5,15 +5,16 @@
 // `nb_get_retry`, `lvs_sched`, `lvs_method` on the virtual_server for all its real servers).
 // Whatever is read but not expressed becomes a warning naming the file and line.
 
-import { posix } from "path";
 import { writeStatements, parseStatements, type Statement } from "../provider/keepalived/configSyntax";
-import { GLOBAL_DEFS_PASSTHROUGH, INCLUDE_KEYWORDS, RENDERED_GLOBAL_KEYWORDS } from "../provider/keepalived/keywords";
+import { expandWithOrigins } from "../provider/keepalived/includes";
+import { GLOBAL_DEFS_PASSTHROUGH, RENDERED_GLOBAL_KEYWORDS } from "../provider/keepalived/keywords";
+import { KEEPALIVED_CONF } from "../provider/keepalived/layout";
 import type { NodeConfig } from "../provider/keepalived/model";
 import { parseNodeConfig, parseRealServerFile, parseVirtualServerFile } from "../provider/keepalived/parse";
 import type { KeepalivedRealServerOptions, KeepalivedServiceOptions } from "../provider/keepalived/serviceModel";
 import type { IpvsDestination, IpvsService } from "../provider/ipvs/model";
 
-export const MAIN_CONFIG = "/etc/keepalived/keepalived.conf";
+export const MAIN_CONFIG = KEEPALIVED_CONF;
 
 export interface ImportedRealServer {
   destination: IpvsDestination;
@@ -56,50 +57,6 @@ const CHECK_KEYWORDS = new Set([
 ]);
 /** global_defs lines a KeepalivedPair writes itself (router_id per node) or may carry (extraGlobalDefs). */
 const GLOBAL_KEYWORDS = new Set([...RENDERED_GLOBAL_KEYWORDS, ...GLOBAL_DEFS_PASSTHROUGH]);
-
-/** keepalived's include globs (`*`, `?`, `[…]`) as a regular expression over whole paths. */
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]");
-  return new RegExp(`^${body}$`);
-}
-
-/** The expanded text, and for each of its lines the file and line it came from. */
-interface Expanded {
-  lines: string[];
-  origins: string[];
-}
-
-function expand(files: Record<string, string>, path: string, warnings: string[], depth: number): Expanded {
-  const out: Expanded = { lines: [], origins: [] };
-  (files[path] ?? "").split("\n").forEach((line, i) => {
-    const m = /^\s*(\S+)\s+(\S+)/.exec(line);
-    if (!m || !INCLUDE_KEYWORDS.includes(m[1]!)) {
-      out.lines.push(line);
-      out.origins.push(`${path}:${i + 1}`);
-      return;
-    }
-    // keepalived resolves a relative include against the including file's directory.
-    const pattern = posix.normalize(m[2]!.startsWith("/") ? m[2]! : posix.join(posix.dirname(path), m[2]!));
-    const matched = Object.keys(files).filter((f) => globToRegExp(pattern).test(f)).sort();
-    if (matched.length === 0) warnings.push(`${path}:${i + 1}: \`${line.trim()}\` names no file the import could read (only /etc/keepalived is read): what it includes is not in the program`);
-    else if (depth >= 8) warnings.push(`${path}:${i + 1}: includes nested deeper than 8 levels are not followed`);
-    else
-      for (const f of matched) {
-        const inner = expand(files, f, warnings, depth + 1);
-        out.lines.push(...inner.lines);
-        out.origins.push(...inner.origins);
-      }
-  });
-  return out;
-}
-
-/**
- * The main file with its includes expanded in place, as keepalived reads it. An include
- * that names files the read did not bring (outside /etc/keepalived) is a warning.
- */
-export function expandIncludes(files: Record<string, string>, path = MAIN_CONFIG, warnings: string[] = []): string {
-  return expand(files, path, warnings, 0).lines.join("\n");
-}
 
 /** Renames the deprecated keywords, at every depth. */
 function modernised(statements: readonly Statement[]): Statement[] {
@@ -146,7 +103,7 @@ function importVirtualServer(vs: Statement, warnings: string[], where: Where): I
 export function importKeepalived(files: Record<string, string>): ImportedKeepalived {
   const warnings: string[] = [];
   if (files[MAIN_CONFIG] === undefined) return { virtualServers: [], warnings };
-  const expanded = expand(files, MAIN_CONFIG, warnings, 0);
+  const expanded = expandWithOrigins(files, MAIN_CONFIG, { warnings });
   const where: Where = (s) => expanded.origins[(s.line ?? 0) - 1] ?? MAIN_CONFIG;
   const top = modernised(parseStatements(expanded.lines.join("\n"), MAIN_CONFIG));
   for (const s of top) {

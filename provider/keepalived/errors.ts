@@ -143,5 +143,19 @@ export class ForeignKeepalivedConfigError extends KeepalivedApplyError {
   }
 }
 
+/**
+ * The keepalived.conf a pair adopts holds something that cannot be carried into the pair's
+ * tree as it is (carryOver.ts). Nothing was changed on any node.
+ */
+export class AdoptedConfigUnreadableError extends LvsError {
+  constructor(f: { host: string; detail: string }) {
+    super(
+      `cannot adopt the keepalived configuration on ${f.host}: ${redactKeepalivedAuth(f.detail)}. Nothing was changed. The pair carries the ` +
+        `hand-made virtual servers into its own files so that keepalived keeps serving them while it takes over; fix that line ` +
+        `(keepalived reads it the same way once fixed), then run \`pulumi up\` again.`,
+    );
+  }
+}
+
 /** A VirtualService on a pair clashes with an entry keepalived does not own (an ipvsadm rule). */
 export class MixedManagementError extends LvsError {}

@@ -40,8 +40,8 @@ import {
   redactKeepalivedAuth,
   type NodeRollback,
 } from "./errors";
-import { encodeOps, inverseOps, parseReadFiles, previousFromRead, type FileOp } from "./fileOps";
-import { applyArgv, EXIT, readFilesArgv, removePairArgv, statusArgv } from "./hostScripts";
+import { encodeOps, inverseOps, parseAdoptedFiles, parseReadFiles, previousFromRead, type FileOp } from "./fileOps";
+import { applyArgv, EXIT, readAdoptedArgv, readFilesArgv, removePairArgv, statusArgv } from "./hostScripts";
 import { MAIN_FILE } from "./layout";
 import { describeDumpState, parseNodeStatus, type NodeStatus } from "./status";
 
@@ -231,6 +231,15 @@ export async function readNodeFiles(connection: SshConnection, relativePaths: re
     throw new RemoteCommandError({ target: describeConnection(connection), command: "pulumi-lvs-keepalived-read", exitCode: result.exitCode, stderr: result.stderr });
   }
   return parseReadFiles(result.stdout);
+}
+
+/** The keepalived configuration written by hand that a pair adopts on this node (hostScripts.ts), by absolute path. */
+export async function readAdoptedConfig(connection: SshConnection): Promise<Record<string, string>> {
+  const result = await exec(connection, readAdoptedArgv());
+  if (result.exitCode !== 0) {
+    throw new RemoteCommandError({ target: describeConnection(connection), command: "pulumi-lvs-keepalived-read-adopted", exitCode: result.exitCode, stderr: result.stderr });
+  }
+  return parseAdoptedFiles(result.stdout);
 }
 
 /**

@@ -86,3 +86,13 @@ export function parseReadFiles(stdout: string): { files: Map<string, string | un
   }
   return { files, main };
 }
+
+/** The read-adopted script's `file <base64 path> <base64 content>` lines, by absolute path. */
+export function parseAdoptedFiles(stdout: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const line of stdout.split("\n")) {
+    const [tag, path, data] = line.split(" ");
+    if (tag === "file" && path) files[Buffer.from(path, "base64").toString("utf8")] = Buffer.from(data ?? "", "base64").toString("utf8");
+  }
+  return files;
+}

@@ -247,6 +247,28 @@ export function readFilesArgv(relativePaths: readonly string[]): string[] {
 }
 
 /**
+ * The keepalived configuration a pair is about to adopt: every file under /etc/keepalived
+ * but our own tree, as `file <base64 path> <base64 content>`. keepalived.conf is the
+ * foreign one, or, when an adoption was cut after moving it aside, the copy it was moved to
+ * (printed under keepalived.conf's own path: the path its relative includes resolve from).
+ */
+const READ_ADOPTED_SCRIPT = `set -eu
+root=${JSON.stringify(CONFIG_ROOT)} main=${JSON.stringify(KEEPALIVED_CONF)} marker=${JSON.stringify(MAIN_FILE_MARKER)}
+orig="$main${ORIGINAL_SUFFIX}"
+emit() { printf 'file %s %s\\n' "$(printf %s "$1" | base64 -w0)" "$(base64 -w0 <"$2")"; }
+[ -d /etc/keepalived ] || exit 0
+find /etc/keepalived -path "$root" -prune -o -type f -size -1024k -print | sort | while IFS= read -r f; do
+  case "$f" in "$main"|"$orig") continue ;; esac
+  emit "$f" "$f"
+done
+if [ -f "$main" ] && ! grep -qxF "$marker" "$main"; then emit "$main" "$main"
+elif [ -f "$orig" ]; then emit "$main" "$orig"; fi`;
+
+export function readAdoptedArgv(): string[] {
+  return ["sh", "-c", READ_ADOPTED_SCRIPT, "pulumi-lvs-keepalived-read-adopted"];
+}
+
+/**
  * keepalived's own view: the VRRP instances as JSON, the addresses on the host, and the
  * IPVS table keepalived programmed.
  *

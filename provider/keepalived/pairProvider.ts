@@ -10,7 +10,9 @@ import { describeConnection, type SshConnection } from "../ssh";
 import { checkWithSchema } from "../resource/check";
 import { observedHostKeyFingerprint, resolveConnection } from "../resource/connection";
 import { AlreadyExistsError } from "../resource/errors";
-import { applyToPair, readNodeFiles, removePairFromNode } from "./executor";
+import { carriedConfig } from "./carryOver";
+import { AdoptedConfigUnreadableError } from "./errors";
+import { applyToPair, readAdoptedConfig, readNodeFiles, removePairFromNode } from "./executor";
 import type { FileOp } from "./fileOps";
 import { MAIN_FILE, SERVICES_PLACEHOLDER } from "./layout";
 import { applyOrder, nodeView, type KeepalivedPairConfig, type NodeConfig } from "./model";
@@ -78,8 +80,22 @@ function pairFiles(config: KeepalivedPairConfig, i: 0 | 1): Array<FileOp & { op:
   ];
 }
 
-async function applyPair(connections: SshConnection[], config: KeepalivedPairConfig, adopt: boolean, installsMain: boolean): Promise<void> {
-  const opsPerNode = ([0, 1] as const).map((i): FileOp[] => pairFiles(config, i));
+/**
+ * The hand-made keepalived configuration of a node the pair adopts, as files of the pair's
+ * first generation (carryOver.ts): keepalived goes on serving its virtual servers across
+ * the take-over. Nothing for a node whose keepalived.conf is ours already.
+ */
+async function carriedOps(connection: SshConnection, config: KeepalivedPairConfig): Promise<FileOp[]> {
+  const files = await readAdoptedConfig(connection);
+  try {
+    return carriedConfig(files, { instanceName: config.instanceName, trackScriptNames: config.trackScripts.map((t) => t.name) }).ops;
+  } catch (e) {
+    throw new AdoptedConfigUnreadableError({ host: describeConnection(connection), detail: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+async function applyPair(connections: SshConnection[], config: KeepalivedPairConfig, adopt: boolean, installsMain: boolean, carried: FileOp[][] = [[], []]): Promise<void> {
+  const opsPerNode = ([0, 1] as const).map((i): FileOp[] => [...(carried[i] ?? []), ...pairFiles(config, i)]);
   await applyToPair(
     connections.map((connection) => ({ connection })),
     opsPerNode,
@@ -122,6 +138,7 @@ export const keepalivedPairProvider = {
     const connections = inputs.nodes.map((n) => resolveConnection(n.connection));
     const config = pairConfigOf(inputs);
     const id = pairId(inputs);
+    const carried: FileOp[][] = [[], []];
     for (const [i, connection] of connections.entries()) {
       const live = await readNodeFiles(connection, [MAIN_FILE]);
       // Exactly the file this pair would write (or our include with no configuration behind
@@ -131,8 +148,11 @@ export const keepalivedPairProvider = {
       if (live.main === "ours" && !ownLeftover && !inputs.adopt) {
         throw new AlreadyExistsError({ resourceType: KEEPALIVED_PAIR_TYPE, what: "a pulumi-lvs keepalived configuration", host: describeConnection(connection), id });
       }
+      // Also a node whose adoption was cut after its keepalived.conf was moved aside but
+      // before our first generation went live: the read takes the moved copy then.
+      if (inputs.adopt && (live.main !== "ours" || text === undefined)) carried[i] = await carriedOps(connection, config);
     }
-    await applyPair(connections, config, inputs.adopt, true);
+    await applyPair(connections, config, inputs.adopt, true, carried);
     const hostKeyFingerprints = await Promise.all(connections.map(observedHostKeyFingerprint));
     return { id, outs: { ...inputs, hostKeyFingerprints, target: pairTarget(inputs) } };
   },

@@ -2,7 +2,8 @@
 // the real `keepalived -t` first, so they are configs keepalived itself accepts.
 import { readFileSync } from "fs";
 import { join } from "path";
-import { expandIncludes, importKeepalived, MAIN_CONFIG } from "../../../importer/keepalivedConfig";
+import { importKeepalived, MAIN_CONFIG } from "../../../importer/keepalivedConfig";
+import { expandIncludes } from "../../../provider/keepalived/includes";
 import { complaints, removeKeepalivedNamespace, validateWithKeepalived } from "../../support/keepalivedCheck";
 
 const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", name), "utf8");
