@@ -89,7 +89,13 @@ export function carriedConfig(files: Readonly<Record<string, string>>, own: Pair
     const block = s.block ?? [];
     const serviceLines = block.filter((b) => b.keyword !== "real_server");
     ops.push({ op: "write", path: serviceFile(key), content: withHeader([{ ...s, block: [...serviceLines, statement("include", [`${realServerDirName(key)}/*.conf`])] }]) });
-    for (const rs of block.filter((b) => b.keyword === "real_server")) {
+    // The guides set lb_kind on the virtual_server, for all its real servers. A VirtualService
+    // that takes the .vs over writes lvs_method on each real server instead, so each carried
+    // real server says it too: in between, keepalived would otherwise take them for NAT.
+    const method = block.find((b) => b.keyword === "lvs_method" || b.keyword === "lb_kind");
+    for (const declared of block.filter((b) => b.keyword === "real_server")) {
+      const inner = declared.block ?? [];
+      const rs = method && !inner.some((b) => b.keyword === "lvs_method" || b.keyword === "lb_kind") ? { ...declared, block: [statement("lvs_method", method.args), ...inner] } : declared;
       const address = canonicalAddress(rs.args[0] ?? "") ?? rs.args[0] ?? "";
       const port = Number(rs.args[1] ?? 0);
       const path = realServerFile(key, address, Number.isInteger(port) ? port : 0);

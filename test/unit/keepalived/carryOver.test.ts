@@ -47,7 +47,12 @@ describe("the guide's pair config", () => {
     for (const line of ["delay_loop 6", "lb_algo wlc", "lb_kind DR", "persistence_timeout 50", "protocol TCP", "include tcp_10.77.0.160_80.d/*.conf"]) expect(vs).toContain(line);
     expect(vs).not.toContain("real_server");
     const rs = carried.ops[1]!.content;
-    for (const line of ["real_server 10.77.0.21 80 {", "weight 1", "TCP_CHECK {", "connect_timeout 3", "nb_get_retry 3", "delay_before_retry 3", "connect_port 80"]) expect(rs).toContain(line);
+    for (const line of ["real_server 10.77.0.21 80 {", "lvs_method DR", "weight 1", "TCP_CHECK {", "connect_timeout 3", "nb_get_retry 3", "delay_before_retry 3", "connect_port 80"]) expect(rs).toContain(line);
+  });
+
+  it("gives each real server the virtual_server's lb_kind, as a RealServer writes it (keepalived's default for them)", () => {
+    const rsFiles = carried.ops.filter((o) => o.path.includes(".d/"));
+    expect(rsFiles.map((o) => (o.content.match(/lvs_method DR/g) ?? []).length)).toEqual([1, 1, 1]);
   });
 
   it("leaves out what the pair renders itself: global_defs and its VRRP instance, with its password", () => {
