@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the lab's guest image: a Debian 12 root with Debian's own kernel (IPVS as
 # modules), systemd, OpenSSH, ipvsadm and keepalived; openssl and dnsmasq give the real
-# servers a TLS and a DNS server for keepalived's SSL_GET and DNS_CHECK. The result is cached outside the
+# servers a TLS and a DNS server for keepalived's SSL_GET and DNS_CHECK; haproxy is the L7
+# tier of examples/lvs-haproxy (installed disabled: the example configures and starts it). The result is cached outside the
 # repo under a hash of this script and the guest files, so a warm `lab:up` skips it.
 #
 # Output in $1: vmlinuz, initrd.img, base.img (ext4, used read-only as a qcow2 backing file).
@@ -21,7 +22,7 @@ packages=(
   ipvsadm keepalived
   linux-image-amd64 initramfs-tools
   busybox curl iputils-ping arping netcat-openbsd procps tcpdump iptables
-  openssl dnsmasq-base
+  openssl dnsmasq-base haproxy
 )
 debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 \
@@ -52,6 +53,7 @@ done
 install -m 0644 "$here/guest/lab-golden-seed.service" "$root/etc/systemd/system/"
 install -m 0644 "$here/guest/lab-web.service" "$root/etc/systemd/system/"
 in_root systemctl enable lab-golden-seed.service lab-web.service >/dev/null 2>&1
+in_root systemctl disable haproxy.service >/dev/null 2>&1
 
 # Users: `lab` has passwordless sudo; `labpw` has sudo that asks for a password, so the
 # provider's "sudo needs a password" error can be proven on a real sudo.
