@@ -7,7 +7,7 @@
 
 import { writeStatements, parseStatements, type Statement } from "../provider/keepalived/configSyntax";
 import { expandWithOrigins } from "../provider/keepalived/includes";
-import { GLOBAL_DEFS_PASSTHROUGH, RENDERED_GLOBAL_KEYWORDS } from "../provider/keepalived/keywords";
+import { GLOBAL_DEFS_PASSTHROUGH, IGNORED_BY_KEEPALIVED, RENDERED_GLOBAL_KEYWORDS } from "../provider/keepalived/keywords";
 import { KEEPALIVED_CONF } from "../provider/keepalived/layout";
 import type { NodeConfig } from "../provider/keepalived/model";
 import { parseNodeConfig, parseRealServerFile, parseVirtualServerFile } from "../provider/keepalived/parse";
@@ -36,11 +36,8 @@ export interface ImportedKeepalived {
 
 /** Old spellings keepalived 2.2 still reads as aliases → the keyword our parser reads. */
 const RENAMED: Record<string, string> = { lb_kind: "lvs_method", lvs_sched: "lb_algo" };
-/**
- * Old keywords keepalived 2.2 no longer reads at all: it logs "Unknown keyword" and goes on
- * without them, so the running checks do not have them and the program must not add them.
- */
-const IGNORED_BY_KEEPALIVED: Record<string, string> = {
+/** Why the program leaves out each keyword keepalived no longer reads (IGNORED_BY_KEEPALIVED). */
+const IGNORED_WHY: Record<(typeof IGNORED_BY_KEEPALIVED)[number], string> = {
   nb_get_retry: "is ignored by keepalived 2.x (\"Unknown keyword\"; the check runs with the default retry), so the program leaves it out: declare `retry` to get what it meant",
 };
 
@@ -70,7 +67,7 @@ const shown = (s: Statement) => [s.keyword, ...s.args].join(" ");
 function unexpressed(block: readonly Statement[], known: ReadonlySet<string>, context: string, warnings: string[], where: Where): void {
   for (const s of block) {
     if (known.has(s.keyword)) continue;
-    const why = IGNORED_BY_KEEPALIVED[s.keyword];
+    const why = (IGNORED_WHY as Record<string, string>)[s.keyword];
     warnings.push(`${where(s)}: \`${shown(s)}\` in ${context} ${why ?? "is not expressed in the program"}`);
   }
 }

@@ -17,7 +17,9 @@
 // file with its own rendering of the same thing (keepalived keeps the entry on that reload
 // too); what no resource takes over stays as it was until the pair is deleted, which puts
 // the original keepalived.conf back. Not carried: the hand-made global_defs and the VRRP
-// instance the pair declares (the pair renders both), and the vrrp_scripts it renders.
+// instance the pair declares (the pair renders both), the vrrp_scripts it renders, and
+// the old keywords keepalived no longer reads (nb_get_retry: it runs without them, and its
+// `keepalived -t` of the pair's tree would fail on them).
 //
 // Pure: the files read from /etc/keepalived in, the ops for the pair's first generation out.
 
@@ -25,6 +27,7 @@ import { canonicalAddress, serviceKeyString, type ServiceKey } from "../ipvs/mod
 import { parseStatements, statement, writeStatements, type Statement } from "./configSyntax";
 import type { FileOp } from "./fileOps";
 import { expandWithOrigins } from "./includes";
+import { IGNORED_BY_KEEPALIVED } from "./keywords";
 import { KEEPALIVED_CONF, realServerDirName, realServerFile, serviceFile, SERVICES_DIR } from "./layout";
 import { parseVirtualServerFile } from "./parse";
 
@@ -60,7 +63,14 @@ function keyOf(vs: Statement): ServiceKey | undefined {
   }
 }
 
-const withHeader = (statements: Statement[]) => CARRIED_HEADER + writeStatements(statements);
+/** The statements as keepalived runs them: without the keywords it no longer reads, at any depth. */
+function asRun(statements: readonly Statement[]): Statement[] {
+  return statements
+    .filter((s) => !(IGNORED_BY_KEEPALIVED as readonly string[]).includes(s.keyword))
+    .map((s) => (s.block ? { ...s, block: asRun(s.block) } : s));
+}
+
+const withHeader = (statements: Statement[]) => CARRIED_HEADER + writeStatements(asRun(statements));
 
 /**
  * The files that carry a hand-written configuration into the pair's tree. `files` are the

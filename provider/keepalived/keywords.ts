@@ -72,6 +72,13 @@ export const VRRP_INSTANCE_PASSTHROUGH: readonly string[] = [
   "use_ipvlan", "track_src_ip", "debug",
 ];
 
+/**
+ * Old keywords keepalived 2.2 no longer reads at all: it logs "Unknown keyword" and runs
+ * without them (and `keepalived -t` fails on them). The guides still write them, so a
+ * configuration written by hand is read, and carried over, as keepalived runs it: without.
+ */
+export const IGNORED_BY_KEEPALIVED = ["nb_get_retry"] as const;
+
 /** Keywords that run a program or feed one (notify_*, *_script*, *fifo*), whichever block they are in. */
 export function runsAProgram(keyword: string): boolean {
   return /^notify|script|fifo/.test(keyword);

@@ -47,7 +47,9 @@ describe("the guide's pair config", () => {
     for (const line of ["delay_loop 6", "lb_algo wlc", "lb_kind DR", "persistence_timeout 50", "protocol TCP", "include tcp_10.77.0.160_80.d/*.conf"]) expect(vs).toContain(line);
     expect(vs).not.toContain("real_server");
     const rs = carried.ops[1]!.content;
-    for (const line of ["real_server 10.77.0.21 80 {", "lvs_method DR", "weight 1", "TCP_CHECK {", "connect_timeout 3", "nb_get_retry 3", "delay_before_retry 3", "connect_port 80"]) expect(rs).toContain(line);
+    for (const line of ["real_server 10.77.0.21 80 {", "lvs_method DR", "weight 1", "TCP_CHECK {", "connect_timeout 3", "delay_before_retry 3", "connect_port 80"]) expect(rs).toContain(line);
+    // keepalived 2.x runs the check without it ("Unknown keyword"), and its -t would refuse the tree.
+    expect(rs).not.toContain("nb_get_retry");
   });
 
   it("gives each real server the virtual_server's lb_kind, as a RealServer writes it (keepalived's default for them)", () => {
@@ -61,9 +63,9 @@ describe("the guide's pair config", () => {
     expect(carried.ops.some((o) => o.path === ADOPTED_FILE)).toBe(false);
   });
 
-  it("is a tree the real keepalived reads: only the guide's nb_get_retry is unknown to it", () => {
+  it("is a tree the real keepalived reads without a complaint (the guide itself draws one: nb_get_retry)", () => {
     const check = validateWithKeepalived(tree(carried.ops, VI_1));
-    expect(complaints(check)).toEqual([expect.stringMatching(/tcp_10\.77\.0\.160_80\.d\/10\.77\.0\.21_80\.conf: Line \d+\) Unknown keyword 'nb_get_retry'/)]);
+    expect({ exitCode: check.exitCode, complaints: complaints(check) }).toEqual({ exitCode: 0, complaints: [] });
   });
 });
 
