@@ -69,14 +69,14 @@ export async function destroyInLayers(stack: Array<[ProviderUnderTest, Deployed]
   }
 }
 
-/**
- * A request loop on the client: one `curl` of `url` every 100 ms, each given `maxSeconds`,
- * for `seconds`. How many were answered and how many failed, and who answered.
- */
-export async function clientLoop(url: string, seconds: number, maxSeconds = 1): Promise<{ ok: number; failed: number; answers: Map<string, number> }> {
-  const script =
-    'end=$(($(date +%s) + $1)); while [ "$(date +%s)" -lt "$end" ]; do curl -sk --max-time "$3" "$2" || echo FAILED; echo; sleep 0.1; done';
-  const out = (await run(labConnection("client"), ["sh", "-c", script, "loop", String(seconds), url, String(maxSeconds)], { timeoutMs: (seconds + 30) * 1000 })).stdout;
+/** The client's answers: how many were answered and how many failed, and who answered. */
+export interface ClientLoopResult {
+  ok: number;
+  failed: number;
+  answers: Map<string, number>;
+}
+
+function countAnswers(out: string): ClientLoopResult {
   const answers = new Map<string, number>();
   let ok = 0;
   let failed = 0;
@@ -86,6 +86,41 @@ export async function clientLoop(url: string, seconds: number, maxSeconds = 1): 
     answers.set(line, (answers.get(line) ?? 0) + 1);
   }
   return { ok, failed, answers };
+}
+
+/** One `curl` every 100 ms, each given $3 seconds, until $1 (epoch seconds) or until the file $4 exists. */
+const LOOP_SCRIPT =
+  'end=$(($(date +%s) + $1)); while [ "$(date +%s)" -lt "$end" ] && { [ -z "$4" ] || [ ! -e "$4" ]; }; do curl -sk --max-time "$3" "$2" || echo FAILED; echo; sleep 0.1; done; [ -z "$4" ] || rm -f "$4"';
+
+/**
+ * A request loop on the client: one `curl` of `url` every 100 ms, each given `maxSeconds`,
+ * for `seconds`. How many were answered and how many failed, and who answered.
+ */
+export async function clientLoop(url: string, seconds: number, maxSeconds = 1): Promise<ClientLoopResult> {
+  return countAnswers((await run(labConnection("client"), ["sh", "-c", LOOP_SCRIPT, "loop", String(seconds), url, String(maxSeconds), ""], { timeoutMs: (seconds + 30) * 1000 })).stdout);
+}
+
+/**
+ * The request loop of clientLoop around `work`: it starts before `work` and stops once
+ * `work` has settled and `tailSeconds` more have passed (at most after `limitSeconds`), so
+ * it covers the whole of a step whose length the lab decides. `work`'s error, if any, is
+ * thrown after the loop has stopped.
+ */
+export async function clientLoopDuring<T>(url: string, work: () => Promise<T>, opts: { tailSeconds?: number; limitSeconds?: number } = {}): Promise<ClientLoopResult & { result: T; workSeconds: number }> {
+  const limit = opts.limitSeconds ?? 900;
+  const stopFile = `/tmp/pulumi-lvs-test-loop-stop.${process.pid}.${Date.now()}`;
+  const loop = run(labConnection("client"), ["sh", "-c", LOOP_SCRIPT, "loop", String(limit), url, "1", stopFile], { timeoutMs: (limit + 30) * 1000 });
+  const started = Date.now();
+  const outcome = await work().then(
+    (result) => ({ result }),
+    (error: unknown) => ({ error }),
+  );
+  const workSeconds = (Date.now() - started) / 1000;
+  await sleep((opts.tailSeconds ?? 5) * 1000);
+  await run(labConnection("client"), ["touch", stopFile]);
+  const counted = countAnswers((await loop).stdout);
+  if ("error" in outcome) throw outcome.error;
+  return { ...counted, result: outcome.result, workSeconds };
 }
 
 /** VRRP state changes keepalived logged on `host` since `since` (the host's own epoch seconds). */
