@@ -166,11 +166,11 @@ export function importProgram(directors: readonly ReadHost[], realServers: reado
   const warnings: string[] = [];
   const hosts = programHosts([...directors, ...realServers]);
   const directorHosts = hosts.slice(0, directors.length);
-  const keepalived = directors.map((d, i) => {
-    const imported = importKeepalived(d.snapshot.keepalived.files);
-    warnings.push(...imported.warnings.map((w) => `${directorHosts[i]!.name}: ${w}`));
-    return imported;
-  });
+  const keepalived = directors.map((d) => importKeepalived(d.snapshot.keepalived.files));
+  // The same keepalived.conf copied onto both nodes draws the same warnings: each once, naming both.
+  const keepalivedWarnings = new Map<string, string[]>();
+  keepalived.forEach((k, i) => k.warnings.forEach((w) => keepalivedWarnings.set(w, [...(keepalivedWarnings.get(w) ?? []), directorHosts[i]!.name])));
+  for (const [w, names] of keepalivedWarnings) warnings.push(`${names.join(", ")}: ${w}`);
   const pair = importPair(directors, directorHosts, keepalived.map((k) => k.instance), warnings);
 
   const services: ServiceResource[] = [];

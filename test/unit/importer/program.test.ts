@@ -79,7 +79,7 @@ it("names in a warning each thing read but not declared (the hand-made service o
     expect.arrayContaining([
       "dir1: tcp-10-77-0-160-8080 was made by hand on a keepalived node: keepalived owns this table, so it is not in the program (declare it on the pair to keep it)",
       "rs1: the RealServerArpConfig's first `up` sets net.ipv4.conf.lo.arp_ignore = 1, net.ipv4.conf.lo.arp_announce = 2 (a dr real server needs them; the host has them otherwise)",
-      expect.stringMatching(/^dir1: \/etc\/keepalived\/keepalived.conf:5: `notification_email`/),
+      expect.stringMatching(/^dir1, dir2: \/etc\/keepalived\/keepalived.conf:5: `notification_email`/),
     ]),
   );
 });
