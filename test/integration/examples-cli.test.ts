@@ -6,17 +6,20 @@
 // exit non-zero with a --diff naming the resource and the property; `pulumi refresh`
 // records it; `pulumi up` repairs it. (The gitops example: its workflow's command, verbatim.)
 //
-// `npm test` deploys ha-pair. With LVS_EXTENDED=1 (`npm run test:extended`, and `npm run
-// bench`) also dr-cluster (with the whole GitOps cycle), tun-cluster, nat-cluster and gitops:
-// three to four minutes each on the lab's emulated VMs, for what other suites prove in
+// `npm test` deploys ha-pair and lvs-haproxy (whose HaproxyConfig, the example's own
+// resource, is proven on real hosts only here: a drift by hand, its repair, the restore on
+// destroy). With LVS_EXTENDED=1 (`npm run test:extended`, and `npm run bench`) also
+// dr-cluster (with the whole GitOps cycle), tun-cluster, nat-cluster and gitops: three to
+// four minutes each on the lab's emulated VMs, for what other suites prove in
 // `npm test` too: dr-cluster deployed by its README's steps (example-readme), the GitOps
 // cycle through the real CLI (engine-cli: drift by hand, exit 7 naming the property, refresh,
 // repair), tun and nat clusters at the provider level (cluster-e2e, nat-return-route), and
 // every example's program under the SDK's mocks, type-checked (test/unit/components/programs.test.ts).
 //
-// VIPs: .151 dr-cluster, .152 tun-cluster, .153 nat-cluster, .154 ha-pair, .155 gitops
-// (the root program's .150 is the lab stack's: lab-stack.test.ts). Other tests use .100,
-// .199 and .2xx; their lines are left out of the snapshots.
+// VIPs: .151 dr-cluster, .152 tun-cluster, .153 nat-cluster, .154 ha-pair, .155 gitops,
+// .159 lvs-haproxy (the root program's .150 is the lab stack's: lab-stack.test.ts; .156 is
+// example-readme's, .157 package.test's). Other tests use .100, .199 and .2xx; their lines
+// are left out of the snapshots.
 
 import { randomBytes } from "crypto";
 import { join } from "path";
@@ -87,7 +90,7 @@ async function expectAnswersFromAll(vip: string, label: string): Promise<void> {
 /** The --diff block of one resource: from its line to the next resource's. */
 function diffBlockOf(output: string, resourceName: string): string {
   const lines = output.split("\n");
-  const header = /^\s*[~+-]+\s*pulumi-nodejs:dynamic\/lvs:\w+: \(\w+\)/;
+  const header = /^\s*[~+-]+\s*pulumi-nodejs:dynamic\/[\w-]+:\w+: \(\w+\)/;
   const start = lines.findIndex((l, i) => header.test(l) && lines.slice(i, i + 3).join("\n").includes(`::${resourceName}]`));
   if (start < 0) return "";
   const end = lines.findIndex((l, i) => i > start + 2 && /^\s*[~+\- ]*\s*(pulumi-nodejs:dynamic|pulumi:pulumi|lvs:index):/.test(l));
@@ -145,9 +148,9 @@ async function cleanCheck(project: TestProject): Promise<void> {
   expect({ code: clean.code, tail: clean.code === 0 ? "" : clean.stdout.slice(-3000) }).toEqual({ code: 0, tail: "" });
 }
 
-/** A copy of the example with pulumi-lvs installed from the packed tarball, as its README does, and a stack. */
-async function exampleProject(example: string, config: Record<string, unknown>, secrets: string[], stack = "lab"): Promise<TestProject> {
-  const project = await TestProject.installed(join(REPO_ROOT, "examples", example));
+/** A copy of the example (`files`: when it has more than index.ts) with pulumi-lvs installed from the packed tarball, as its README does, and a stack. */
+async function exampleProject(example: string, config: Record<string, unknown>, secrets: string[], stack = "lab", files?: string[]): Promise<TestProject> {
+  const project = await TestProject.installed(join(REPO_ROOT, "examples", example), files ? { files } : {});
   await project.initStack(stack, config, secrets);
   return project;
 }
@@ -256,6 +259,110 @@ describe("examples/ha-pair on the real CLI (keepalived on dir1 + dir2, VIP 10.77
       console.log(`ha-pair secret scan: ${haystacks.length} texts, ${haystacks.reduce((n, h) => n + h.text.length, 0)} bytes: ${found.length} finding(s)`);
       expect(exported).toMatch(/"ciphertext"/);
       expect(found).toEqual([]);
+      project.remove();
+    });
+  }, 1_800_000);
+});
+
+/** One answer through the L4 and the L7 tier: the HAProxy that answered (its X-Haproxy header) and the web server behind it (the body). */
+interface TieredAnswer {
+  proxy: string;
+  web: string;
+}
+
+/** `requests` requests from the lab client to `url`, one after another; undefined for a request that failed (an HTTP error included). */
+async function tieredAnswers(url: string, requests: number): Promise<Array<TieredAnswer | undefined>> {
+  await run(labConnection("client"), ["ip", "neigh", "flush", "all"]);
+  // curl's -w prints the header after the body (the lab's web servers answer with their name and a newline).
+  const script = 'for i in $(seq "$1"); do if a=$(curl -fsS --max-time 5 -w "$3" "$2"); then printf "%s\\n" "$a" | tr -d "\\n"; echo; else echo FAILED; fi; done';
+  const out = (await run(labConnection("client"), ["sh", "-c", script, "tiered", String(requests), url, " via %header{x-haproxy}"])).stdout;
+  return out
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map((l) => {
+      const m = /^(\S+) via (\S+)$/.exec(l);
+      return m ? { web: m[1]!, proxy: m[2]! } : undefined;
+    });
+}
+
+/** haproxy on each real server, as a destroy must put it back: /etc/haproxy, the file's hash, enabled and active. */
+async function haproxySnapshot(): Promise<Record<string, string>> {
+  const snap: Record<string, string> = {};
+  for (const rs of REAL_SERVERS) {
+    snap[`${rs} haproxy`] = await sh(rs, "ls -l --time-style=+ /etc/haproxy; sha256sum /etc/haproxy/haproxy.cfg; systemctl is-enabled haproxy; systemctl is-active haproxy; true");
+  }
+  return snap;
+}
+
+describe("examples/lvs-haproxy on the real CLI (keepalived on dir1 + dir2, VIP 10.77.0.159)", () => {
+  it("every proxy's HAProxy answers through the VIP on 8080, from every web server; the GitOps check exits 0, a hand edit of haproxy.cfg exits 7 and up --refresh repairs it; destroy puts haproxy back as it was, with no key in state or logs", async () => {
+    const vip = "10.77.0.159";
+    const url = `http://${vip}:8080/`;
+    const vrrpPassword = randomBytes(4).toString("hex"); // VRRP PASS auth: at most 8 characters
+    const snapshot = async () => ({ ...(await hostSnapshot()), ...(await haproxySnapshot()) });
+    const before = await snapshot();
+    // The lab image installs haproxy disabled (test/lab/build-image.sh): the example starts it, destroy stops it again.
+    for (const rs of REAL_SERVERS) expect(before[`${rs} haproxy`]).toMatch(/\ndisabled\ninactive\n$/);
+    const project = await exampleProject(
+      "lvs-haproxy",
+      {
+        privateKey: labPrivateKey(),
+        vrrpPassword,
+        vip,
+        virtualRouterId: "159",
+        directors: [programHost("dir1"), programHost("dir2")],
+        realServers: REAL_SERVERS.map(programHost),
+      },
+      ["privateKey", "vrrpPassword"],
+      "lab",
+      ["Pulumi.yaml", "index.ts", "haproxyConfig.ts", "haproxyTier.ts", "package.json", "tsconfig.json"],
+    );
+    await deployedDuring(project, async () => {
+      const deployedNow = await up(project);
+      expect(deployedNow.stdout.match(/-haproxy created/g)?.length).toBe(REAL_SERVERS.length);
+      for (const rs of REAL_SERVERS) expect(await sh(rs, "systemctl is-enabled haproxy; systemctl is-active haproxy")).toBe("enabled\nactive\n");
+
+      // keepalived's HTTP_GET checks of each HAProxy's /healthz bring the proxies in after a delay loop or two.
+      const complete = (seen: Array<TieredAnswer | undefined>) => REAL_SERVERS.every((rs) => seen.some((a) => a?.proxy === rs) && seen.some((a) => a?.web === rs));
+      let seen: Array<TieredAnswer | undefined> = [];
+      for (let i = 0; i < 12 && !complete(seen); i++) {
+        await new Promise((r) => setTimeout(r, 5000));
+        seen = await tieredAnswers(url, 30);
+      }
+      const answered = await tieredAnswers(url, 30);
+      const pairs = new Map<string, number>();
+      for (const label of answered.map((a) => (a ? `${a.proxy}->${a.web}` : "FAILED"))) pairs.set(label, (pairs.get(label) ?? 0) + 1);
+      console.log(`lvs-haproxy (HAProxy->web server): ${JSON.stringify(Object.fromEntries(pairs))}`);
+      expect(answered.filter((a) => a === undefined)).toHaveLength(0);
+      expect([...new Set(answered.map((a) => a!.proxy))].sort()).toEqual([...REAL_SERVERS]); // L4: LVS reached every HAProxy
+      expect([...new Set(answered.map((a) => a!.web))].sort()).toEqual([...REAL_SERVERS]); // L7: HAProxy reached every web server
+      expect(answered.some((a) => a!.proxy !== a!.web)).toBe(true); // the tiers are independent: a proxy answers for another host's web server
+      // What keepalived asks each HAProxy (answered by HAProxy itself, monitor-uri).
+      expect((await run(labConnection("client"), ["curl", "-fsS", "-o", "/dev/null", "-w", "%{http_code}", `${url}healthz`])).stdout).toBe("200");
+
+      await cleanCheck(project);
+      // A hand edit of one proxy's haproxy.cfg: read returns the live file, so the check names it.
+      await sh("rs2", "echo '# edited by hand' >>/etc/haproxy/haproxy.cfg");
+      const drifted = await driftCheck(project);
+      const block = diffBlockOf(drifted.stdout, "proxy2-haproxy");
+      console.log(`lvs-haproxy drift (haproxy.cfg edited on rs2): preview --refresh --expect-no-changes exited ${drifted.code}\n${block}`);
+      expect(drifted.code).toBe(7);
+      expect(block).toMatch(/\bconfig\s*: /); // the CLI pads property names to a column
+      // A preview does not save its refresh: the repair refreshes as it updates.
+      const repaired = await project.ok(["up", "--refresh", "--yes", "--non-interactive", "--skip-preview"]);
+      expect(summaryCounts(repaired.stdout).update ?? 0).toBeGreaterThanOrEqual(1);
+      // Repaired: the same file as the proxies nobody edited (a second GitOps check would cost CI half a minute more).
+      expect(await sh("rs2", "cat /etc/haproxy/haproxy.cfg")).toBe(await sh("rs1", "cat /etc/haproxy/haproxy.cfg"));
+
+      // The proxies' connections carry the SSH key too: neither it nor the VRRP password is in
+      // the raw state, `stack export` or the CLI's -v=9 logs.
+      const exported = (await project.ok(["stack", "export"])).stdout;
+      const destroyed = await project.ok(["destroy", "--yes", "--non-interactive", "--skip-preview", "--logflow", "-v=9", "--logtostderr"]);
+      deployed.delete(project);
+      const haystacks = [...project.backendFiles().map((f) => ({ where: f.path, text: f.text })), { where: "stack export", text: exported }, { where: "destroy -v=9", text: destroyed.stdout + destroyed.stderr }];
+      expect(secretsInClear(haystacks, [vrrpPassword, ...labKeyMaterial()])).toEqual([]);
+      // Each proxy's haproxy.cfg back byte for byte, haproxy disabled and stopped again, nothing left in /etc/haproxy.
+      expect(await snapshot()).toEqual(before);
       project.remove();
     });
   }, 1_800_000);

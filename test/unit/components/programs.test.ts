@@ -32,12 +32,13 @@ pulumi.runtime.setMocks(
   false,
 );
 
-/** Run a TypeScript entry point with "pulumi-lvs" resolved to this repository. */
+/** Run a TypeScript entry point with "pulumi-lvs" resolved to this repository (and an example's own modules, such as lvs-haproxy's haproxyConfig.ts, beside it). */
 function runProgram(file: string): void {
   const source = readFileSync(file, "utf8");
   const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } });
   const localRequire = (id: string): unknown => {
     if (id === "pulumi-lvs") return require("../../../index");
+    if (id.startsWith("./")) return require(resolve(file, "..", id));
     return require(id);
   };
   const module = { exports: {} as Record<string, unknown> };
@@ -71,6 +72,7 @@ const examples: Array<[string, Record<string, unknown>, string[], RegExp[]]> = [
   ["ha-pair", { privateKey: KEY, vrrpPassword: "k33pal1v", vip: "192.0.2.100", directors: [host(11), host(12)], realServers: [host(21)] }, ["privateKey", "vrrpPassword"], [/^web-pair$/, /^web-director-node2$/]],
   ["with-vms", { privateKey: KEY, vip: "192.0.2.100", director: "192.0.2.10", realServers: ["192.0.2.21", "192.0.2.22"] }, ["privateKey"], [/^director-bootstrap$/, /^web-web2-tcp-80$/]],
   ["gitops", { privateKey: KEY, vip: "192.0.2.100", director: host(10), realServers: [host(21)] }, ["privateKey"], [/^web-rs1-tcp-80$/]],
+  ["lvs-haproxy", { privateKey: KEY, vrrpPassword: "k33pal1v", vip: "192.0.2.100", directors: [host(11), host(12)], realServers: [host(21), host(22)] }, ["privateKey", "vrrpPassword"], [/^front-pair$/, /^front-proxy2-tcp-8080$/, /^front-proxy1-arp$/, /^proxy1-haproxy$/, /^proxy2-haproxy$/]],
 ];
 
 beforeEach(() => {
@@ -87,6 +89,28 @@ describe("examples under mocks", () => {
     expect(registered.filter((r) => r.type === "lvs:index:LvsCluster")).toHaveLength(1);
     for (const r of registered) expect({ name: r.name, leaks: plainKeyLeaks(r.inputs) }).toEqual({ name: r.name, leaks: false });
     // The first example pays for transpiling the package under ts-jest: past jest's 5 s on a busy 2-core machine.
+  }, 30_000);
+});
+
+describe("lvs-haproxy under mocks", () => {
+  it("gives every proxy the same HAProxy config, its connection as a secret and the transport loaded by name; the LVS tier serves the health endpoint's port", async () => {
+    setConfig("project", { privateKey: KEY, vrrpPassword: "k33pal1v", vip: "192.0.2.100", directors: [host(11), host(12)], realServers: [host(21), host(22)] }, ["privateKey", "vrrpPassword"]);
+    runProgram(join(ROOT, "examples", "lvs-haproxy", "index.ts"));
+    await settle();
+    const proxies = registered.filter((r) => r.type === "pulumi-nodejs:dynamic/lvs-haproxy:HaproxyConfig");
+    expect(proxies.map((p) => p.name)).toEqual(["proxy1-haproxy", "proxy2-haproxy"]);
+    for (const p of proxies) {
+      expect(p.inputs.config).toBe(proxies[0]!.inputs.config);
+      expect(p.inputs.connection[SECRET_SIG]).toBeDefined();
+      expect(p.inputs.owner).toBe(`project/stack/${p.name}`);
+      expect(p.inputs.__provider).toContain('require("pulumi-lvs/provider/ssh")');
+    }
+    const cfg: string = proxies[0]!.inputs.config;
+    expect(cfg).toContain("    bind :8080\n    monitor-uri /healthz\n");
+    expect(cfg).toContain("    server web1 192.0.2.21:80 check");
+    expect(cfg).toContain("    server web2 192.0.2.22:80 check");
+    expect(registered.find((r) => r.name === "front-vs-tcp-8080")!.inputs).toMatchObject({ address: "192.0.2.100", port: 8080 });
+    expect(registered.find((r) => r.name === "front-proxy2-tcp-8080")!.inputs).toMatchObject({ address: "192.0.2.22", healthCheck: { type: "HTTP_GET", urls: [{ path: "/healthz", statusCode: 200 }] } });
   }, 30_000);
 });
 
