@@ -8,7 +8,8 @@
 // Then the importer reads the four hosts and writes the project; `pulumi up` of it runs
 // while the client asks the VIP every 0.1 s. The pair's take-over reloads keepalived into
 // its own tree, carrying the hand-made virtual servers across (carryOver.ts), so no IPVS
-// entry, VIP holder, address or sysctl changes and no request fails. `pulumi preview
+// entry, VIP holder, address or sysctl changes and no request fails, also on dir2, left as
+// an adoption cut half-way leaves it (its keepalived.conf already moved aside). `pulumi preview
 // --refresh --expect-no-changes` exits 0; a weight changed in the program applies;
 // `pulumi destroy` puts the hand-written keepalived.conf back and keepalived serves the
 // guide's cluster again, with the real servers' VIPs and sysctls as they were.
@@ -17,6 +18,8 @@ import { execFile } from "child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
+import { MAIN_FILE_MARKER, ORIGINAL_SUFFIX } from "../../provider/keepalived/hostScripts";
+import { CONFIG_ROOT, KEEPALIVED_CONF, LIVE_LINK } from "../../provider/keepalived/layout";
 import { closeSshPool, run } from "../../provider/ssh";
 import { REPO_ROOT, TestProject } from "../support/engine/pulumiCli";
 import { clientLoop, clientLoopDuring, liveRealServers, vipHolder, waitFor } from "../support/keepalivedLab";
@@ -171,6 +174,16 @@ describe("a keepalived LVS-DR pair built by hand, adopted with `pulumi-lvs impor
     await project.ok(["config", "set", "--secret", "vrrpPassword"], { stdin: PASSWORD });
 
     const before = await hostState();
+    // dir2 as an earlier `pulumi up` cut in the middle of its adoption leaves it: the apply
+    // script recorded keepalived's state, moved the guide's keepalived.conf aside and wrote
+    // our include, and was killed before its first generation went live (keepalived still
+    // runs the guide's configuration). This up must carry the virtual servers from the
+    // moved copy, or its reload would drop them.
+    await sh(
+      "dir2",
+      'mkdir -p -m 0700 "$1" && { echo conf=kept; echo active=yes; systemctl is-enabled --quiet keepalived && echo enabled=yes || echo enabled=no; } >"$1/original" && mv -f "$2" "$2$3" && printf "%s\\ninclude %s/keepalived.conf\\n" "$4" "$5" >"$2"',
+      CONFIG_ROOT, KEEPALIVED_CONF, ORIGINAL_SUFFIX, MAIN_FILE_MARKER, LIVE_LINK,
+    );
     // The client asks from before the up starts until 5 s after it ends.
     const { ok, failed, result: up, workSeconds } = await clientLoopDuring(`http://${VIP}/`, () => project!.ok(["up", "--yes", "--skip-preview"]));
     console.log(`pulumi up of the adopted pair: ${workSeconds.toFixed(1)} s; client during it and 5 s after: ${ok} answered, ${failed} failed\n${up.stdout.slice(-2000)}`);
