@@ -6,8 +6,9 @@
 // director, and that director's VIPs and mode sysctls (a Director with adopt, keeping the
 // VIPs as they are); each DR/TUN real server's VIPs on lo/tunl0 and ARP sysctls (a
 // RealServerArpConfig with adopt); each NAT real server's return route made by hand (a
-// RealServerReturnRoute with adopt). Not yet: the sysctls of a pair's nodes, and policy
-// routing of any other shape; each is a warning saying it is left as it is.
+// RealServerReturnRoute with adopt); a pair node's Director (its mode's sysctls) when that
+// changes nothing. Not yet: policy routing of any other shape; it is a warning saying it
+// is left as it is, as is a pair node whose sysctls a Director would change.
 
 import { formatHostPort, serviceKeyString, type IpvsDestination, type IpvsService, type ServiceKey } from "../provider/ipvs/model";
 import type { NodeConfig } from "../provider/keepalived/model";
@@ -214,13 +215,10 @@ export function importProgram(directors: readonly ReadHost[], realServers: reado
   // Host preparation made by hand: adopted where a resource can take it over unchanged.
   const vips = new Set([...services.map((s) => (s.service.key.kind === "address" ? s.service.key.address : "")), ...(pair?.config.vips.map((v) => v.address) ?? [])].filter((v) => v !== ""));
   const directorResources: DirectorResource[] = [];
+  const pairMode = pair ? pairForwarding(managed, warnings) : undefined;
   directors.forEach((d, i) => {
     const host = directorHosts[i]!;
-    if (pair) {
-      if (d.snapshot.sysctls["net.ipv4.ip_forward"] === "1") warnings.push(`${host.name}: net.ipv4.ip_forward = 1 is left as it is, not in the program`);
-      return;
-    }
-    const director = importDirector(d.snapshot, host, services, vips, warnings);
+    const director = pair ? importPairNodeDirector(d.snapshot, host, pairMode, warnings) : importDirector(d.snapshot, host, services, vips, warnings);
     if (director) directorResources.push(director);
   });
   const arpConfigs: ArpConfigResource[] = [];
@@ -238,6 +236,43 @@ export function importProgram(directors: readonly ReadHost[], realServers: reado
   return { hosts: hosts.filter((h) => used.has(h.name)), ...(pair ? { pair } : {}), directors: directorResources, arpConfigs, returnRoutes, services, realServers: realServerResources, warnings };
 }
 
+/** The drain settings a Director leaves as they are unless the host has both at 1. */
+function hostExpiresConnections(sysctls: HostSnapshot["sysctls"]): boolean {
+  return sysctls["net.ipv4.vs.expire_nodest_conn"] === "1" && sysctls["net.ipv4.vs.expire_quiescent_template"] === "1";
+}
+
+/** What a Director of this mode would change on the host, as `name = value` lines. */
+function directorChanges(sysctls: HostSnapshot["sysctls"], mode: DirectorResource["mode"], expireConnections: boolean): string[] {
+  return Object.entries(desiredSysctls({ mode, interfaces: [], ipv6Forwarding: false, expireConnections }))
+    .filter(([name, value]) => sysctls[name] !== value)
+    .map(([name, value]) => `${name} = ${value}`);
+}
+
+/** The one forwarding method of a pair's keepalived real servers, if they agree on one. */
+function pairForwarding(managed: readonly ImportedVirtualServer[], warnings: string[]): DirectorResource["mode"] | undefined {
+  const modes = [...new Set(managed.flatMap((vs) => vs.realServers.map((rs) => rs.destination.forwarding)))];
+  if (modes.length > 1) warnings.push(`the pair's real servers use several forwarding methods (${modes.join(", ")}), so no Director is declared for its nodes: their sysctls are left as they are`);
+  return modes.length === 1 ? modes[0] : undefined;
+}
+
+/**
+ * A pair node's Director, as LvsCluster gives each node of a pair: no VIP (keepalived holds
+ * it), the mode's sysctls. Declared only when its first `up` would change nothing on the
+ * host; otherwise a warning says what it would set, and the sysctls are left as they are.
+ */
+function importPairNodeDirector(snapshot: HostSnapshot, host: ProgramHost, mode: DirectorResource["mode"] | undefined, warnings: string[]): DirectorResource | undefined {
+  if (mode === undefined) return undefined;
+  const expireConnections = hostExpiresConnections(snapshot.sysctls);
+  const changes = directorChanges(snapshot.sysctls, mode, expireConnections);
+  if (changes.length > 0) {
+    warnings.push(
+      `${host.name}: no Director is declared for this pair node, so its sysctls are left as they are: a ${mode} Director's first \`up\` would set ${changes.join(", ")} (declare one to have pulumi-lvs hold them)`,
+    );
+    return undefined;
+  }
+  return { name: `${host.name}-director`, host: host.name, mode, vips: [], expireConnections };
+}
+
 /**
  * A plain director's Director: mode from its real servers' forwarding (one mode only), the
  * VIPs of its services as bound, the drain settings left as they are unless both are 1.
@@ -253,12 +288,9 @@ function importDirector(snapshot: HostSnapshot, host: ProgramHost, services: rea
     return undefined;
   }
   const mode = modes[0];
-  const sysctls = snapshot.sysctls;
-  const expireConnections = sysctls["net.ipv4.vs.expire_nodest_conn"] === "1" && sysctls["net.ipv4.vs.expire_quiescent_template"] === "1";
+  const expireConnections = hostExpiresConnections(snapshot.sysctls);
   // What the Director will set, from its own model, against what the host has.
-  const changes = Object.entries(desiredSysctls({ mode, interfaces: [], ipv6Forwarding: false, expireConnections }))
-    .filter(([name, value]) => sysctls[name] !== value)
-    .map(([name, value]) => `${name} = ${value}`);
+  const changes = directorChanges(snapshot.sysctls, mode, expireConnections);
   if (changes.length > 0) warnings.push(`${host.name}: the Director's first \`up\` sets ${changes.join(", ")} (a ${mode} director needs it; the host has it otherwise)`);
   return {
     name: `${host.name}-director`,

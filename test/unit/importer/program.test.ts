@@ -185,3 +185,28 @@ describe("the rendered project", () => {
     }
   });
 });
+
+describe("a pair node's sysctls", () => {
+  const withSysctls = (host: ReadHost, sysctls: Record<string, string>): ReadHost => ({ ...host, snapshot: { ...host.snapshot, sysctls } });
+  const DR_READY = { "net.ipv4.conf.all.send_redirects": "0", "net.ipv4.conf.default.send_redirects": "0", "net.ipv4.ip_forward": "0" };
+
+  it("a DR node without send_redirects=0 (the guide's): no Director, and a warning naming what one would set", () => {
+    expect(program.directors).toEqual([]);
+    expect(program.warnings).toEqual(
+      expect.arrayContaining([
+        "dir1: no Director is declared for this pair node, so its sysctls are left as they are: a dr Director's first `up` would set net.ipv4.conf.all.send_redirects = 0, net.ipv4.conf.default.send_redirects = 0 (declare one to have pulumi-lvs hold them)",
+      ]),
+    );
+  });
+
+  it("a node that already has the mode's sysctls gets a Director with no VIP, leaving the drain settings as the host has them", () => {
+    const ready = importProgram([withSysctls(director("dir1", 2201, 150, "MASTER"), DR_READY), withSysctls(director("dir2", 2202, 100, "BACKUP"), { ...DR_READY, "net.ipv4.vs.expire_nodest_conn": "1", "net.ipv4.vs.expire_quiescent_template": "1" })], [realServer]);
+    expect(ready.directors).toEqual([
+      { name: "dir1-director", host: "dir1", mode: "dr", vips: [], expireConnections: false },
+      { name: "dir2-director", host: "dir2", mode: "dr", vips: [], expireConnections: true },
+    ]);
+    expect(ready.warnings.filter((w) => w.includes("Director"))).toEqual([]);
+    const index = renderProject(ready, { projectName: "adopted", stack: "prod", packageVersion: "^0.1.0", commandLine: "npx pulumi-lvs import" })["index.ts"]!;
+    expect(index).toContain('new lvs.Director("dir1-director", {\n  connection: connection("dir1"),\n  mode: "dr",\n  expireConnections: false,\n  adopt: true,\n});');
+  });
+});
