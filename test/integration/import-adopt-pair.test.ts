@@ -14,16 +14,16 @@
 // `pulumi destroy` puts the hand-written keepalived.conf back and keepalived serves the
 // guide's cluster again, with the real servers' VIPs and sysctls as they were.
 
-import { execFile } from "child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { MAIN_FILE_MARKER, ORIGINAL_SUFFIX } from "../../provider/keepalived/hostScripts";
 import { CONFIG_ROOT, KEEPALIVED_CONF, LIVE_LINK } from "../../provider/keepalived/layout";
 import { closeSshPool, run } from "../../provider/ssh";
-import { REPO_ROOT, TestProject } from "../support/engine/pulumiCli";
+import type { TestProject } from "../support/engine/pulumiCli";
+import { adoptedProject, importLabHosts } from "../support/importAdopt";
 import { clientLoop, clientLoopDuring, liveRealServers, vipHolder, waitFor } from "../support/keepalivedLab";
-import { labConnection, labHost, loadLabInventory } from "../support/lab";
+import { labConnection, labHost } from "../support/lab";
 
 const VIP = "10.77.0.176";
 const VRID = 76;
@@ -146,33 +146,19 @@ describe("a keepalived LVS-DR pair built by hand, adopted with `pulumi-lvs impor
   });
 
   it("imports, then `pulumi up` takes the pair over with no host change and no failed request; the drift check exits 0", async () => {
-    const inventory = loadLabInventory();
-    const knownHosts = join(work, "known_hosts");
-    const hosts = [...DIRECTORS, ...REAL_SERVERS];
-    writeFileSync(knownHosts, hosts.map((h) => `[${labHost(h).ssh.host}]:${labHost(h).ssh.port} ${labHost(h).hostKey}`).join("\n") + "\n");
-    const target = (h: string) => `root@${labHost(h).ssh.host}:${labHost(h).ssh.port}`;
-    const argv = ["import", ...DIRECTORS.flatMap((d) => ["--director", target(d)]), ...REAL_SERVERS.flatMap((rs) => ["--real-server", target(rs)]), "--key", inventory.sshKey.privateKeyPath, "--known-hosts", knownHosts, "--out", join(work, "adopted"), "--project", "adopted"];
-    const cli = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-      execFile(process.execPath, [join(REPO_ROOT, "dist", "importer", "cli.js"), ...argv], { encoding: "utf8" }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr })),
-    );
-    console.log(`$ npx pulumi-lvs ${argv.join(" ")}\n${cli.stdout}${cli.stderr}`);
-    expect(cli.code).toBe(0);
-    const warnings = cli.stderr.split("\n").filter((l) => l.startsWith("WARNING: ")).map((l) => l.slice("WARNING: ".length));
-    const index = readFileSync(join(work, "adopted", "index.ts"), "utf8");
-    console.log(`index.ts:\n${index}`);
-    expect(index).not.toContain(PASSWORD);
+    const imported = await importLabHosts(work, { directors: DIRECTORS, realServers: REAL_SERVERS });
+    console.log(`$ ${imported.command}\n${imported.stdout}${imported.stderr}`);
+    expect(imported.code).toBe(0);
+    console.log(`index.ts:\n${imported.index}`);
+    expect(imported.index).not.toContain(PASSWORD);
     // What the guide wrote that the program does not express: the mail settings (keepalived
     // only mails with them) and nb_get_retry, which keepalived 2.x ignores; and the
     // directors' sysctls, which a Director would change (send_redirects), so none is declared.
-    for (const w of warnings) expect(w).toMatch(/notification_email|smtp_|nb_get_retry|no Director is declared for this pair node/);
-    expect((index.match(/new lvs\.\w+\(/g) ?? []).sort()).toEqual(
+    for (const w of imported.warnings) expect(w).toMatch(/notification_email|smtp_|nb_get_retry|no Director is declared for this pair node/);
+    expect((imported.index.match(/new lvs\.\w+\(/g) ?? []).sort()).toEqual(
       ["new lvs.KeepalivedPair(", "new lvs.RealServer(", "new lvs.RealServer(", "new lvs.RealServerArpConfig(", "new lvs.RealServerArpConfig(", "new lvs.VirtualService("].sort(),
     );
-
-    project = new TestProject(join(work, "adopted"), { files: ["Pulumi.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json"] });
-    await project.ok(["stack", "init", "prod", "--non-interactive"]);
-    await project.ok(["config", "set", "--secret", "privateKey"], { stdin: readFileSync(inventory.sshKey.privateKeyPath, "utf8") });
-    await project.ok(["config", "set", "--secret", "vrrpPassword"], { stdin: PASSWORD });
+    project = await adoptedProject(work, { vrrpPassword: PASSWORD });
 
     const before = await hostState();
     // dir2 as an earlier `pulumi up` cut in the middle of its adoption leaves it: the apply

@@ -10,14 +10,14 @@
 // changed in the program applies; `pulumi destroy` removes the IPVS entries and leaves the
 // hand-made VIP, sysctls and routes as they were.
 
-import { execFile } from "child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { closeSshPool, run } from "../../provider/ssh";
-import { REPO_ROOT, TestProject } from "../support/engine/pulumiCli";
+import type { TestProject } from "../support/engine/pulumiCli";
+import { adoptedProject, importLabHosts } from "../support/importAdopt";
 import { clientLoop, clientLoopDuring } from "../support/keepalivedLab";
-import { labConnection, labHost, loadLabInventory } from "../support/lab";
+import { labConnection, labHost } from "../support/lab";
 
 const VIP = "10.77.0.175";
 const REAL_SERVERS = ["rs1", "rs2"] as const;
@@ -74,27 +74,14 @@ describe("a NAT director built by hand, adopted with `pulumi-lvs import` and the
   });
 
   it("imports, then `pulumi up` takes it over with no host change and no failed request; the drift check exits 0", async () => {
-    const inventory = loadLabInventory();
-    const knownHosts = join(work, "known_hosts");
-    writeFileSync(knownHosts, ["dir2", ...REAL_SERVERS].map((h) => `[${labHost(h).ssh.host}]:${labHost(h).ssh.port} ${labHost(h).hostKey}`).join("\n") + "\n");
-    const target = (h: string) => `root@${labHost(h).ssh.host}:${labHost(h).ssh.port}`;
-    // The package's own bin, as `npx pulumi-lvs import` runs it (dist/ is rebuilt by the integration setup's `npm pack`).
-    const argv = ["import", "--director", target("dir2"), ...REAL_SERVERS.flatMap((rs) => ["--real-server", target(rs)]), "--key", inventory.sshKey.privateKeyPath, "--known-hosts", knownHosts, "--out", join(work, "adopted"), "--project", "adopted"];
-    const cli = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-      execFile(process.execPath, [join(REPO_ROOT, "dist", "importer", "cli.js"), ...argv], { encoding: "utf8" }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr })),
-    );
-    console.log(`$ npx pulumi-lvs ${argv.join(" ")}\n${cli.stdout}${cli.stderr}`);
-    expect(cli.code).toBe(0);
-    const warnings = cli.stderr.split("\n").filter((l) => l.startsWith("WARNING: ")).map((l) => l.slice("WARNING: ".length));
-    const index = readFileSync(join(work, "adopted", "index.ts"), "utf8");
-    console.log(`index.ts:\n${index}`);
+    const imported = await importLabHosts(work, { directors: ["dir2"], realServers: REAL_SERVERS });
+    console.log(`$ ${imported.command}\n${imported.stdout}${imported.stderr}`);
+    expect(imported.code).toBe(0);
+    console.log(`index.ts:\n${imported.index}`);
     // Everything the guide made is declared, the real servers' return routes too: nothing to warn about.
-    expect(warnings).toEqual([]);
-    expect(index.match(/new lvs\.\w+\(/g)).toEqual(["new lvs.Director(", "new lvs.RealServerReturnRoute(", "new lvs.RealServerReturnRoute(", "new lvs.VirtualService(", "new lvs.RealServer(", "new lvs.RealServer("]);
-
-    project = new TestProject(join(work, "adopted"), { files: ["Pulumi.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json"] });
-    await project.ok(["stack", "init", "prod", "--non-interactive"]);
-    await project.ok(["config", "set", "--secret", "privateKey"], { stdin: readFileSync(inventory.sshKey.privateKeyPath, "utf8") });
+    expect(imported.warnings).toEqual([]);
+    expect(imported.index.match(/new lvs\.\w+\(/g)).toEqual(["new lvs.Director(", "new lvs.RealServerReturnRoute(", "new lvs.RealServerReturnRoute(", "new lvs.VirtualService(", "new lvs.RealServer(", "new lvs.RealServer("]);
+    project = await adoptedProject(work);
 
     const before = await hostState();
     // The client asks from before the up starts until 5 s after it ends: 0.1 s apart, each allowed 1 s.
