@@ -9,11 +9,17 @@
 // RealServerReturnRoute with adopt); a pair node's Director (its mode's sysctls) when that
 // changes nothing. Not yet: policy routing of any other shape; it is a warning saying it
 // is left as it is, as is a pair node whose sysctls a Director would change.
+//
+// When those resources are exactly the children one LvsCluster would create, and there is
+// nothing to warn about, the program says so (`cluster`, decided by clusterFit.ts) and is
+// written as that LvsCluster; otherwise as the resources, one by one.
 
 import { formatHostPort, serviceKeyString, type IpvsDestination, type IpvsService, type ServiceKey } from "../provider/ipvs/model";
 import type { NodeConfig } from "../provider/keepalived/model";
 import type { KeepalivedRealServerOptions, KeepalivedServiceOptions } from "../provider/keepalived/serviceModel";
 import { desiredSysctls } from "../provider/director/model";
+import type { LvsClusterServiceArgs } from "../components/lvsCluster/args";
+import { fitLvsCluster } from "./clusterFit";
 import { ImportModelError } from "./errors";
 import { importKeepalived, type ImportedVirtualServer } from "./keepalivedConfig";
 import type { HostSnapshot } from "./snapshot";
@@ -90,6 +96,28 @@ export interface ReturnRouteResource {
   priority: number;
 }
 
+/**
+ * The program as one LvsCluster (clusterFit.ts): LvsClusterArgs with hosts by name where it
+ * takes connections, set only when the children LvsCluster plans from it are exactly the
+ * resources of the program, so that writing it instead of them changes nothing.
+ */
+export interface ClusterResource {
+  name: string;
+  mode: "dr" | "nat" | "tun";
+  /** A plain director: the VIP bound on `vipInterface`; never `interface`, which in dr would also get send_redirects=0 (the importer's Director has no `interfaces`). */
+  director?: { host: string; vipInterface: string; expireConnections?: false };
+  keepalivedPair?: Pick<PairResource["config"], "interface" | "virtualRouterId" | "advertInt" | "vrrpVersion" | "preemptDelay" | "hasPassword"> & {
+    nodes: PairResource["nodes"];
+    nopreempt?: true;
+    unicast?: true;
+  };
+  vip: string;
+  services: LvsClusterServiceArgs[];
+  /** `host`: the real server's connection, where LvsCluster takes one (dr/tun; nat with return routes). */
+  realServers: Array<{ name: string; host?: string; address: string; weight: number; port?: number; interfaces?: string[]; overrides?: Record<string, { weight: number }> }>;
+  nat?: { configureRealServerRoutes: boolean; gateway?: string };
+}
+
 export interface ImportedProgram {
   hosts: ProgramHost[];
   pair?: PairResource;
@@ -99,6 +127,8 @@ export interface ImportedProgram {
   services: ServiceResource[];
   realServers: RealServerResource[];
   warnings: string[];
+  /** Set when the resources above are written as this one LvsCluster; otherwise they are written one by one. */
+  cluster?: ClusterResource;
 }
 
 const identifier = (text: string) => {
@@ -233,7 +263,10 @@ export function importProgram(directors: readonly ReadHost[], realServers: reado
     if (unexpressed.length > 0) warnings.push(`${host.name}: policy routing rules (${unexpressed.join("; ")}) are left as they are, not in the program`);
   });
   const used = new Set([...directorHosts.map((h) => h.name), ...arpConfigs.map((a) => a.host), ...returnRoutes.map((r) => r.host)]);
-  return { hosts: hosts.filter((h) => used.has(h.name)), ...(pair ? { pair } : {}), directors: directorResources, arpConfigs, returnRoutes, services, realServers: realServerResources, warnings };
+  const program = { hosts: hosts.filter((h) => used.has(h.name)), ...(pair ? { pair } : {}), directors: directorResources, arpConfigs, returnRoutes, services, realServers: realServerResources, warnings };
+  // Which real server host has which address: LvsCluster names its real servers after them.
+  const fit = fitLvsCluster(program, realServers.map((r, i) => ({ host: realServerHosts[i]!.name, addresses: r.snapshot.addresses.map((a) => a.address) })));
+  return "cluster" in fit ? { ...program, cluster: fit.cluster } : program;
 }
 
 /** The drain settings a Director leaves as they are unless the host has both at 1. */

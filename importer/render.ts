@@ -3,8 +3,8 @@
 // the VRRP password never do: the project's README says which `pulumi config set --secret`
 // to run, and the program reads them with requireSecret.
 
-import type { ServiceKey } from "../provider/ipvs/model";
-import type { ArpConfigResource, DirectorResource, ImportedProgram, RealServerResource, ReturnRouteResource, ServiceResource } from "./program";
+import type { ImportedProgram } from "./program";
+import { arpConfigArgs, clusterArgs, Code, directorArgs, pairArgs, realServerArgs, returnRouteArgs, serviceArgs, variable, type WrittenArgs } from "./resourceArgs";
 
 export interface RenderOptions {
   projectName: string;
@@ -14,12 +14,6 @@ export interface RenderOptions {
   /** The command line that produced it, for the header (no secret is ever on it). */
   commandLine: string;
 }
-
-/** A TypeScript expression written as is inside a literal. */
-class Code {
-  constructor(readonly text: string) {}
-}
-const code = (text: string) => new Code(text);
 
 /** A value as a TypeScript literal, `Code` verbatim, indented under `indent`. */
 function literal(value: unknown, indent = ""): string {
@@ -39,69 +33,37 @@ function literal(value: unknown, indent = ""): string {
   return JSON.stringify(value);
 }
 
-const variable = (name: string) => name.replace(/[^A-Za-z0-9_]/g, "_");
-const keyFields = (key: ServiceKey) => (key.kind === "fwmark" ? { fwmark: key.fwmark, family: key.family } : { protocol: key.protocol, address: key.address, port: key.port });
+const declare = (resource: string, name: string, args: WrittenArgs) => `new lvs.${resource}(${JSON.stringify(name)}, ${literal(args)});`;
 
-function serviceCode(s: ServiceResource): string {
-  const where = "pair" in s.on ? { keepalivedPair: code(variable(s.on.pair)) } : { connection: code(`connection(${JSON.stringify(s.on.host)})`) };
-  const { service, options } = s;
-  const args = {
-    ...where,
-    ...keyFields(service.key),
-    scheduler: service.scheduler,
-    schedulerFlags: service.schedulerFlags.length > 0 ? service.schedulerFlags : undefined,
-    persistence: service.persistence,
-    onePacket: service.onePacket || undefined,
-    ...options,
-    adopt: true,
-  };
-  return `const ${variable(s.name)} = new lvs.VirtualService(${JSON.stringify(s.name)}, ${literal(args)});`;
-}
-
-function realServerCode(r: RealServerResource): string {
-  const d = r.destination;
-  const args = {
-    virtualService: code(variable(r.service)),
-    address: d.address,
-    port: d.port,
-    forwarding: d.forwarding,
-    weight: d.weight,
-    upperThreshold: d.upperThreshold || undefined,
-    lowerThreshold: d.lowerThreshold || undefined,
-    tunnel: d.tunnel,
-    ...r.options,
-    adopt: true,
-  };
-  return `new lvs.RealServer(${JSON.stringify(r.name)}, ${literal(args)});`;
-}
-
-function directorCode(d: DirectorResource): string {
-  const args = {
-    connection: code(`connection(${JSON.stringify(d.host)})`),
-    mode: d.mode,
-    ...(d.vips.length > 0 ? { vips: d.vips } : {}),
-    // The host's drain settings are not both 1: leave them (true sets both, for RealServer drains).
-    expireConnections: d.expireConnections ? undefined : false,
-    adopt: true,
-  };
-  return `new lvs.Director(${JSON.stringify(d.name)}, ${literal(args)});`;
-}
-
-function arpConfigCode(a: ArpConfigResource): string {
-  const args = { connection: code(`connection(${JSON.stringify(a.host)})`), mode: a.mode, vips: a.vips, interfaces: a.interfaces, adopt: true };
-  return `new lvs.RealServerArpConfig(${JSON.stringify(a.name)}, ${literal(args)});`;
-}
-
-function returnRouteCode(r: ReturnRouteResource): string {
-  const args = { connection: code(`connection(${JSON.stringify(r.host)})`), sourceAddress: r.sourceAddress, gateway: r.gateway, table: r.table, priority: r.priority, adopt: true };
-  return `new lvs.RealServerReturnRoute(${JSON.stringify(r.name)}, ${literal(args)});`;
+/** The plain resources, one by one. */
+function plainResources(program: ImportedProgram): string[] {
+  const lines: string[] = [];
+  if (program.pair) lines.push(`const ${variable(program.pair.name)} = ${declare("KeepalivedPair", program.pair.name, pairArgs(program.pair))}`, "");
+  for (const d of program.directors) lines.push(declare("Director", d.name, directorArgs(d)), "");
+  for (const a of program.arpConfigs) lines.push(declare("RealServerArpConfig", a.name, arpConfigArgs(a)));
+  for (const r of program.returnRoutes) lines.push(declare("RealServerReturnRoute", r.name, returnRouteArgs(r)));
+  if (program.arpConfigs.length + program.returnRoutes.length > 0) lines.push("");
+  for (const s of program.services) {
+    lines.push(`const ${variable(s.name)} = ${declare("VirtualService", s.name, serviceArgs(s))}`);
+    for (const r of program.realServers.filter((x) => x.service === s.name)) lines.push(declare("RealServer", r.name, realServerArgs(r)));
+    lines.push("");
+  }
+  return lines;
 }
 
 function indexTs(program: ImportedProgram, options: RenderOptions): string {
   const lines: string[] = [
     `// Generated by \`${options.commandLine}\`.`,
-    "// Every resource has `adopt: true`: the first `pulumi up` takes over what is on the hosts",
-    "// without changing it, and `pulumi preview --refresh --expect-no-changes` exits 0 after.",
+    ...(program.cluster
+      ? [
+          "// The LvsCluster has `adopt: true`, which it gives every resource it creates: the first",
+          "// `pulumi up` takes over what is on the hosts without changing it, and `pulumi preview",
+          "// --refresh --expect-no-changes` exits 0 after.",
+        ]
+      : [
+          "// Every resource has `adopt: true`: the first `pulumi up` takes over what is on the hosts",
+          "// without changing it, and `pulumi preview --refresh --expect-no-changes` exits 0 after.",
+        ]),
     ...(program.warnings.length > 0
       ? ["//", "// What the import read but is not in this program (also printed by the import):", ...program.warnings.map((w) => `//   WARNING: ${w}`)]
       : []),
@@ -127,40 +89,14 @@ function indexTs(program: ImportedProgram, options: RenderOptions): string {
     "};",
     "",
   ];
-  if (program.pair) {
-    const p = program.pair;
-    const c = p.config;
-    const args = {
-      nodes: p.nodes.map((n) => ({ connection: code(`connection(${JSON.stringify(n.host)})`), priority: n.priority, state: n.state, routerId: n.routerId || undefined })),
-      instanceName: c.instanceName,
-      interface: c.interface,
-      virtualRouterId: c.virtualRouterId,
-      advertInt: c.advertInt,
-      vrrpVersion: c.vrrpVersion,
-      vips: c.vips,
-      auth: c.hasPassword ? { password: code('config.requireSecret("vrrpPassword")') } : undefined,
-      nopreempt: c.nopreempt || undefined,
-      preemptDelay: c.preemptDelay,
-      unicast: c.unicast || undefined,
-      trackInterfaces: c.trackInterfaces.length > 0 ? c.trackInterfaces : undefined,
-      trackScripts: c.trackScripts.length > 0 ? c.trackScripts : undefined,
-      notify: Object.keys(c.notify).length > 0 ? c.notify : undefined,
-      garp: Object.keys(c.garp).length > 0 ? c.garp : undefined,
-      lvsSyncDaemon: c.lvsSyncDaemon,
-      extraGlobalDefs: c.extraGlobalDefs.length > 0 ? c.extraGlobalDefs : undefined,
-      extraInstanceConfig: c.extraInstanceConfig.length > 0 ? c.extraInstanceConfig : undefined,
-      adopt: true,
-    };
-    lines.push(`const ${variable(p.name)} = new lvs.KeepalivedPair(${JSON.stringify(p.name)}, ${literal(args)});`, "");
-  }
-  for (const d of program.directors) lines.push(directorCode(d), "");
-  for (const a of program.arpConfigs) lines.push(arpConfigCode(a));
-  for (const r of program.returnRoutes) lines.push(returnRouteCode(r));
-  if (program.arpConfigs.length + program.returnRoutes.length > 0) lines.push("");
-  for (const s of program.services) {
-    lines.push(serviceCode(s));
-    for (const r of program.realServers.filter((x) => x.service === s.name)) lines.push(realServerCode(r));
-    lines.push("");
+  if (program.cluster) {
+    lines.push(
+      "// One LvsCluster: its children are exactly the resources the import would otherwise declare",
+      "// one by one, so it takes the hosts over as they are.",
+      declare("LvsCluster", program.cluster.name, clusterArgs(program.cluster)),
+    );
+  } else {
+    lines.push(...plainResources(program));
   }
   return `${lines.join("\n").trimEnd()}\n`;
 }

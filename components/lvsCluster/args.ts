@@ -26,6 +26,11 @@ export interface LvsClusterDirectorArgs {
   readonly interface?: string;
   /** Where the VIP is bound (default: `interface`). */
   readonly vipInterface?: string;
+  /**
+   * The Director's `expireConnections` (default true: both drain settings at 1). false leaves
+   * them as the host has them, as `pulumi-lvs import` writes for a director built by hand.
+   */
+  readonly expireConnections?: boolean;
 }
 
 export interface LvsClusterKeepalivedPairArgs {
@@ -107,6 +112,11 @@ export interface LvsClusterArgs {
    * so a real server's other routes are untouched), or set `false` to confirm you did it.
    */
   readonly nat?: { readonly configureRealServerRoutes?: boolean; readonly gateway?: pulumi.Input<string> };
+  /**
+   * Passed as `adopt: true` to every child, so the first `up` takes over what is on the hosts
+   * instead of creating it; what each child's `adopt` keeps is in its own section.
+   */
+  readonly adopt?: boolean;
 }
 
 /** A bad LvsCluster argument, found before any child resource was created. */
@@ -136,6 +146,7 @@ const DirectorSchema = z.strictObject({
   connection: present("the director's SSH connection"),
   interface: z.string().min(1).optional(),
   vipInterface: z.string().min(1).optional(),
+  expireConnections: z.boolean().optional(),
 });
 
 const NodeSchema = z.looseObject({ connection: present("the node's SSH connection"), priority: present("1..254") });
@@ -183,6 +194,7 @@ export const ArgsSchema = z.strictObject({
   services: z.array(ServiceSchema).min(1, "must list at least one service"),
   realServers: z.array(RealServerSchema).min(1, "must list at least one real server"),
   nat: z.strictObject({ configureRealServerRoutes: z.boolean().optional(), gateway: z.unknown().optional() }).optional(),
+  adopt: z.boolean().optional(),
 });
 
 /**

@@ -45,6 +45,8 @@ export interface LvsClusterPlan {
 /** Children of a cluster whose arguments have passed validateLvsClusterArgs. */
 export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPlan {
   const { mode, vip, vip6 } = args;
+  // Adoption is all or nothing: every child takes over what is on the hosts.
+  const adopt = args.adopt ? { adopt: true } : {};
   const directors: LvsClusterPlan["directors"] = [];
   let pair: LvsClusterPlan["pair"];
 
@@ -61,6 +63,8 @@ export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPl
         ...(vip6 !== undefined ? { vips: [{ address: vip6, interface: vipInterface }] } : {}),
         // nat: the director routes the real servers' IPv6 replies too.
         ...(vip6 !== undefined && mode === "nat" ? { ipv6Forwarding: true } : {}),
+        ...(d.expireConnections !== undefined ? { expireConnections: d.expireConnections } : {}),
+        ...adopt,
       },
     });
   } else if (args.keepalivedPair) {
@@ -82,6 +86,7 @@ export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPl
         ...(preemptDelay !== undefined ? { preemptDelay } : {}),
         ...(p.unicast !== undefined ? { unicast: p.unicast } : {}),
         ...(sync ? { lvsSyncDaemon: { interface: sync.interface ?? p.interface, ...(sync.syncId !== undefined ? { syncId: sync.syncId } : {}) } } : {}),
+        ...adopt,
       },
     };
     // keepalived owns the VIP; the Directors only set the sysctls the mode needs, so a
@@ -94,6 +99,7 @@ export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPl
           mode,
           ...(mode === "dr" ? { interfaces: [p.interface] } : {}),
           ...(sync ? { connectionSync: { refreshSeconds } } : {}),
+          ...adopt,
         },
       }),
     );
@@ -113,6 +119,7 @@ export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPl
         ...(s.scheduler !== undefined ? { scheduler: s.scheduler } : {}),
         ...(s.persistence !== undefined ? { persistence: s.persistence } : {}),
         ...(s.delayLoop !== undefined ? { delayLoop: s.delayLoop } : {}),
+        ...adopt,
       } satisfies PlannedServiceArgs,
     })),
   );
@@ -132,6 +139,7 @@ export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPl
             forwarding: mode,
             ...(weight !== undefined ? { weight } : {}),
             ...(s.healthCheck !== undefined ? { healthCheck: s.healthCheck } : {}),
+            ...adopt,
           },
         });
       }
@@ -150,6 +158,7 @@ export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPl
             vips: vip6 !== undefined ? [vip, vip6] : [vip],
             mode,
             ...(rs.interfaces !== undefined ? { interfaces: [...rs.interfaces] } : {}),
+            ...adopt,
           },
         }));
 
@@ -158,7 +167,7 @@ export function planLvsCluster(name: string, args: LvsClusterArgs): LvsClusterPl
       ? args.realServers.map((rs) => ({
           name: childNames.returnRoute(name, rs.name),
           realServer: rs.name,
-          args: { connection: rs.connection!, sourceAddress: rs.address, gateway: args.nat!.gateway! },
+          args: { connection: rs.connection!, sourceAddress: rs.address, gateway: args.nat!.gateway!, ...adopt },
         }))
       : [];
 

@@ -239,6 +239,15 @@ describe("LvsCluster children", () => {
     expect(vs.delayLoop).toBe(3);
     expect(byName("ha-rs2-tcp-80").inputs.healthCheck).toEqual({ type: "HTTP_GET", urls: [{ path: "/", statusCode: 200 }] });
   });
+
+  it("adopt: every child registers with adopt true (what `pulumi-lvs import` writes), the director with its expireConnections", async () => {
+    const cluster = new LvsCluster("web", { ...drArgs, director: { ...drArgs.director!, expireConnections: false }, adopt: true });
+    await settle(cluster);
+    const children = registered.filter((r) => r.type !== T.cluster);
+    expect(children).toHaveLength(1 + 2 + 6 + 3);
+    for (const child of children) expect([child.name, child.inputs.adopt]).toEqual([child.name, true]);
+    expect(byName("web-director").inputs.expireConnections).toBe(false);
+  });
 });
 
 describe("LvsCluster outputs", () => {
@@ -384,6 +393,37 @@ describe("planLvsCluster", () => {
 
   it("dual stack in nat: the director forwards IPv6 too", () => {
     expect(planLvsCluster("web", dualStack("nat")).directors[0]!.args.ipv6Forwarding).toBe(true);
+  });
+
+  const natRouted: LvsClusterArgs = { ...drArgs, mode: "nat", nat: { configureRealServerRoutes: true, gateway: "10.77.1.11" } };
+  /** Every child's args, whatever its kind. */
+  const childArgs = (plan: ReturnType<typeof planLvsCluster>): Array<{ adopt?: unknown }> => [
+    ...plan.directors.map((d) => d.args),
+    ...(plan.pair ? [plan.pair.args] : []),
+    ...plan.services.map((s) => s.args),
+    ...plan.realServers.map((r) => r.args),
+    ...plan.arpConfigs.map((a) => a.args),
+    ...plan.returnRoutes.map((r) => r.args),
+  ];
+
+  it.each([
+    ["dr, plain director", drArgs, 1 + 2 + 6 + 3],
+    ["dr, keepalived pair", pairArgs, 2 + 1 + 1 + 3 + 3],
+    ["nat with return routes", natRouted, 1 + 2 + 6 + 3],
+  ] as const)("adopt reaches every child (%s); without it no child carries adopt and the plan is as before", (_, args, children) => {
+    const adopted = childArgs(planLvsCluster("web", { ...args, adopt: true }));
+    expect(adopted).toHaveLength(children);
+    expect(adopted.map((a) => a.adopt)).toEqual(adopted.map(() => true));
+    const plain = planLvsCluster("web", args);
+    expect(childArgs(plain).filter((a) => "adopt" in a)).toEqual([]);
+    expect(planLvsCluster("web", { ...args, adopt: false })).toEqual(plain);
+    // Adopting changes nothing else: the same children with the same args, plus adopt.
+    expect(childArgs(planLvsCluster("web", { ...args, adopt: true })).map(({ adopt: _a, ...rest }) => rest)).toEqual(childArgs(plain));
+  });
+
+  it("director.expireConnections is passed to the Director, and only when set", () => {
+    expect(planLvsCluster("web", { ...drArgs, director: { ...drArgs.director!, expireConnections: false } }).directors[0]!.args.expireConnections).toBe(false);
+    expect("expireConnections" in planLvsCluster("web", drArgs).directors[0]!.args).toBe(false);
   });
 
   it("names derive from the component name", () => {
