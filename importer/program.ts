@@ -46,7 +46,8 @@ export interface ProgramHost {
 
 export interface PairResource {
   name: string;
-  nodes: Array<{ host: string; priority: number; state: "MASTER" | "BACKUP"; routerId: string }>;
+  /** routerId absent: the pair's default (`<instance>-node<n>`), when the file's is the other node's too. */
+  nodes: Array<{ host: string; priority: number; state: "MASTER" | "BACKUP"; routerId?: string; unicastSrcIp?: string }>;
   /** The instance as the first node's file has it (the nodes were checked to agree). */
   config: Omit<NodeConfig, "node" | "unicastPeers" | "auth"> & { hasPassword: boolean };
 }
@@ -174,10 +175,25 @@ function importPair(directors: readonly ReadHost[], hosts: readonly ProgramHost[
   }
   if ((a.auth?.password ?? "") !== (b.auth?.password ?? "")) warnings.push("the two nodes' VRRP passwords differ: the program asks for one (config vrrpPassword)");
   for (const s of directors.map((d) => d.snapshot)) if (!s.keepalived.active) warnings.push(`keepalived is not running on ${s.hostname}: adopting starts it`);
+  // The guides copy one keepalived.conf, router_id included (keepalived's sample has
+  // LVS_DEVEL), onto both nodes. A KeepalivedPair gives each node its own: the second keeps
+  // the pair's default. router_id names the node in keepalived's mail and SNMP; VRRP and
+  // IPVS do not use it.
+  const sameRouterId = a.node.routerId === b.node.routerId;
+  if (sameRouterId)
+    warnings.push(
+      `both nodes have router_id ${a.node.routerId}: a KeepalivedPair gives each node its own, so ${hosts[1]!.name}'s becomes ${a.instanceName}-node2 (router_id names the node in keepalived's mail and SNMP; VRRP and IPVS do not use it)`,
+    );
   const { node: _node, unicastPeers: _peers, auth, ...config } = a;
   return {
     name: identifier(a.instanceName),
-    nodes: [a, b].map((c, i) => ({ host: hosts[i]!.name, priority: c.node.priority, state: c.node.state, routerId: c.node.routerId })),
+    nodes: [a, b].map((c, i) => ({
+      host: hosts[i]!.name,
+      priority: c.node.priority,
+      state: c.node.state,
+      ...(i === 1 && sameRouterId ? {} : { routerId: c.node.routerId }),
+      ...(c.node.unicastSrcIp !== undefined ? { unicastSrcIp: c.node.unicastSrcIp } : {}),
+    })),
     config: { ...config, hasPassword: auth !== undefined },
   };
 }

@@ -29,7 +29,7 @@ const keyFields = (key: ServiceKey) => (key.kind === "fwmark" ? { fwmark: key.fw
 export function pairArgs(p: PairResource): WrittenArgs {
   const c = p.config;
   return {
-    nodes: p.nodes.map((n) => ({ connection: connectionOf(n.host), priority: n.priority, state: n.state, routerId: n.routerId || undefined })),
+    nodes: p.nodes.map((n) => ({ connection: connectionOf(n.host), priority: n.priority, state: n.state, routerId: n.routerId, unicastSrcIp: n.unicastSrcIp })),
     instanceName: c.instanceName,
     interface: c.interface,
     virtualRouterId: c.virtualRouterId,
@@ -108,7 +108,7 @@ export function clusterArgs(c: ClusterResource): WrittenArgs {
     mode: c.mode,
     director: c.director && { connection: connectionOf(c.director.host), vipInterface: c.director.vipInterface, expireConnections: c.director.expireConnections },
     keepalivedPair: p && {
-      nodes: p.nodes.map((n) => ({ connection: connectionOf(n.host), priority: n.priority, state: n.state, routerId: n.routerId })),
+      nodes: p.nodes.map((n) => ({ connection: connectionOf(n.host), priority: n.priority, state: n.state, routerId: n.routerId, unicastSrcIp: n.unicastSrcIp })),
       interface: p.interface,
       virtualRouterId: p.virtualRouterId,
       advertInt: p.advertInt,

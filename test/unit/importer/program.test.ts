@@ -8,6 +8,7 @@ import { importProgram, type ReadHost } from "../../../importer/program";
 import { renderProject } from "../../../importer/render";
 import type { HostSnapshot } from "../../../importer/snapshot";
 import { parseIpvsadmSave } from "../../../provider/ipvs/parse";
+import { KeepalivedPairInputsSchema } from "../../../provider/keepalived/schema";
 import { drDirector, drRealServers, natDirector, natPairRealServers, natRoutedRealServer, pair } from "./clusterHosts";
 import { typeCheck } from "./typeCheck";
 
@@ -52,7 +53,7 @@ it("adopts the pair with both nodes' priorities, states and router ids, and the 
     name: "vi_1",
     nodes: [
       { host: "dir1", priority: 150, state: "MASTER", routerId: "LVS_DEVEL" },
-      { host: "dir2", priority: 100, state: "BACKUP", routerId: "LVS_DEVEL" },
+      { host: "dir2", priority: 100, state: "BACKUP" },
     ],
     config: { instanceName: "VI_1", interface: "eth1", virtualRouterId: 51, hasPassword: true },
   });
@@ -60,6 +61,17 @@ it("adopts the pair with both nodes' priorities, states and router ids, and the 
   // (found on the lab: the first real import carried them into extraGlobalDefs).
   expect(program.pair!.config.extraGlobalDefs).toEqual([]);
   expect(JSON.stringify(program)).not.toContain("s3cr3t");
+});
+
+it("the guide's one router_id on both nodes: the second node takes the pair's default, which the KeepalivedPair's check accepts, and a warning says so", () => {
+  expect(program.pair!.nodes[1]).not.toHaveProperty("routerId");
+  expect(program.warnings).toContain(
+    "both nodes have router_id LVS_DEVEL: a KeepalivedPair gives each node its own, so dir2's becomes VI_1-node2 (router_id names the node in keepalived's mail and SNMP; VRRP and IPVS do not use it)",
+  );
+  const nodes = program.pair!.nodes.map((n, i) => ({ connection: { host: `h${i}` }, priority: n.priority, state: n.state, ...(n.routerId ? { routerId: n.routerId } : {}) }));
+  const { hasPassword: _hasPassword, ...config } = program.pair!.config;
+  const checked = KeepalivedPairInputsSchema.safeParse({ ...config, nodes, auth: { password: "x" } });
+  expect(checked.success ? [] : checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`)).toEqual([]);
 });
 
 it("adopts keepalived's services and real servers with their checks", () => {
@@ -207,4 +219,15 @@ describe("a pair node's sysctls", () => {
     const index = renderProject(ready, { projectName: "adopted", stack: "prod", packageVersion: "^0.1.0", commandLine: "npx pulumi-lvs import" })["index.ts"]!;
     expect(index).toContain('new lvs.Director("dir1-director", {\n  connection: connection("dir1"),\n  mode: "dr",\n  expireConnections: false,\n  adopt: true,\n});');
   });
+});
+
+it("a unicast pair keeps each node's unicast_src_ip, which a unicast KeepalivedPair requires", () => {
+  const unicast = (host: ReadHost, src: string, peer: string): ReadHost => {
+    const files = { ...host.snapshot.keepalived.files };
+    files[MAIN_CONFIG] = files[MAIN_CONFIG]!.replace("\tadvert_int 1\n", `\tadvert_int 1\n\tunicast_src_ip ${src}\n\tunicast_peer {\n\t\t${peer}\n\t}\n`);
+    return { ...host, snapshot: { ...host.snapshot, keepalived: { ...host.snapshot.keepalived, files } } };
+  };
+  const imported = importProgram([unicast(director("dir1", 2201, 150, "MASTER"), "10.77.0.11", "10.77.0.12"), unicast(director("dir2", 2202, 100, "BACKUP"), "10.77.0.12", "10.77.0.11")], [realServer]);
+  expect(imported.pair!.config.unicast).toBe(true);
+  expect(imported.pair!.nodes.map((n) => n.unicastSrcIp)).toEqual(["10.77.0.11", "10.77.0.12"]);
 });
