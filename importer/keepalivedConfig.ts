@@ -10,7 +10,7 @@ import { expandWithOrigins } from "../provider/keepalived/includes";
 import { GLOBAL_DEFS_PASSTHROUGH, IGNORED_BY_KEEPALIVED, RENDERED_GLOBAL_KEYWORDS } from "../provider/keepalived/keywords";
 import { KEEPALIVED_CONF } from "../provider/keepalived/layout";
 import type { NodeConfig } from "../provider/keepalived/model";
-import { parseNodeConfig, parseRealServerFile, parseVirtualServerFile } from "../provider/keepalived/parse";
+import { parseNodeConfig, parseRealServerFile, parseVirtualServerFile, splitVirtualServer } from "../provider/keepalived/parse";
 import type { KeepalivedRealServerOptions, KeepalivedServiceOptions } from "../provider/keepalived/serviceModel";
 import type { IpvsDestination, IpvsService } from "../provider/ipvs/model";
 
@@ -77,12 +77,9 @@ function importVirtualServer(vs: Statement, warnings: string[], where: Where): I
   const label = `virtual_server ${vs.args.join(" ")}`;
   unexpressed(block, SERVICE_KEYWORDS, label, warnings, where);
   // The guides put lvs_method on the virtual_server; keepalived applies it to each real server.
-  const method = block.find((s) => s.keyword === "lvs_method");
-  const ownBlock = block.filter((s) => s.keyword !== "real_server");
-  const { service, options } = parseVirtualServerFile(writeStatements([{ ...vs, block: ownBlock }]), label);
-  const realServers = block
-    .filter((s) => s.keyword === "real_server")
-    .map((rs) => {
+  const { own, realServers: declared } = splitVirtualServer(vs);
+  const { service, options } = parseVirtualServerFile(writeStatements([{ ...vs, block: own }]), label);
+  const realServers = declared.map((rs) => {
       const rsBlock = rs.block ?? [];
       const rsLabel = `real_server ${rs.args.join(" ")} of ${label}`;
       unexpressed(rsBlock.filter((s) => !CHECKS.has(s.keyword)), REAL_SERVER_KEYWORDS, rsLabel, warnings, where);
@@ -90,8 +87,7 @@ function importVirtualServer(vs: Statement, warnings: string[], where: Where): I
         unexpressed(check.block ?? [], CHECK_KEYWORDS, `${check.keyword} of ${rsLabel}`, warnings, where);
         for (const url of (check.block ?? []).filter((s) => s.keyword === "url")) unexpressed(url.block ?? [], CHECK_KEYWORDS, `url of ${rsLabel}`, warnings, where);
       }
-      const withMethod = method && !rsBlock.some((s) => s.keyword === "lvs_method") ? [method, ...rsBlock] : rsBlock;
-      return parseRealServerFile(writeStatements([{ ...rs, block: withMethod }]), rsLabel, service.key);
+      return parseRealServerFile(writeStatements([rs]), rsLabel, service.key);
     });
   return { service, options, realServers };
 }

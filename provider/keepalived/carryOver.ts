@@ -29,7 +29,7 @@ import type { FileOp } from "./fileOps";
 import { expandWithOrigins } from "./includes";
 import { IGNORED_BY_KEEPALIVED } from "./keywords";
 import { KEEPALIVED_CONF, realServerDirName, realServerFile, serviceFile, SERVICES_DIR } from "./layout";
-import { parseVirtualServerFile } from "./parse";
+import { parseVirtualServerFile, splitVirtualServer } from "./parse";
 
 /** Where the statements that are not a virtual_server go: included by the pair's `services/*.conf`. */
 export const ADOPTED_FILE = `${SERVICES_DIR}/0-adopted.conf`;
@@ -96,16 +96,11 @@ export function carriedConfig(files: Readonly<Record<string, string>>, own: Pair
     }
     written.add(serviceFile(key));
     services.push(serviceKeyString(key));
-    const block = s.block ?? [];
-    const serviceLines = block.filter((b) => b.keyword !== "real_server");
+    const { own: serviceLines, realServers } = splitVirtualServer(s);
     ops.push({ op: "write", path: serviceFile(key), content: withHeader([{ ...s, block: [...serviceLines, statement("include", [`${realServerDirName(key)}/*.conf`])] }]) });
-    // The guides set lb_kind on the virtual_server, for all its real servers. A VirtualService
-    // that takes the .vs over writes lvs_method on each real server instead, so each carried
-    // real server says it too: in between, keepalived would otherwise take them for NAT.
-    const method = block.find((b) => b.keyword === "lvs_method" || b.keyword === "lb_kind");
-    for (const declared of block.filter((b) => b.keyword === "real_server")) {
-      const inner = declared.block ?? [];
-      const rs = method && !inner.some((b) => b.keyword === "lvs_method" || b.keyword === "lb_kind") ? { ...declared, block: [statement("lvs_method", method.args), ...inner] } : declared;
+    // Each real server says the virtual_server's lb_kind itself (splitVirtualServer): once a
+    // VirtualService has taken the .vs over, keepalived would otherwise take them for NAT.
+    for (const rs of realServers) {
       const address = canonicalAddress(rs.args[0] ?? "") ?? rs.args[0] ?? "";
       const port = Number(rs.args[1] ?? 0);
       const path = realServerFile(key, address, Number.isInteger(port) ? port : 0);

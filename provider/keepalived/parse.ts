@@ -3,7 +3,7 @@
 // we do not model land in the free-form lists, exactly as render.ts writes those.
 
 import { canonicalAddress, type IpvsDestination, type IpvsService, type SchedulerFlag, type ServiceKey } from "../ipvs/model";
-import { find, findAll, parseStatements, type Statement } from "./configSyntax";
+import { find, findAll, parseStatements, statement, type Statement } from "./configSyntax";
 import { ParseError } from "./errors";
 import { MODELLED_INSTANCE_KEYWORDS, NOTIFY_KEYWORDS, RENDERED_GLOBAL_KEYWORDS } from "./keywords";
 import { GARP_KEYWORDS, type AuthType, type GarpOptions, type NodeConfig, type NotifyScripts, type TrackScript, type VrrpState } from "./model";
@@ -106,6 +106,24 @@ export function parseNodeConfig(content: string, file = "keepalived.conf"): Node
 
 const SCHEDULER_FLAG_KEYWORDS = new Set(["sh-fallback", "sh-port", "mh-fallback", "mh-port"]);
 const FORWARDING_OF = { DR: "dr", NAT: "nat", TUN: "tun" } as const;
+
+/** How a virtual_server names its forwarding method: `lvs_method`, or the guides' old `lb_kind`. */
+const isMethod = (s: Statement) => s.keyword === "lvs_method" || s.keyword === "lb_kind";
+
+/**
+ * A virtual_server block written by hand, split as the resources write it: its own
+ * statements, and its real_server blocks on their own. The guides set the forwarding method
+ * on the virtual_server; keepalived applies it to each real server that sets none, so each
+ * such real_server gets it as its own `lvs_method` and reads the same on its own.
+ */
+export function splitVirtualServer(vs: Statement): { own: Statement[]; realServers: Statement[] } {
+  const block = vs.block ?? [];
+  const method = block.find(isMethod);
+  const realServers = block
+    .filter((s) => s.keyword === "real_server")
+    .map((rs) => (method && !(rs.block ?? []).some(isMethod) ? { ...rs, block: [statement("lvs_method", method.args), ...(rs.block ?? [])] } : rs));
+  return { own: block.filter((s) => s.keyword !== "real_server"), realServers };
+}
 
 /** A service file: its virtual_server block as the IPVS model plus keepalived's options. */
 export function parseVirtualServerFile(content: string, file: string): { service: IpvsService; options: KeepalivedServiceOptions } {
