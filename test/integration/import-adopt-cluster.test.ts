@@ -8,12 +8,12 @@
 // changes, and no failed request. `pulumi preview --refresh --expect-no-changes` exits 0;
 // `pulumi destroy` removes the IPVS entries and leaves the VIPs and sysctls as they were.
 
-import { mkdtempSync, rmSync } from "fs";
+import { mkdtempSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { closeSshPool, run } from "../../provider/ssh";
+import { run } from "../../provider/ssh";
 import type { TestProject } from "../support/engine/pulumiCli";
-import { adoptedProject, importLabHosts } from "../support/importAdopt";
+import { adoptedProject, cleanUpAdoption, importLabHosts } from "../support/importAdopt";
 import { clientLoop, clientLoopDuring } from "../support/keepalivedLab";
 import { labConnection, labHost } from "../support/lab";
 
@@ -56,18 +56,7 @@ beforeAll(async () => {
   await sh("dir1", 'ipvsadm -A -t "$1:80" -s rr && ipvsadm -a -t "$1:80" -r "$2:80" -g -w 1 && ipvsadm -a -t "$1:80" -r "$3:80" -g -w 1', VIP, front("rs2"), front("rs3"));
 }, 120_000);
 
-afterAll(async () => {
-  try {
-    if (project) {
-      await project.run(["destroy", "--yes", "--skip-preview"]);
-      project.remove();
-    }
-    await teardownByHand();
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-    await closeSshPool();
-  }
-}, 300_000);
+afterAll(() => cleanUpAdoption(project, work, teardownByHand), 300_000);
 
 describe("a DR director built by hand the way LvsCluster builds one, imported as an LvsCluster", () => {
   it("imports as one LvsCluster with adopt; `pulumi up` changes nothing and fails no request; the drift check exits 0; destroy leaves the VIPs and sysctls", async () => {

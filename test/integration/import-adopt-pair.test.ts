@@ -14,14 +14,14 @@
 // `pulumi destroy` puts the hand-written keepalived.conf back and keepalived serves the
 // guide's cluster again, with the real servers' VIPs and sysctls as they were.
 
-import { mkdtempSync, readFileSync, rmSync } from "fs";
+import { mkdtempSync, readFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { MAIN_FILE_MARKER, ORIGINAL_SUFFIX } from "../../provider/keepalived/hostScripts";
 import { CONFIG_ROOT, KEEPALIVED_CONF, LIVE_LINK } from "../../provider/keepalived/layout";
-import { closeSshPool, run } from "../../provider/ssh";
+import { run } from "../../provider/ssh";
 import type { TestProject } from "../support/engine/pulumiCli";
-import { adoptedProject, importLabHosts } from "../support/importAdopt";
+import { adoptedProject, cleanUpAdoption, importLabHosts } from "../support/importAdopt";
 import { clientLoop, clientLoopDuring, liveRealServers, vipHolder, waitFor } from "../support/keepalivedLab";
 import { labConnection, labHost } from "../support/lab";
 
@@ -124,18 +124,7 @@ beforeAll(async () => {
   for (const d of DIRECTORS) await waitFor(async () => (await liveRealServers(d, VIP, 80)).length === 2, 60_000, `both real servers healthy in ${d}'s table`);
 }, 180_000);
 
-afterAll(async () => {
-  try {
-    if (project) {
-      await project.run(["destroy", "--yes", "--skip-preview"]);
-      project.remove();
-    }
-    await teardownByHand();
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-    await closeSshPool();
-  }
-}, 300_000);
+afterAll(() => cleanUpAdoption(project, work, teardownByHand), 300_000);
 
 describe("a keepalived LVS-DR pair built by hand, adopted with `pulumi-lvs import` and the real engine", () => {
   it("before: the hand-made pair answers through the VIP held by dir1", async () => {

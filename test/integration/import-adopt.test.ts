@@ -10,12 +10,12 @@
 // changed in the program applies; `pulumi destroy` removes the IPVS entries and leaves the
 // hand-made VIP, sysctls and routes as they were.
 
-import { mkdtempSync, readFileSync, rmSync } from "fs";
+import { mkdtempSync, readFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { closeSshPool, run } from "../../provider/ssh";
+import { run } from "../../provider/ssh";
 import type { TestProject } from "../support/engine/pulumiCli";
-import { adoptedProject, importLabHosts } from "../support/importAdopt";
+import { adoptedProject, cleanUpAdoption, importLabHosts } from "../support/importAdopt";
 import { clientLoop, clientLoopDuring } from "../support/keepalivedLab";
 import { labConnection, labHost } from "../support/lab";
 
@@ -53,18 +53,7 @@ beforeAll(async () => {
   for (const rs of REAL_SERVERS) await sh(rs, 'ip rule add from "$1" lookup "$2" && ip route add default via "$3" table "$2"', back(rs), TABLE, back("dir2"));
 }, 120_000);
 
-afterAll(async () => {
-  try {
-    if (project) {
-      await project.run(["destroy", "--yes", "--skip-preview", "--stack", "prod"]);
-      project.remove();
-    }
-    await teardownByHand();
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-    await closeSshPool();
-  }
-}, 300_000);
+afterAll(() => cleanUpAdoption(project, work, teardownByHand), 300_000);
 
 describe("a NAT director built by hand, adopted with `pulumi-lvs import` and the real engine", () => {
   it("before: the hand-made cluster answers from both real servers", async () => {

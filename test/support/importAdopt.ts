@@ -4,8 +4,9 @@
 // the real CLI, its stack made and its secrets set the way its README says.
 
 import { execFile } from "child_process";
-import { readFileSync, writeFileSync } from "fs";
+import { readFileSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
+import { closeSshPool } from "../../provider/ssh";
 import { REPO_ROOT, TestProject } from "./engine/pulumiCli";
 import { labHost, loadLabInventory } from "./lab";
 
@@ -47,4 +48,22 @@ export async function adoptedProject(work: string, secrets: Record<string, strin
   const all = { privateKey: readFileSync(loadLabInventory().sshKey.privateKeyPath, "utf8"), ...secrets };
   for (const [name, value] of Object.entries(all)) await project.ok(["config", "set", "--secret", name], { stdin: value });
   return project;
+}
+
+/**
+ * The adoption tests' cleanup, also after a test stopped half-way: destroy what the project
+ * still holds (the adopted hosts keep what they had), undo the hand-made cluster, remove the
+ * work directory, close the SSH pool.
+ */
+export async function cleanUpAdoption(project: TestProject | undefined, work: string, teardownByHand: () => Promise<void>): Promise<void> {
+  try {
+    if (project) {
+      await project.run(["destroy", "--yes", "--skip-preview", "--stack", "prod"]);
+      project.remove();
+    }
+    await teardownByHand();
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    await closeSshPool();
+  }
 }
