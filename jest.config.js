@@ -1,6 +1,9 @@
 // Two projects so that `npm test` can run the fast unit suite first and the lab suite
 // (real sshd, real IPVS kernel, real keepalived) once the lab is booted.
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
+// Transpile only (tsconfig.jest.json: isolatedModules): `npm test` type-checks every file,
+// tests included, with `tsc -p tsconfig.test.json` before jest starts, so ts-jest checking
+// each file again cost minutes of CI for nothing (two unit suites: 8.8 s, 2.6 s without).
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.jest.json' }];
 
 // What `npm test` leaves to `npm run test:extended` (LVS_EXTENDED=1, also run by `npm run
 // bench`), for CI's time: issue 14's health-check proofs (about eight minutes of checks
