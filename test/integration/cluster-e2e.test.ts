@@ -13,6 +13,7 @@ import { directorProvider } from "../../provider/director/directorProvider";
 import { realServerProvider } from "../../provider/service/realServerRouter";
 import { virtualServiceProvider } from "../../provider/service/virtualServiceRouter";
 import { labConnection, labHost } from "../support/lab";
+import { destroyInLayers } from "../support/keepalivedLab";
 import { clearIpvsTable } from "../support/labChecks";
 import { up, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
 
@@ -21,8 +22,15 @@ const dir1 = () => labConnection("dir1");
 
 afterAll(closeSshPool);
 
-async function destroy(stack: Array<[ProviderUnderTest, Deployed]>): Promise<void> {
-  for (const [provider, deployed] of stack.reverse()) await provider.delete(deployed.id, deployed.state);
+/** Deleted as the engine deletes them: dependents first, each layer's resources at once. */
+const destroy = (stack: Array<[ProviderUnderTest, Deployed]>) =>
+  destroyInLayers(stack, [[realServerProvider], [virtualServiceProvider], [realServerArpConfigProvider, directorProvider]]);
+
+/** Created as the engine creates independent resources: all at once, each one in `stack` as soon as it exists. */
+async function upAll(stack: Array<[ProviderUnderTest, Deployed]>, provider: ProviderUnderTest, inputs: Array<Record<string, unknown>>): Promise<void> {
+  const settled = await Promise.allSettled(inputs.map(async (raw) => stack.push([provider, await up(provider, raw)])));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 /** Stats line of the service: Conns InPkts OutPkts InBytes OutBytes, exact numbers. */
@@ -50,20 +58,18 @@ describe.each([
     const families = [{ vip, address: (name: string) => labHost(name).interfaces.front.ipv4 }, ...(vip6 ? [{ vip: vip6, address: (name: string) => labHost(name).interfaces.front.ipv6! }] : [])];
     try {
       await clearIpvsTable("dir1");
-      stack.push([
-        directorProvider,
-        await up(directorProvider, { connection: dir1(), mode, ...(mode === "dr" ? { interfaces: ["eth1"] } : {}), vip: { address: vip, interface: "eth1" }, ...(vip6 ? { vips: [{ address: vip6, interface: "eth1" }] } : {}) }),
+      // In LvsCluster's order: the Director and the ARP configs, then the services (which
+      // depend on the Director), then their real servers.
+      const directorInputs = { connection: dir1(), mode, ...(mode === "dr" ? { interfaces: ["eth1"] } : {}), vip: { address: vip, interface: "eth1" }, ...(vip6 ? { vips: [{ address: vip6, interface: "eth1" }] } : {}) };
+      const hostsReady = await Promise.allSettled([
+        upAll(stack, directorProvider, [directorInputs]),
+        upAll(stack, realServerArpConfigProvider, REAL_SERVERS.map((name) => ({ connection: labConnection(name), vips: families.map((f) => f.vip), mode, interfaces: ["eth1"] }))),
       ]);
-      for (const name of REAL_SERVERS) {
-        stack.push([realServerArpConfigProvider, await up(realServerArpConfigProvider, { connection: labConnection(name), vips: families.map((f) => f.vip), mode, interfaces: ["eth1"] })]);
-      }
-      for (const family of families) {
-        const reference = { protocol: "tcp", address: family.vip, port: 80 };
-        stack.push([virtualServiceProvider, await up(virtualServiceProvider, { connection: dir1(), ...reference, scheduler: "rr" })]);
-        for (const name of REAL_SERVERS) {
-          stack.push([realServerProvider, await up(realServerProvider, { connection: dir1(), service: reference, address: family.address(name), port: 80, forwarding: mode })]);
-        }
-      }
+      const failed = hostsReady.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+      const references = families.map((family) => ({ protocol: "tcp", address: family.vip, port: 80 }));
+      await upAll(stack, virtualServiceProvider, references.map((reference) => ({ connection: dir1(), ...reference, scheduler: "rr" })));
+      await upAll(stack, realServerProvider, families.flatMap((family, i) => REAL_SERVERS.map((name) => ({ connection: dir1(), service: references[i], address: family.address(name), port: 80, forwarding: mode }))));
       await run(labConnection("client"), ["ip", "neigh", "flush", "all"]);
 
       for (const family of families) {

@@ -109,11 +109,14 @@ describe("a killed pulumi up or destroy of a DR cluster, then what the engine as
     expect(steps.up).toBeGreaterThan(3);
   });
 
-  // The middle and the last step. A kill at the first (a read) leaves the hosts untouched and
-  // asks the engine for the same as these (`pulumi cancel`, then up): it went in CI's time.
+  // The middle step, and with LVS_EXTENDED=1 (`npm run test:extended`) the last: a kill
+  // there asks the engine for the same (`pulumi cancel`, refresh, up), with every host
+  // already changed; it went in CI's time (75 s), as the first step did before it (a read,
+  // which leaves the hosts untouched). fault-matrix.test.ts cuts every step at the provider
+  // level in `npm run test:faults`.
   it.each([
     ["middle", () => Math.ceil(steps.up / 2)],
-    ["last", () => steps.up],
+    ...(process.env.LVS_EXTENDED === "1" ? [["last", () => steps.up] as [string, () => number]] : []),
   ])("up killed at its %s remote step: cancel, refresh as asked, up again: exactly the clean deployment", async (_which, at) => {
     const cut = await upTo(CLUSTER, at());
     expect(cut.killed).toBe(true);

@@ -6,12 +6,14 @@
 // exit non-zero with a --diff naming the resource and the property; `pulumi refresh`
 // records it; `pulumi up` repairs it. (The gitops example: its workflow's command, verbatim.)
 //
-// `npm test` deploys ha-pair and lvs-haproxy (whose HaproxyConfig, the example's own
-// resource, is proven on real hosts only here: a drift by hand, its repair, the restore on
-// destroy). With LVS_EXTENDED=1 (`npm run test:extended`, and `npm run bench`) also
-// dr-cluster (with the whole GitOps cycle), tun-cluster, nat-cluster and gitops: three to
-// four minutes each on the lab's emulated VMs, for what other suites prove in
-// `npm test` too: dr-cluster deployed by its README's steps (example-readme), the GitOps
+// `npm test` deploys lvs-haproxy (a KeepalivedPair and an LvsCluster with keepalived's checks,
+// and HaproxyConfig, the example's own resource, proven on real hosts only here: a drift by
+// hand, its repair, the restore on destroy; the VRRP password in no state or log). With
+// LVS_EXTENDED=1 (`npm run test:extended`, and `npm run bench`) also ha-pair, dr-cluster
+// (with the whole GitOps cycle), tun-cluster, nat-cluster and gitops: three to four minutes
+// each on the lab's emulated VMs, for what other suites prove in `npm test` too: ha-pair's
+// pair, checks and secret scan (lvs-haproxy, the same pair block; keepalived-pair),
+// dr-cluster deployed by its README's steps (example-readme), the GitOps
 // cycle through the real CLI (engine-cli: drift by hand, exit 7 naming the property, refresh,
 // repair), tun and nat clusters at the provider level (cluster-e2e, nat-return-route), and
 // every example's program under the SDK's mocks, type-checked (test/unit/components/programs.test.ts).
@@ -217,7 +219,7 @@ describe.each([
   }, ENGINE_CYCLE_TIMEOUT_MS);
 });
 
-describe("examples/ha-pair on the real CLI (keepalived on dir1 + dir2, VIP 10.77.0.154)", () => {
+(EXTENDED ? describe : describe.skip)("examples/ha-pair on the real CLI (keepalived on dir1 + dir2, VIP 10.77.0.154)", () => {
   it("answers through the VIP; the GitOps check exits 0; destroyed with its VRRP password in no state, export or log", async () => {
     const vip = "10.77.0.154";
     const vrrpPassword = randomBytes(4).toString("hex"); // VRRP PASS auth: at most 8 characters
