@@ -280,22 +280,4 @@ describe("RealServerArpConfig in tun mode on rs2", () => {
     expect(await oursOnHost(rs2)).toEqual([]);
   }, 120_000);
 });
-
-describe("persistence across a real reboot of rs3", () => {
-  it("after `systemctl reboot` the VIPs are back on lo and the sysctls set; delete then leaves nothing", async () => {
-    const r = await deploy(rs3, { vips: ["10.77.0.215", "fd77::215"], mode: "dr" });
-    const { rebootAndWait } = await import("../support/reboot");
-    const boots = await rebootAndWait(rs3);
-    expect(boots.bootIdAfter).not.toBe(boots.bootIdBefore);
-    expect((await loAddresses(rs3)).sort()).toEqual(["10.77.0.215/32", "fd77::215/128"]);
-    const live = await sysctls(rs3, ARP_SYSCTLS(r.state["appliedInterfaces"]));
-    for (const [k, v] of Object.entries(live)) expect([k, v]).toEqual([k, k.endsWith("arp_ignore") ? "1" : "2"]);
-    const refreshed = await refresh(provider, r);
-    expect(refreshed!.props).toEqual(r.state);
-    console.log(`RealServerArpConfig reboot of rs3: boot ${boots.bootIdBefore} → ${boots.bootIdAfter}; VIPs and sysctls back`);
-    await destroy(r);
-    expect(await sysctls(rs3)).toEqual(before.get(rs3));
-    expect(await loAddresses(rs3)).toEqual([]);
-    expect(await oursOnHost(rs3)).toEqual([]);
-  }, 700_000);
-});
+// Persistence across a real reboot: reboot.test.ts (rs3, with dir1 and dir2 at once).

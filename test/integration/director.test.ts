@@ -15,7 +15,6 @@ import {
   type DirectorInputs,
 } from "../../provider/director";
 import { labConnection } from "../support/lab";
-import { rebootAndWait } from "../support/reboot";
 
 const dir2 = labConnection("dir2");
 /** The first nat cycle goes through `lab` and passwordless sudo, as most real hosts are reached. */
@@ -177,19 +176,6 @@ describe("Director on a real host (dir2)", () => {
     expect(state).toMatchObject({ vipBound: true, persisted: { modulesLoad: true, sysctlFile: true, vipUnit: true } });
     expect((await directorProvider.read(id, state!)).props).toEqual(state);
   });
-
-  it("after a real reboot, ip_vs is loaded, the sysctls are back and the VIP is bound again", async () => {
-    const { bootIdBefore, bootIdAfter } = await rebootAndWait(dir2);
-    expect(bootIdAfter).not.toBe(bootIdBefore);
-    expect((await run(dir2, ["cat", "/proc/modules"])).stdout).toMatch(/^ip_vs /m);
-    const live = await sysctls();
-    for (const scope of ["all", "default", "eth1"]) expect(live[`net.ipv4.conf.${scope}.send_redirects`]).toBe("0");
-    expect(live["net.ipv4.vs.expire_nodest_conn"]).toBe("1");
-    expect(live["net.ipv4.vs.expire_quiescent_template"]).toBe("1");
-    expect(await addressesOf("eth1")).toContain(`inet ${VIP}/32 scope global eth1`);
-    const refreshed = await directorProvider.read(id, state!);
-    expect(refreshed.props).toEqual(state);
-  }, 700_000);
 
   it("a VIP removed by hand is drift, and update binds it again", async () => {
     await run(dir2, ["ip", "addr", "del", `${VIP}/32`, "dev", "eth1"]);

@@ -1,7 +1,7 @@
 // What refresh, concurrency and reboots do to VirtualService/RealServer on a real director:
 // out-of-band edits read as drift, 100 real servers created at once all land (kernel and
-// rules file), the read of 100 costs one handshake and one table dump, rules survive a
-// real reboot, and check rejects bad input with messages that say what to do.
+// rules file), the read of 100 costs one handshake and one table dump (the rules across a
+// real reboot: reboot.test.ts), and check rejects bad input with messages that say what to do.
 
 import { closeSshPool, resetSshPool, run, sshPoolStats } from "../../provider/ssh";
 import { ipvsTableReadCount } from "../../provider/ipvs/executor";
@@ -11,7 +11,6 @@ import { AlreadyExistsError } from "../../provider/resource/errors";
 import { labConnection } from "../support/lab";
 import { clearIpvsTable } from "../support/labChecks";
 import { preview, refresh, up, type Deployed } from "../support/providerSteps";
-import { rebootAndWait } from "../support/reboot";
 
 const dir1 = () => labConnection("dir1");
 const ipvsadm = async (...args: string[]) => (await run(dir1(), ["ipvsadm", ...args])).stdout;
@@ -121,20 +120,6 @@ describe("100 real servers on one director", () => {
     expect(cost.tableDumps).toBe(1);
     expect(cost.execs).toBe(1);
   });
-});
-
-describe("reboot safety", () => {
-  it("brings the rules back after a real reboot of the director", async () => {
-    await ipvsadm("-C");
-    await up(virtualServiceProvider, { connection: dir1(), protocol: "udp", address: "fd77::122", port: 53, scheduler: "sh", schedulerFlags: ["sh-port"] });
-    const rs = await up(realServerProvider, { connection: dir1(), service: { protocol: "udp", address: "fd77::122", port: 53 }, address: "fd77::21", port: 53, weight: 9, upperThreshold: 50 });
-    const before = await ipvsadm("-S", "-n");
-    expect((await run(dir1(), ["cat", "/etc/ipvsadm.rules"])).stdout).toContain("-x 50 -y 0");
-    const { bootIdBefore, bootIdAfter } = await rebootAndWait(dir1());
-    expect(bootIdAfter).not.toBe(bootIdBefore);
-    expect(await ipvsadm("-S", "-n")).toBe(before);
-    expect((await refresh(realServerProvider, rs))?.inputs).toMatchObject({ weight: 9, upperThreshold: 50 });
-  }, 700_000);
 });
 
 describe("check", () => {
