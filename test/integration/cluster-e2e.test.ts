@@ -15,7 +15,7 @@ import { virtualServiceProvider } from "../../provider/service/virtualServiceRou
 import { labConnection, labHost } from "../support/lab";
 import { destroyInLayers } from "../support/keepalivedLab";
 import { clearIpvsTable } from "../support/labChecks";
-import { up, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
+import { upAll, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
 
 const REAL_SERVERS = ["rs1", "rs2", "rs3"] as const;
 const dir1 = () => labConnection("dir1");
@@ -26,12 +26,6 @@ afterAll(closeSshPool);
 const destroy = (stack: Array<[ProviderUnderTest, Deployed]>) =>
   destroyInLayers(stack, [[realServerProvider], [virtualServiceProvider], [realServerArpConfigProvider, directorProvider]]);
 
-/** Created as the engine creates independent resources: all at once, each one in `stack` as soon as it exists. */
-async function upAll(stack: Array<[ProviderUnderTest, Deployed]>, provider: ProviderUnderTest, inputs: Array<Record<string, unknown>>): Promise<void> {
-  const settled = await Promise.allSettled(inputs.map(async (raw) => stack.push([provider, await up(provider, raw)])));
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) throw failed.reason;
-}
 
 /** Stats line of the service: Conns InPkts OutPkts InBytes OutBytes, exact numbers. */
 async function serviceStats(vip: string): Promise<{ conns: number; inPkts: number; outPkts: number }> {

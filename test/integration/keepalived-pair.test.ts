@@ -22,7 +22,7 @@ import { errorOf } from "../support/errorOf";
 import { answersTo, clientLoop as clientLoopTo, destroyInLayers, liveRealServers as liveRealServersOn, installStreamCgi, removeStreamCgi, sleep, startStream, stopStreams, streamAlive, syncDaemons, vipHolder, vrrpTransitions, waitFor } from "../support/keepalivedLab";
 import { labConnection, labHost } from "../support/lab";
 import { powerOff, powerOn } from "../support/labPower";
-import { refresh, up, upChanged, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
+import { refresh, up, upAll, upChanged, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
 
 const VIP = "10.77.0.100";
 /** The NAT real servers' gateway on the back segment: a second VIP of the pair, so it moves with the first. */
@@ -185,24 +185,27 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
   });
 
   it("serves the VIP through keepalived's virtual_server with health-checked real servers", async () => {
-    for (const name of REAL_SERVERS) {
-      stack.push([realServerArpConfigProvider, await up(realServerArpConfigProvider, { connection: labConnection(name), vips: [VIP], mode: "dr", interfaces: ["eth1"] })]);
-    }
+    // As the engine runs them: the ARP configs and the service at once, then the real servers
+    // at once (one generation of the pair's tree for the three).
     const target = pair.state["target"];
-    service = await up(virtualServiceProvider, { keepalived: target, protocol: "tcp", address: VIP, port: 80, scheduler: "rr", delayLoop: 2 });
-    stack.push([virtualServiceProvider, service]);
-    for (const name of REAL_SERVERS) {
-      const rs = await up(realServerProvider, {
+    const [, [vs]] = await Promise.all([
+      upAll(stack, realServerArpConfigProvider, REAL_SERVERS.map((name) => ({ connection: labConnection(name), vips: [VIP], mode: "dr", interfaces: ["eth1"] }))),
+      upAll(stack, virtualServiceProvider, [{ keepalived: target, protocol: "tcp", address: VIP, port: 80, scheduler: "rr", delayLoop: 2 }]),
+    ]);
+    service = vs!;
+    const created = await upAll(
+      stack,
+      realServerProvider,
+      REAL_SERVERS.map((name) => ({
         keepalived: target,
         service: { protocol: "tcp", address: VIP, port: 80 },
         address: labHost(name).interfaces.front.ipv4,
         port: 80,
         forwarding: "dr",
         healthCheck: { type: "HTTP_GET", urls: [{ path: "/", statusCode: 200 }], connectTimeout: 2, retry: 1, delayBeforeRetry: 1 },
-      });
-      realServers.set(name, rs);
-      stack.push([realServerProvider, rs]);
-    }
+      })),
+    );
+    REAL_SERVERS.forEach((name, i) => realServers.set(name, created[i]!));
     const expected = REAL_SERVERS.map((n) => labHost(n).interfaces.front.ipv4).sort();
     for (const d of dirs) await waitFor(async () => JSON.stringify(await liveRealServers(d)) === JSON.stringify(expected), 30_000, `${d}'s IPVS table to list every real server`);
     await run(labConnection("client"), ["ip", "neigh", "flush", "all"]);
@@ -214,17 +217,15 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
 
   it("serves a NAT service too: the real server's gateway is the pair's back VIP, the directors forward", async () => {
     // ip_forward on both nodes is what a Director in nat mode (without a VIP of its own) is for.
-    for (const d of dirs) {
-      const director = await up(directorProvider, { connection: labConnection(d), mode: "nat" });
-      natDirectors.set(d, director);
-      stack.push([directorProvider, director]);
-    }
     const target = pair.state["target"];
-    const natService = await up(virtualServiceProvider, { keepalived: target, protocol: "tcp", address: VIP, port: NAT_PORT, scheduler: "rr" });
-    stack.push([virtualServiceProvider, natService]);
     const rs3Back = labHost("rs3").interfaces.back!.ipv4;
-    stack.push([realServerProvider, await up(realServerProvider, { keepalived: target, service: { protocol: "tcp", address: VIP, port: NAT_PORT }, address: rs3Back, port: 80, forwarding: "nat" })]);
-    stack.push([realServerReturnRouteProvider, await up(realServerReturnRouteProvider, { connection: labConnection("rs3"), sourceAddress: rs3Back, gateway: BACK_VIP })]);
+    const [directors] = await Promise.all([
+      upAll(stack, directorProvider, dirs.map((d) => ({ connection: labConnection(d), mode: "nat" }))),
+      upAll(stack, virtualServiceProvider, [{ keepalived: target, protocol: "tcp", address: VIP, port: NAT_PORT, scheduler: "rr" }]),
+      upAll(stack, realServerReturnRouteProvider, [{ connection: labConnection("rs3"), sourceAddress: rs3Back, gateway: BACK_VIP }]),
+    ]);
+    dirs.forEach((d, i) => natDirectors.set(d, directors[i]!));
+    await upAll(stack, realServerProvider, [{ keepalived: target, service: { protocol: "tcp", address: VIP, port: NAT_PORT }, address: rs3Back, port: 80, forwarding: "nat" }]);
     for (const d of dirs) await waitFor(async () => (await liveRealServersOn(d, VIP, NAT_PORT)).includes(rs3Back), 30_000, `${d}'s IPVS table to list the NAT real server`);
     const out = (await run(labConnection("client"), ["curl", "-sS", "--max-time", "3", `http://${VIP}:${NAT_PORT}/`])).stdout.trim();
     expect(out).toBe("rs3");

@@ -56,3 +56,22 @@ export async function preview(provider: ProviderUnderTest, refreshed: pulumi.dyn
   const inputs = await checked(provider, news, refreshed.props ?? {});
   return provider.diff(refreshed.id!, refreshed.props ?? {}, inputs);
 }
+
+/**
+ * Creates independent resources at once, as the engine does (a KeepalivedPair's services
+ * then share one generation, a director's table one batch), each pushed onto `stack` as soon
+ * as it exists, so that a teardown finds every one that was made. Rejects with the first
+ * failure once all have settled.
+ */
+export async function upAll(stack: Array<[ProviderUnderTest, Deployed]>, provider: ProviderUnderTest, inputs: ReadonlyArray<Record<string, unknown>>): Promise<Deployed[]> {
+  const settled = await Promise.allSettled(
+    inputs.map(async (raw) => {
+      const deployed = await up(provider, raw);
+      stack.push([provider, deployed]);
+      return deployed;
+    }),
+  );
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<Deployed>).value);
+}
