@@ -8,7 +8,7 @@ const tsJest = ['ts-jest', { tsconfig: 'tsconfig.jest.json' }];
 // What `npm test` leaves to `npm run test:extended` (LVS_EXTENDED=1, also run by `npm run
 // bench`), for CI's time: issue 14's health-check proofs (about eight minutes of checks
 // failing and healing on the lab's emulated VMs; issue 14 is still open). Other suites gate
-// their extended parts themselves (see keepalived-pair and examples-cli).
+// their extended parts themselves (keepalived-pair, examples-cli, engine-interrupt).
 const EXTENDED = process.env.LVS_EXTENDED === '1';
 const EXTENDED_ONLY = ['<rootDir>/test/integration/keepalived-checks.test.ts'];
 
