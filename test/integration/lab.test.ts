@@ -1,6 +1,6 @@
 // The lab is what every other integration test stands on, so its promises are tested
 // too: a real IPVS kernel on the directors, hosts that are isolated from each other,
-// web servers that name themselves. (Real reboots: ipvs-drift.test.ts reboots dir1 and finds
+// web servers that name themselves. (Real reboots: reboot.test.ts reboots dir1, dir2 and rs3 and finds
 // its rules, its disk and its host key again.)
 
 import { randomBytes } from "crypto";

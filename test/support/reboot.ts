@@ -1,5 +1,5 @@
 // A real reboot of a lab VM, and the wait for it to come back. Used by every test that
-// proves something survives a reboot (the lab itself, IPVS rules, ARP configuration).
+// proves something survives a reboot (reboot.test.ts: IPVS rules, a Director, an ARP configuration, on three hosts at once).
 
 import { exec, type SshConnectionInput } from "../../provider/ssh";
 
