@@ -12,6 +12,7 @@ import {
   unitName,
 } from "../../provider/arp";
 import { labConnection, labHost } from "../support/lab";
+import { ARP_SYSCTLS, sysctlValues } from "../support/labChecks";
 import { checked, refresh, up, upChanged, type Deployed } from "../support/providerSteps";
 import { errorOf } from "../support/errorOf";
 
@@ -21,13 +22,9 @@ const rs3 = labConnection("rs3");
 const client = labConnection("client");
 type Conn = typeof rs1;
 
-const ARP_SYSCTLS = (ifaces: string[]) => ["all", "lo", ...ifaces].flatMap((i) => [`net.ipv4.conf.${i}.arp_ignore`, `net.ipv4.conf.${i}.arp_announce`]);
 const WATCHED = [...ARP_SYSCTLS(["eth0", "eth1", "eth2"]), "net.ipv4.conf.all.rp_filter"];
 
-async function sysctls(host: Conn, keys: readonly string[] = WATCHED): Promise<Record<string, string>> {
-  const out = (await run(host, ["sysctl", "-e", ...keys])).stdout;
-  return Object.fromEntries(out.trim().split("\n").map((l) => l.split(" = ") as [string, string]));
-}
+const sysctls = (host: Conn, keys: readonly string[] = WATCHED) => sysctlValues(host, keys);
 
 async function loAddresses(host: Conn, dev = "lo"): Promise<string[]> {
   const out = (await run(host, ["ip", "-o", "addr", "show", "dev", dev])).stdout;

@@ -15,7 +15,7 @@ import { virtualServiceProvider } from "../../provider/service/virtualServiceRou
 import { labConnection, labHost } from "../support/lab";
 import { destroyInLayers } from "../support/keepalivedLab";
 import { clearIpvsTable } from "../support/labChecks";
-import { upAll, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
+import { allSettledOrThrow, upAll, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
 
 const REAL_SERVERS = ["rs1", "rs2", "rs3"] as const;
 const dir1 = () => labConnection("dir1");
@@ -25,7 +25,6 @@ afterAll(closeSshPool);
 /** Deleted as the engine deletes them: dependents first, each layer's resources at once. */
 const destroy = (stack: Array<[ProviderUnderTest, Deployed]>) =>
   destroyInLayers(stack, [[realServerProvider], [virtualServiceProvider], [realServerArpConfigProvider, directorProvider]]);
-
 
 /** Stats line of the service: Conns InPkts OutPkts InBytes OutBytes, exact numbers. */
 async function serviceStats(vip: string): Promise<{ conns: number; inPkts: number; outPkts: number }> {
@@ -55,12 +54,10 @@ describe.each([
       // In LvsCluster's order: the Director and the ARP configs, then the services (which
       // depend on the Director), then their real servers.
       const directorInputs = { connection: dir1(), mode, ...(mode === "dr" ? { interfaces: ["eth1"] } : {}), vip: { address: vip, interface: "eth1" }, ...(vip6 ? { vips: [{ address: vip6, interface: "eth1" }] } : {}) };
-      const hostsReady = await Promise.allSettled([
+      await allSettledOrThrow([
         upAll(stack, directorProvider, [directorInputs]),
         upAll(stack, realServerArpConfigProvider, REAL_SERVERS.map((name) => ({ connection: labConnection(name), vips: families.map((f) => f.vip), mode, interfaces: ["eth1"] }))),
       ]);
-      const failed = hostsReady.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failed) throw failed.reason;
       const references = families.map((family) => ({ protocol: "tcp", address: family.vip, port: 80 }));
       await upAll(stack, virtualServiceProvider, references.map((reference) => ({ connection: dir1(), ...reference, scheduler: "rr" })));
       await upAll(stack, realServerProvider, families.flatMap((family, i) => REAL_SERVERS.map((name) => ({ connection: dir1(), service: references[i], address: family.address(name), port: 80, forwarding: mode }))));

@@ -22,7 +22,7 @@ import { errorOf } from "../support/errorOf";
 import { answersTo, clientLoop as clientLoopTo, destroyInLayers, liveRealServers as liveRealServersOn, installStreamCgi, removeStreamCgi, sleep, startStream, stopStreams, streamAlive, syncDaemons, vipHolder, vrrpTransitions, waitFor } from "../support/keepalivedLab";
 import { labConnection, labHost } from "../support/lab";
 import { powerOff, powerOn } from "../support/labPower";
-import { refresh, up, upAll, upChanged, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
+import { allSettledOrThrow, refresh, up, upAll, upChanged, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
 
 const VIP = "10.77.0.100";
 /** The NAT real servers' gateway on the back segment: a second VIP of the pair, so it moves with the first. */
@@ -188,7 +188,7 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     // As the engine runs them: the ARP configs and the service at once, then the real servers
     // at once (one generation of the pair's tree for the three).
     const target = pair.state["target"];
-    const [, [vs]] = await Promise.all([
+    const [, [vs]] = await allSettledOrThrow([
       upAll(stack, realServerArpConfigProvider, REAL_SERVERS.map((name) => ({ connection: labConnection(name), vips: [VIP], mode: "dr", interfaces: ["eth1"] }))),
       upAll(stack, virtualServiceProvider, [{ keepalived: target, protocol: "tcp", address: VIP, port: 80, scheduler: "rr", delayLoop: 2 }]),
     ]);
@@ -219,7 +219,7 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     // ip_forward on both nodes is what a Director in nat mode (without a VIP of its own) is for.
     const target = pair.state["target"];
     const rs3Back = labHost("rs3").interfaces.back!.ipv4;
-    const [directors] = await Promise.all([
+    const [directors] = await allSettledOrThrow([
       upAll(stack, directorProvider, dirs.map((d) => ({ connection: labConnection(d), mode: "nat" }))),
       upAll(stack, virtualServiceProvider, [{ keepalived: target, protocol: "tcp", address: VIP, port: NAT_PORT, scheduler: "rr" }]),
       upAll(stack, realServerReturnRouteProvider, [{ connection: labConnection("rs3"), sourceAddress: rs3Back, gateway: BACK_VIP }]),

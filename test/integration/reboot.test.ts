@@ -14,7 +14,7 @@ import { realServerProvider } from "../../provider/service/realServerRouter";
 import { virtualServiceProvider } from "../../provider/service/virtualServiceRouter";
 import { closeSshPool, run } from "../../provider/ssh";
 import { labConnection } from "../support/lab";
-import { clearIpvsTable } from "../support/labChecks";
+import { ARP_SYSCTLS, clearIpvsTable, sysctlValues } from "../support/labChecks";
 import { refresh, up, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
 import { rebootAndWait } from "../support/reboot";
 
@@ -32,13 +32,7 @@ const DIRECTOR_SYSCTLS = [
   "net.ipv4.vs.expire_nodest_conn",
   "net.ipv4.vs.expire_quiescent_template",
 ];
-const ARP_SYSCTLS = (ifaces: string[]) => ["all", "lo", ...ifaces].flatMap((i) => [`net.ipv4.conf.${i}.arp_ignore`, `net.ipv4.conf.${i}.arp_announce`]);
 const RS3_WATCHED = [...ARP_SYSCTLS(["eth0", "eth1", "eth2"]), "net.ipv4.conf.all.rp_filter"];
-
-async function sysctls(host: Conn, keys: readonly string[]): Promise<Record<string, string>> {
-  const out = (await run(host, ["sysctl", "-e", ...keys])).stdout;
-  return Object.fromEntries(out.trim().split("\n").map((l) => l.split(" = ") as [string, string]));
-}
 const addresses = async (host: Conn, dev: string) => (await run(host, ["ip", "-o", "addr", "show", "dev", dev])).stdout;
 const ipvsTable = async () => (await run(dir1, ["ipvsadm", "-S", "-n"])).stdout;
 /** Files and units a Director or a RealServerArpConfig leaves on a host. */
@@ -62,7 +56,7 @@ beforeAll(async () => {
   await clearIpvsTable("dir1");
   // net.ipv4.vs.* exist only once ip_vs is loaded; the Director records them in that state.
   await run(dir2, ["modprobe", "ip_vs"]);
-  before = { dir2: await sysctls(dir2, DIRECTOR_SYSCTLS), rs3: await sysctls(rs3, RS3_WATCHED) };
+  before = { dir2: await sysctlValues(dir2, DIRECTOR_SYSCTLS), rs3: await sysctlValues(rs3, RS3_WATCHED) };
   expect(await oursOnHost(dir2)).toEqual([]);
   expect(await oursOnHost(rs3)).toEqual([]);
 });
@@ -96,7 +90,7 @@ describe("a real reboot of dir1, dir2 and rs3 at once", () => {
 
     // dir2: ip_vs, the sysctls, the VIP.
     expect((await run(dir2, ["cat", "/proc/modules"])).stdout).toMatch(/^ip_vs /m);
-    const live = await sysctls(dir2, DIRECTOR_SYSCTLS);
+    const live = await sysctlValues(dir2, DIRECTOR_SYSCTLS);
     for (const scope of ["all", "default", "eth1"]) expect(live[`net.ipv4.conf.${scope}.send_redirects`]).toBe("0");
     expect(live["net.ipv4.vs.expire_nodest_conn"]).toBe("1");
     expect(live["net.ipv4.vs.expire_quiescent_template"]).toBe("1");
@@ -105,17 +99,17 @@ describe("a real reboot of dir1, dir2 and rs3 at once", () => {
 
     // rs3: the VIPs on lo, the ARP sysctls on every interface it applied them to.
     expect([...(await addresses(rs3, "lo")).matchAll(/inet6? (\S+)/g)].map((m) => m[1]).filter((a) => a !== "127.0.0.1/8" && a !== "::1/128").sort()).toEqual(["10.77.0.215/32", "fd77::215/128"]);
-    const arpLive = await sysctls(rs3, ARP_SYSCTLS(arp.state["appliedInterfaces"] as string[]));
+    const arpLive = await sysctlValues(rs3, ARP_SYSCTLS(arp.state["appliedInterfaces"] as string[]));
     for (const [k, v] of Object.entries(arpLive)) expect([k, v]).toEqual([k, k.endsWith("arp_ignore") ? "1" : "2"]);
     expect((await refresh(realServerArpConfigProvider, arp))!.props).toEqual(arp.state);
 
     // Deletes, newest first: each host as before.
     for (const [provider, d] of deployed.splice(0).reverse()) await provider.delete(d.id, d.state);
     expect(await ipvsTable()).not.toContain("fd77::122");
-    expect(await sysctls(dir2, DIRECTOR_SYSCTLS)).toEqual(before.dir2);
+    expect(await sysctlValues(dir2, DIRECTOR_SYSCTLS)).toEqual(before.dir2);
     expect(await addresses(dir2, "eth1")).not.toContain(DIRECTOR_VIP);
     expect(await oursOnHost(dir2)).toEqual([]);
-    expect(await sysctls(rs3, RS3_WATCHED)).toEqual(before.rs3);
+    expect(await sysctlValues(rs3, RS3_WATCHED)).toEqual(before.rs3);
     expect(await addresses(rs3, "lo")).not.toMatch(/10\.77\.0\.215|fd77::215/);
     expect(await oursOnHost(rs3)).toEqual([]);
   }, 900_000);

@@ -13,6 +13,15 @@ export function programHost(name: string): { ssh: string; port: number; hostKey:
   return { ssh: h.ssh.host, port: h.ssh.port, hostKey: h.hostKey, address: h.interfaces.front.ipv4 };
 }
 
+/** The ARP sysctls a RealServerArpConfig sets: arp_ignore and arp_announce on all, lo and each interface given. */
+export const ARP_SYSCTLS = (ifaces: readonly string[]) => ["all", "lo", ...ifaces].flatMap((i) => [`net.ipv4.conf.${i}.arp_ignore`, `net.ipv4.conf.${i}.arp_announce`]);
+
+/** The live values of `keys` on a host (`sysctl -e`: a key the host lacks is left out). */
+export async function sysctlValues(connection: Parameters<typeof run>[0], keys: readonly string[]): Promise<Record<string, string>> {
+  const out = (await run(connection, ["sysctl", "-e", ...keys])).stdout;
+  return Object.fromEntries(out.trim().split("\n").map((l) => l.split(" = ") as [string, string]));
+}
+
 /**
  * Empties a director's IPVS table by hand (`ipvsadm -C`), then has the rules file rewritten
  * from it, as any change of ours would: a test that clears the table and leaves the file

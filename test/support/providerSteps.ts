@@ -58,20 +58,27 @@ export async function preview(provider: ProviderUnderTest, refreshed: pulumi.dyn
 }
 
 /**
+ * Like Promise.all, but rejects (with the first failure) only once every promise has
+ * settled: a teardown that follows never races a create still in flight.
+ */
+export async function allSettledOrThrow<T extends readonly unknown[]>(promises: readonly [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/**
  * Creates independent resources at once, as the engine does (a KeepalivedPair's services
  * then share one generation, a director's table one batch), each pushed onto `stack` as soon
- * as it exists, so that a teardown finds every one that was made. Rejects with the first
- * failure once all have settled.
+ * as it exists, so that a teardown finds every one that was made.
  */
-export async function upAll(stack: Array<[ProviderUnderTest, Deployed]>, provider: ProviderUnderTest, inputs: ReadonlyArray<Record<string, unknown>>): Promise<Deployed[]> {
-  const settled = await Promise.allSettled(
+export function upAll(stack: Array<[ProviderUnderTest, Deployed]>, provider: ProviderUnderTest, inputs: ReadonlyArray<Record<string, unknown>>): Promise<Deployed[]> {
+  return allSettledOrThrow(
     inputs.map(async (raw) => {
       const deployed = await up(provider, raw);
       stack.push([provider, deployed]);
       return deployed;
     }),
   );
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) throw failed.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<Deployed>).value);
 }
