@@ -377,7 +377,13 @@ case "${1:-}" in
     pkill -f "$watcher_pattern$HOST\$" 2>/dev/null || true
     if [ -f "$run/$HOST/qemu.pid" ]; then kill -9 "$(cat "$run/$HOST/qemu.pid")" 2>/dev/null || true; fi
     rm -f "$run/$HOST/qemu.pid" ;;
+  link)
+    # A cable pulled (down) or put back (up): qemu's set_link on the VM's front or back
+    # NIC. The guest sees its carrier go; the host stays up, with all its state.
+    HOST=${2:?host}; host_row >/dev/null
+    case "${3:-}:${4:-}" in front:down|back:down) state=off ;; front:up|back:up) state=on ;; *) die "usage: $0 link HOST front|back up|down" ;; esac
+    node "$here/monitor.js" "$run/$HOST/monitor.sock" "set_link $3 $state" ;;
   watch) HOST=${2:?host}; watch_reboots ;;
   ssh) HOST=${2:?host}; host_row >/dev/null; shift 2; vm_ssh "$run/known_hosts" "$(cat "$run/$HOST/ssh-port")" "$@" ;;
-  *) echo "usage: $0 up|down|status|start HOST|stop HOST|ssh HOST [CMD...]|watch HOST" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|start HOST|stop HOST|link HOST front|back up|down|ssh HOST [CMD...]|watch HOST" >&2; exit 2 ;;
 esac
