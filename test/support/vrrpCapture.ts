@@ -50,10 +50,19 @@ export function takeoverIn(capture: string, from: string, to: string, vip: strin
 }
 
 // Constant: the host, the interface and how long come as arguments. tcpdump's exit when
-// `timeout` stops it is the capture's end, not a failure.
-const CAPTURE = 'timeout "$1" tcpdump -i "$2" -n -tt -l "ip proto 112 or arp" 2>/dev/null; true';
+// `timeout` stops it is the capture's end, not a failure. Its own lines ("listening on",
+// "N packets captured", or why it could not start) come along: a capture without a
+// takeover in it then says why.
+const CAPTURE = 'timeout "$1" tcpdump -i "$2" -n -tt -l "ip proto 112 or arp" 2>&1; true';
 
 /** Starts a capture on `host` for `seconds`; resolves with what tcpdump printed once it ends. */
 export function captureVrrp(host: string, iface: string, seconds: number): Promise<string> {
   return run(labConnection(host), ["sh", "-c", CAPTURE, "vrrp-capture", String(seconds), iface], { timeoutMs: (seconds + 30) * 1000 }).then((r) => r.stdout);
+}
+
+/** A capture's lines that are not packets (tcpdump's own), for a message when it holds no takeover. */
+export function captureSummary(capture: string): string {
+  const lines = capture.split("\n").filter((l) => l.length > 0);
+  const own = lines.filter((l) => !/^\d+\.\d+ /.test(l));
+  return `${lines.length - own.length} packets; tcpdump: ${own.join(" / ") || "(nothing)"}`;
 }
