@@ -3,7 +3,7 @@
 
 import { readFileSync } from "fs";
 import { join } from "path";
-import { takeoverIn } from "../../support/vrrpCapture";
+import { captureSummary, takeoverIn } from "../../support/vrrpCapture";
 
 const DIR1 = "10.77.0.11";
 const DIR2 = "10.77.0.12";
@@ -49,5 +49,12 @@ describe("takeoverIn", () => {
     expect(takeoverIn([advert("1.0", DIR1, 150), advert("1.2", DIR1, 150)].join("\n"), DIR1, DIR2, VIP)).toBeUndefined();
     expect(takeoverIn(advert("1.0", DIR2, 100), DIR1, DIR2, VIP)).toBeUndefined();
     expect(takeoverIn("", DIR1, DIR2, VIP)).toBeUndefined();
+  });
+
+  it("reads tcpdump's own lines apart from the packets, for the message of a capture without a takeover", () => {
+    const capture = ["listening on eth1, link-type EN10MB (Ethernet), snapshot length 262144 bytes", advert("1.0", DIR1, 150), "", "1 packet captured", "1 packet received by filter"].join("\n");
+    expect(takeoverIn(capture, DIR1, DIR2, VIP)).toBeUndefined();
+    expect(captureSummary(capture)).toBe("1 packets; tcpdump: listening on eth1, link-type EN10MB (Ethernet), snapshot length 262144 bytes / 1 packet captured / 1 packet received by filter");
+    expect(captureSummary("tcpdump: eth9: No such device exists")).toBe("0 packets; tcpdump: tcpdump: eth9: No such device exists");
   });
 });
