@@ -4,7 +4,9 @@
 //
 // Connection sync (issue 14): long-lived DR and NAT connections carry on across the MASTER's
 // power-off and its return with lvsSyncDaemon and the Directors' connectionSync, and break
-// without them (the MASTER's keepalived stopped). With LVS_EXTENDED=1 (`npm run
+// without them (the MASTER's keepalived stopped). Sub-second failover (issue 14): VRRPv3 at
+// 1 s and at FAST_ADVERT_INT, the MASTER's front cable pulled under a steady client loop,
+// the takeover read on dir2's own wire. With LVS_EXTENDED=1 (`npm run
 // test:extended`, and `npm run bench`) it also runs VRRPv3 with 0.2 s adverts, sync on, over
 // one more power cycle (about three minutes on the lab's emulated VMs): `npm test` says it
 // was skipped.
@@ -21,8 +23,9 @@ import { closeSshPool, run } from "../../provider/ssh";
 import { errorOf } from "../support/errorOf";
 import { answersTo, clientLoop as clientLoopTo, destroyInLayers, liveRealServers as liveRealServersOn, installStreamCgi, removeStreamCgi, sleep, startStream, stopStreams, streamAlive, syncDaemons, vipHolder, vrrpTransitions, waitFor } from "../support/keepalivedLab";
 import { labConnection, labHost } from "../support/lab";
-import { powerOff, powerOn } from "../support/labPower";
-import { captureVrrp, takeoverIn, type VrrpTakeover } from "../support/vrrpCapture";
+import { cutLink, powerOff, powerOn, restoreLink } from "../support/labPower";
+import { steadyClientLoop, type SteadyLoopResult } from "../support/steadyClient";
+import { captureSummary, captureVrrp, takeoverIn, type VrrpTakeover } from "../support/vrrpCapture";
 import { allSettledOrThrow, refresh, up, upAll, upChanged, type Deployed, type ProviderUnderTest } from "../support/providerSteps";
 
 const VIP = "10.77.0.100";
@@ -35,8 +38,8 @@ const streamUrl = (kind: string) => `http://${VIP}${kind.startsWith("nat") ? `:$
 const PASSWORD = "s3cr3tXy";
 const REAL_SERVERS = ["rs1", "rs2", "rs3"] as const;
 const dirs = ["dir1", "dir2"] as const;
-/** The sub-second advert interval proven here (VRRPv3); bench/vrrp-soak.js soaks it for 10 minutes. */
-const FAST_ADVERT_INT = 0.2;
+/** The fastest advert interval (VRRPv3) that held still on the lab for 10 minutes idle (bench/vrrp-soak.js: 0 state changes at 0.1 s, 2026-12-07). */
+const FAST_ADVERT_INT = 0.1;
 /**
  * How long a returning dir1 waits before taking the VIPs back: time for dir2's sync daemon
  * to send it every connection again (once per 5 s with the Directors' connectionSync).
@@ -85,6 +88,13 @@ async function vrrp() {
 
 const answersFromClient = (requests: number) => answersTo(`http://${VIP}/`, requests, 2);
 
+/** dir1's last advert → dir2's first in a capture on dir2's eth1; printed when there is none, so a failed bound says why. */
+function takeoverOnDir2(capture: string): VrrpTakeover | undefined {
+  const takeover = takeoverIn(capture, labHost("dir1").interfaces.front.ipv4, labHost("dir2").interfaces.front.ipv4, VIP);
+  if (!takeover) console.log(`no takeover from dir1 to dir2 in dir2's capture (${captureSummary(capture)}); its last lines:\n${capture.split("\n").slice(-12).join("\n")}`);
+  return takeover;
+}
+
 /**
  * Powers dir1 (the MASTER) off `afterMs` into a client loop of `loopSeconds` (each request
  * given `maxSeconds`), and measures the failover twice: from this machine (the clock starts
@@ -101,8 +111,33 @@ async function powerOffMasterUnderLoad(loopSeconds: number, maxSeconds: number, 
   const watch = 'while ! ip -o addr show dev eth1 | grep -q " $1/"; do sleep 0.05; done';
   await run(labConnection("dir2"), ["sh", "-c", watch, "watch", VIP], { timeoutMs: 30_000 });
   const failoverMs = Date.now() - poweredOffAt;
-  const takeover = takeoverIn(await capture, labHost("dir1").interfaces.front.ipv4, labHost("dir2").interfaces.front.ipv4, VIP);
+  const takeover = takeoverOnDir2(await capture);
   return { failoverMs, takeover, ...(await loop) };
+}
+
+/**
+ * dir1's (the MASTER's) front cable pulled `afterMs` into a steady client loop (10
+ * requests a second, each on a new connection and given 2 s; see steadyClient.ts), then put
+ * back once the loop is done, and dir1 waited for until it holds the VIP again. The takeover
+ * as dir2's wire shows it, as a watch loop on dir2 saw it (from the pull's return), and
+ * what the client saw.
+ */
+async function pullMasterCableUnderLoad(loopSeconds: number, afterMs: number): Promise<{ takeover: VrrpTakeover | undefined; watchMs: number; client: SteadyLoopResult }> {
+  const capture = captureVrrp("dir2", "eth1", afterMs / 1000 + 10);
+  const loop = steadyClientLoop(`http://${VIP}/`, loopSeconds);
+  await sleep(afterMs);
+  await cutLink("dir1", "front");
+  try {
+    const pulledAt = Date.now();
+    const watch = 'while ! ip -o addr show dev eth1 | grep -q " $1/"; do sleep 0.05; done';
+    await run(labConnection("dir2"), ["sh", "-c", watch, "watch", VIP], { timeoutMs: 30_000 });
+    const watchMs = Date.now() - pulledAt;
+    const takeover = takeoverOnDir2(await capture);
+    return { takeover, watchMs, client: await loop };
+  } finally {
+    await restoreLink("dir1", "front");
+    await waitFor(async () => (await holder()) === "dir1", 60_000, "dir1 to take the VIP back once its cable is in");
+  }
 }
 
 /** The wire's takeover, printed, and held to keepalived's rule: no sooner than Master_Down_Interval, and within `boundMs`. */
@@ -317,6 +352,54 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     }
   });
 
+  it(`fails over in under a second with VRRPv3 and adverts every ${FAST_ADVERT_INT} s: the MASTER's front cable pulled under a steady client loop, at 1 s adverts and at ${FAST_ADVERT_INT} s`, async () => {
+    const runs: Array<{ advertInt: number; idleTransitions: number; reloadTransitions: number } & Awaited<ReturnType<typeof pullMasterCableUnderLoad>>> = [];
+    // VRRPv3 has no authentication: the pair's password goes. While one node runs v2 and
+    // the other v3 neither hears the other, and the BACKUP may take the VIPs for a moment.
+    // This test runs before any with lvsSyncDaemon, and without it: keepalived 2.2.7, once
+    // it has run the sync daemons, can wedge in such a flip (its VRRP process starts and
+    // stops the master sync daemon within 50 ms and then waits forever on the kernel's
+    // answer: seen twice on the lab, 2026-12-07; see the README). No preemptDelay, so dir1
+    // takes the VIP back as soon as its cable is in. The state changes each reload caused
+    // are printed too.
+    for (const advertInt of [1, FAST_ADVERT_INT]) {
+      await sleep(2000); // the journal's clock counts whole seconds: the state changes before this are not the reload's
+      const reloadFrom = Number((await run(labConnection("dir1"), ["date", "+%s"])).stdout.trim());
+      pair = (await upChanged(keepalivedPairProvider, pair, pairInputs({ vrrpVersion: 3, advertInt, auth: undefined }))).deployed;
+      const conf = (await run(labConnection("dir1"), ["cat", "/etc/keepalived/pulumi-lvs/live/keepalived.conf"])).stdout;
+      expect(conf).toContain(`advert_int ${advertInt}\n  version 3\n`);
+      await waitFor(async () => (await holder()) === "dir1", 20_000, `dir1 to hold the VIP with ${advertInt} s adverts`);
+      // Idle, nothing changes hands (the 10-minute soak is `npm run bench`'s vrrp-soak).
+      const quietFrom = Number((await run(labConnection("dir1"), ["date", "+%s"])).stdout.trim());
+      await sleep(IDLE_SECONDS * 1000);
+      const idleTransitions = (await vrrpTransitions("dir1", quietFrom)) + (await vrrpTransitions("dir2", quietFrom));
+      const reloadTransitions = (await vrrpTransitions("dir1", reloadFrom)) + (await vrrpTransitions("dir2", reloadFrom)) - idleTransitions;
+      runs.push({ advertInt, idleTransitions, reloadTransitions, ...(await pullMasterCableUnderLoad(20, 5000)) });
+    }
+    for (const { advertInt, idleTransitions, reloadTransitions, takeover, watchMs, client } of runs) {
+      const total = client.ok + client.failed;
+      console.log(
+        `VRRPv3, advert_int ${advertInt} s (Master_Down_Interval ${(masterDownSeconds(advertInt) * 1000).toFixed(0)} ms), dir1's front cable pulled: ` +
+          `on dir2's wire, dir1's last advert → dir2's first ${takeover?.gapMs} ms, its gratuitous ARP +${takeover?.garpMs} ms; dir2's watch loop saw the VIP ${watchMs} ms after the pull returned; ` +
+          `a steady client (10 requests/s, 2 s each): ${client.ok} answered, ${client.failed} failed (${((100 * client.failed) / total).toFixed(1)} %), the slowest answer took ${client.slowestAnsweredMs} ms; ${idleTransitions} state changes in ${IDLE_SECONDS} s idle before, ${reloadTransitions} in the reload to it`,
+      );
+      expect(idleTransitions).toBe(0);
+      expect(client.ok).toBeGreaterThan(0);
+    }
+    const [oneSecond, fast] = runs;
+    // keepalived's rule, and what the lab's emulated VMs add on top of it.
+    expectTakeover(oneSecond!.takeover, 1, (masterDownSeconds(1) + 1.5) * 1000);
+    expectTakeover(fast!.takeover, FAST_ADVERT_INT, (masterDownSeconds(FAST_ADVERT_INT) + 2) * 1000);
+    expect(fast!.takeover!.gapMs).toBeLessThan(oneSecond!.takeover!.gapMs);
+    // Issue 14's target: under 1 s, and at most 1 % of a steady client's requests failed.
+    expect(fast!.takeover!.gapMs).toBeLessThan(1000);
+    expect(fast!.client.failed).toBeLessThanOrEqual(0.01 * (fast!.client.ok + fast!.client.failed));
+    expect((await vrrp()).splitBrain).toBe(false);
+    // Back to VRRPv2 with the password, still without sync, for the tests after this one.
+    pair = (await upChanged(keepalivedPairProvider, pair, pairInputs())).deployed;
+    await waitFor(async () => (await holder()) === "dir1", 20_000, "dir1 to hold the VIP with VRRPv2 again");
+  }, 600_000);
+
   it("fails over when the MASTER is powered off, while the client keeps getting answers and long-lived DR and NAT connections carry on (lvsSyncDaemon); they survive its return too (connectionSync, preemptDelay)", async () => {
     // Connection sync: keepalived runs the sync daemons, each Director re-sends every live
     // connection once per 5 s, and a returning dir1 waits RETURN_PREEMPT_DELAY to learn them.
@@ -410,10 +493,16 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     await sleep(3000);
     await run(labConnection("dir1"), ["systemctl", "stop", "keepalived"]);
     await waitFor(async () => (await holder()) === "dir2", 10_000, "dir2 to take over");
-    await sleep(3000);
-    const broken = await Promise.all(streams.map(streamAlive));
+    const tookOver = Date.now();
+    // The NAT one can run on for some seconds (seen on the lab: still flowing 5 s after dir2
+    // took over): dir1, its keepalived stopped but its kernel up, still holds the
+    // connection, and the path moves whole only once every ARP cache on both segments has
+    // the new holder. So each is watched for up to 30 s until it has stopped.
+    let broken = await Promise.all(streams.map(streamAlive));
+    while (broken.some((b) => b.alive) && Date.now() - tookOver < 30_000) broken = await Promise.all(streams.map(streamAlive));
+    const brokenAfterMs = Date.now() - tookOver;
     await stopStreams(streams);
-    console.log(`without lvsSyncDaemon, long-lived connections across the MASTER's stop (dr, nat): ${JSON.stringify(broken.map((b) => b.state))}`);
+    console.log(`without lvsSyncDaemon, long-lived connections across the MASTER's stop (dr, nat): ${JSON.stringify(broken.map((b) => b.state))}, both stopped within ${brokenAfterMs} ms of dir2's takeover`);
     expect(broken.map((b) => b.alive)).toEqual([false, false]);
     await run(labConnection("dir1"), ["systemctl", "start", "keepalived"]);
     await new Promise((r) => setTimeout(r, 8000)); // several advert intervals
