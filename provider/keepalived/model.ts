@@ -129,3 +129,17 @@ export function applyOrder(nodes: readonly { state: VrrpState; priority: number 
     return rank(a) - rank(b) || nodes[a]!.priority - nodes[b]!.priority;
   });
 }
+
+/**
+ * The order for an update of the pair itself: BACKUP first, except when the adverts get
+ * more frequent. A BACKUP reloaded with the shorter interval first counts its
+ * Master_Down_Interval from that interval until the next advert teaches it the MASTER's,
+ * so it times out between the MASTER's slower adverts and takes the VIPs for a moment
+ * (seen on the lab: VRRPv3 1 s → 0.1 s applied BACKUP first made dir2 MASTER and BACKUP
+ * again). The MASTER first: the BACKUP, still on the longer interval, hears the faster
+ * adverts, then gets the shorter interval itself.
+ */
+export function updateOrder(previous: { advertInt: number }, next: { advertInt: number; nodes: readonly { state: VrrpState; priority: number }[] }): number[] {
+  const order = applyOrder(next.nodes);
+  return next.advertInt < previous.advertInt ? [...order].reverse() : order;
+}

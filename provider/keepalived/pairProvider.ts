@@ -15,7 +15,7 @@ import { AdoptedConfigUnreadableError } from "./errors";
 import { applyToPair, readAdoptedConfig, readNodeFiles, removePairFromNode } from "./executor";
 import type { FileOp } from "./fileOps";
 import { MAIN_FILE, SERVICES_PLACEHOLDER } from "./layout";
-import { applyOrder, nodeView, type KeepalivedPairConfig, type NodeConfig } from "./model";
+import { applyOrder, nodeView, updateOrder, type KeepalivedPairConfig, type NodeConfig } from "./model";
 import { parseNodeConfig } from "./parse";
 import { renderNodeConfig, renderPlaceholder } from "./render";
 import { KeepalivedPairInputsSchema, formatCheckFailures, pairConfigOf, type KeepalivedPairInputs } from "./schema";
@@ -94,12 +94,19 @@ async function carriedOps(connection: SshConnection, config: KeepalivedPairConfi
   }
 }
 
-async function applyPair(connections: SshConnection[], config: KeepalivedPairConfig, adopt: boolean, installsMain: boolean, carried: FileOp[][] = [[], []]): Promise<void> {
+async function applyPair(
+  connections: SshConnection[],
+  config: KeepalivedPairConfig,
+  adopt: boolean,
+  installsMain: boolean,
+  carried: FileOp[][] = [[], []],
+  order: readonly number[] = applyOrder(config.nodes),
+): Promise<void> {
   const opsPerNode = ([0, 1] as const).map((i): FileOp[] => [...(carried[i] ?? []), ...pairFiles(config, i)]);
   await applyToPair(
     connections.map((connection) => ({ connection })),
     opsPerNode,
-    { what: `KeepalivedPair ${config.instanceName}`, order: applyOrder(config.nodes), installsMain, adopt, secrets: secretsOf(config), verify: verifyPairLoaded(config) },
+    { what: `KeepalivedPair ${config.instanceName}`, order, installsMain, adopt, secrets: secretsOf(config), verify: verifyPairLoaded(config) },
   );
 }
 
@@ -176,7 +183,8 @@ export const keepalivedPairProvider = {
 
   async update(_id: string, olds: Record<string, any>, news: KeepalivedPairInputs): Promise<pulumi.dynamic.UpdateResult> {
     const connections = news.nodes.map((n, i) => resolveConnection(n.connection, olds["hostKeyFingerprints"]?.[i]));
-    await applyPair(connections, pairConfigOf(news), news.adopt, true);
+    const config = pairConfigOf(news);
+    await applyPair(connections, config, news.adopt, true, undefined, updateOrder({ advertInt: Number(olds["advertInt"] ?? 1) }, config));
     return { outs: { ...news, hostKeyFingerprints: olds["hostKeyFingerprints"], target: pairTarget(news) } };
   },
 

@@ -7,7 +7,7 @@
 // without them (the MASTER's keepalived stopped). Sub-second failover (issue 14): VRRPv3 at
 // 1 s and at FAST_ADVERT_INT, the MASTER's front cable pulled under a steady client loop,
 // the takeover read on dir2's own wire. With LVS_EXTENDED=1 (`npm run
-// test:extended`, and `npm run bench`) it also runs VRRPv3 with 0.2 s adverts, sync on, over
+// test:extended`, and `npm run bench`) it also runs VRRPv3 with FAST_ADVERT_INT, sync on, over
 // one more power cycle (about three minutes on the lab's emulated VMs): `npm test` says it
 // was skipped.
 
@@ -361,7 +361,7 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     // stops the master sync daemon within 50 ms and then waits forever on the kernel's
     // answer: seen twice on the lab, 2026-12-07; see the README). No preemptDelay, so dir1
     // takes the VIP back as soon as its cable is in. The state changes each reload caused
-    // are printed too.
+    // are printed too: v2 → v3 may flip; 1 s → FAST_ADVERT_INT must not.
     for (const advertInt of [1, FAST_ADVERT_INT]) {
       await sleep(2000); // the journal's clock counts whole seconds: the state changes before this are not the reload's
       const reloadFrom = Number((await run(labConnection("dir1"), ["date", "+%s"])).stdout.trim());
@@ -387,6 +387,8 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
       expect(client.ok).toBeGreaterThan(0);
     }
     const [oneSecond, fast] = runs;
+    // 1 s → FAST_ADVERT_INT reaches the MASTER first (model.ts updateOrder): nobody flips.
+    expect(fast!.reloadTransitions).toBe(0);
     // keepalived's rule, and what the lab's emulated VMs add on top of it.
     expectTakeover(oneSecond!.takeover, 1, (masterDownSeconds(1) + 1.5) * 1000);
     expectTakeover(fast!.takeover, FAST_ADVERT_INT, (masterDownSeconds(FAST_ADVERT_INT) + 2) * 1000);
@@ -466,10 +468,11 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
         `client requests (2 s each) in a 30 s loop around it: ${ok} answered, ${failed} failed (${((100 * failed) / (ok + failed)).toFixed(1)} %)`,
     );
     expect(idleTransitions).toBe(0);
-    // keepalived's Master_Down_Interval, 3 × advert_int + (256 − priority) / 256 × advert_int
-    // (0.72 s here), plus what the lab's emulated VMs take to notice and act: 0.82 to 1.88 s
-    // measured in all (issue 14's target of under 1 s is not met reliably here), so the
-    // bound has 2 s of slack, and the 1 s adverts' failover measured above must be slower.
+    // keepalived's Master_Down_Interval, 3 × advert_int + (256 − priority) / 256 × advert_int,
+    // plus what the lab's emulated VMs take to notice and act: as seen from this machine,
+    // 0.82 to 1.88 s at 0.2 s adverts (2026-12-06; the wire's figure is the cable-pull
+    // test's), so the bound has 2 s of slack, and the 1 s adverts' failover measured above
+    // must be slower.
     expect(failoverMs).toBeLessThanOrEqual((masterDownSeconds(FAST_ADVERT_INT) + 2) * 1000);
     expectTakeover(takeover, FAST_ADVERT_INT, (masterDownSeconds(FAST_ADVERT_INT) + 2) * 1000);
     if (oneSecondFailoverMs !== undefined) expect(takeover!.gapMs).toBeLessThan(oneSecondFailoverMs);
