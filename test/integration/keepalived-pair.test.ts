@@ -88,6 +88,25 @@ async function vrrp() {
 
 const answersFromClient = (requests: number) => answersTo(`http://${VIP}/`, requests, 2);
 
+/** dir1's clock, in the whole seconds keepalived's journal is read by. */
+const dir1Epoch = async () => Number((await run(labConnection("dir1"), ["date", "+%s"])).stdout.trim());
+/** VRRP state changes keepalived logged on either node since `since` (dir1's epoch seconds). */
+const pairTransitions = async (since: number) => (await vrrpTransitions("dir1", since)) + (await vrrpTransitions("dir2", since));
+
+/** State changes on either node in IDLE_SECONDS with nothing happening (the 10-minute soak is `npm run bench`'s vrrp-soak). */
+async function stateChangesWhileIdle(): Promise<number> {
+  const quietFrom = await dir1Epoch();
+  await sleep(IDLE_SECONDS * 1000);
+  return pairTransitions(quietFrom);
+}
+
+/** Waits, on dir2 itself (no SSH round trip per look), until dir2 holds the VIP; the ms since `from`. */
+async function msUntilDir2HoldsVip(from: number): Promise<number> {
+  const watch = 'while ! ip -o addr show dev eth1 | grep -q " $1/"; do sleep 0.05; done';
+  await run(labConnection("dir2"), ["sh", "-c", watch, "watch", VIP], { timeoutMs: 30_000 });
+  return Date.now() - from;
+}
+
 /** dir1's last advert → dir2's first in a capture on dir2's eth1; printed when there is none, so a failed bound says why. */
 function takeoverOnDir2(capture: string): VrrpTakeover | undefined {
   const takeover = takeoverIn(capture, labHost("dir1").interfaces.front.ipv4, labHost("dir2").interfaces.front.ipv4, VIP);
@@ -107,10 +126,7 @@ async function powerOffMasterUnderLoad(loopSeconds: number, maxSeconds: number, 
   const loop = clientLoop(loopSeconds, maxSeconds);
   await new Promise((r) => setTimeout(r, afterMs));
   await powerOff("dir1");
-  const poweredOffAt = Date.now();
-  const watch = 'while ! ip -o addr show dev eth1 | grep -q " $1/"; do sleep 0.05; done';
-  await run(labConnection("dir2"), ["sh", "-c", watch, "watch", VIP], { timeoutMs: 30_000 });
-  const failoverMs = Date.now() - poweredOffAt;
+  const failoverMs = await msUntilDir2HoldsVip(Date.now());
   const takeover = takeoverOnDir2(await capture);
   return { failoverMs, takeover, ...(await loop) };
 }
@@ -128,10 +144,7 @@ async function pullMasterCableUnderLoad(loopSeconds: number, afterMs: number): P
   await sleep(afterMs);
   await cutLink("dir1", "front");
   try {
-    const pulledAt = Date.now();
-    const watch = 'while ! ip -o addr show dev eth1 | grep -q " $1/"; do sleep 0.05; done';
-    await run(labConnection("dir2"), ["sh", "-c", watch, "watch", VIP], { timeoutMs: 30_000 });
-    const watchMs = Date.now() - pulledAt;
+    const watchMs = await msUntilDir2HoldsVip(Date.now());
     const takeover = takeoverOnDir2(await capture);
     return { takeover, watchMs, client: await loop };
   } finally {
@@ -364,16 +377,13 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     // are printed too: v2 → v3 may flip; 1 s → FAST_ADVERT_INT must not.
     for (const advertInt of [1, FAST_ADVERT_INT]) {
       await sleep(2000); // the journal's clock counts whole seconds: the state changes before this are not the reload's
-      const reloadFrom = Number((await run(labConnection("dir1"), ["date", "+%s"])).stdout.trim());
+      const reloadFrom = await dir1Epoch();
       pair = (await upChanged(keepalivedPairProvider, pair, pairInputs({ vrrpVersion: 3, advertInt, auth: undefined }))).deployed;
       const conf = (await run(labConnection("dir1"), ["cat", "/etc/keepalived/pulumi-lvs/live/keepalived.conf"])).stdout;
       expect(conf).toContain(`advert_int ${advertInt}\n  version 3\n`);
       await waitFor(async () => (await holder()) === "dir1", 20_000, `dir1 to hold the VIP with ${advertInt} s adverts`);
-      // Idle, nothing changes hands (the 10-minute soak is `npm run bench`'s vrrp-soak).
-      const quietFrom = Number((await run(labConnection("dir1"), ["date", "+%s"])).stdout.trim());
-      await sleep(IDLE_SECONDS * 1000);
-      const idleTransitions = (await vrrpTransitions("dir1", quietFrom)) + (await vrrpTransitions("dir2", quietFrom));
-      const reloadTransitions = (await vrrpTransitions("dir1", reloadFrom)) + (await vrrpTransitions("dir2", reloadFrom)) - idleTransitions;
+      const idleTransitions = await stateChangesWhileIdle();
+      const reloadTransitions = (await pairTransitions(reloadFrom)) - idleTransitions;
       runs.push({ advertInt, idleTransitions, reloadTransitions, ...(await pullMasterCableUnderLoad(20, 5000)) });
     }
     for (const { advertInt, idleTransitions, reloadTransitions, takeover, watchMs, client } of runs) {
@@ -446,10 +456,7 @@ describe("a KeepalivedPair on dir1 + dir2 with a keepalived-managed DR service",
     expect(conf).toContain(`advert_int ${FAST_ADVERT_INT}\n  version 3\n`);
     await waitFor(async () => (await holder()) === "dir1", 20_000, "dir1 to hold the VIP with VRRPv3");
 
-    // Idle, nothing changes hands (the 10-minute soak is `npm run bench`'s vrrp-soak).
-    const quietFrom = Number((await run(labConnection("dir1"), ["date", "+%s"])).stdout.trim());
-    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
-    const idleTransitions = (await vrrpTransitions("dir1", quietFrom)) + (await vrrpTransitions("dir2", quietFrom));
+    const idleTransitions = await stateChangesWhileIdle();
 
     // A client as a browser is: 2 s per request, so a SYN lost in the switch is resent once.
     const { measured, acrossFailover, acrossReturn } = await connectionsAcrossPowerCycle(30, 2, 5000);
